@@ -1,0 +1,93 @@
+// Shared by the jest files: real temporary directories, the "no temp file left" check, and a
+// small tmpfs for ENOSPC tests (mounted for real; skipped where mounting is not permitted).
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { execFileSync } = require('node:child_process')
+
+const TEMP_NAME = /^\..+\.[A-Za-z0-9]{8}\.tmp$/
+
+/**
+ * A fresh directory. After the test file it must hold no temp file of ours (guarantee 8);
+ * then it is removed with everything in it.
+ */
+function tmpDir(label = 'swj') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${label}-`))
+  made.push(dir)
+  return dir
+}
+const made = []
+afterAll(() => {
+  try {
+    for (const dir of made) if (fs.existsSync(dir)) expect(leftovers(dir)).toEqual([])
+  } finally {
+    for (const dir of made) fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+/**
+ * Assert that `file` holds exactly `expected` (a Buffer). Compares bytes quickly; on a mismatch
+ * shows the texts (or, where the texts agree, the bytes) so the difference is visible.
+ */
+function expectFileBytes(file, expected) {
+  const actual = fs.readFileSync(file)
+  if (actual.equals(expected)) return
+  const [a, e] = [actual.toString('utf8'), expected.toString('utf8')]
+  if (a !== e) expect(a).toBe(e)
+  expect(actual.toString('hex')).toBe(expected.toString('hex'))
+}
+
+/** The temp files this package would leave in `dir` (and its subdirectories). */
+function leftovers(dir) {
+  const found = []
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name)
+    if (entry.isDirectory()) found.push(...leftovers(full))
+    else if (TEMP_NAME.test(entry.name)) found.push(full)
+  }
+  return found
+}
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
+
+/**
+ * Mount a tmpfs of `size` at a fresh directory, or return null where mounting is not permitted
+ * (not root, no mount command, a container without CAP_SYS_ADMIN). Unmount with the returned
+ * `unmount()`.
+ */
+function mountTmpfs(size) {
+  if (process.platform !== 'linux' || !isRoot) return null
+  const dir = tmpDir('swj-tmpfs')
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' })
+  } catch {
+    return null
+  }
+  return {
+    dir,
+    unmount: () => execFileSync('umount', [dir], { stdio: 'ignore' }),
+  }
+}
+
+/** Fill the file system holding `dir` until not one more byte fits. */
+function fillUp(dir) {
+  const filler = path.join(dir, 'filler')
+  const fd = fs.openSync(filler, 'w')
+  const chunk = Buffer.alloc(64 * 1024, 'x')
+  try {
+    for (;;) fs.writeSync(fd, chunk)
+  } catch (err) {
+    if (err.code !== 'ENOSPC') throw err
+  }
+  // Now byte by byte, so that not even a tiny file fits.
+  try {
+    for (;;) fs.writeSync(fd, 'x')
+  } catch (err) {
+    if (err.code !== 'ENOSPC') throw err
+  } finally {
+    fs.closeSync(fd)
+  }
+  return filler
+}
+
+module.exports = { tmpDir, leftovers, expectFileBytes, isRoot, mountTmpfs, fillUp }

@@ -1,0 +1,45 @@
+// Type test, run by `tsc -p __test__` (never executed): calls that must compile against
+// index.d.ts, and `@ts-expect-error` on calls that must not.
+import { safeWriteJson, safeWriteJsonSync, safeWriteFile, safeWriteFileSync } from '..'
+import type { WriteJsonOptions, WriteOptions, JsonReplacer } from '..'
+
+async function usage(): Promise<void> {
+  // The drop-in forms of the old safeWriteJson(filePath, data, indent?).
+  await safeWriteJson('settings.json', { theme: 'dark' })
+  await safeWriteJson('settings.json', { theme: 'dark' }, 2)
+  await safeWriteJson('settings.json', { theme: 'dark' }, '\t')
+  await safeWriteJson(new URL('file:///tmp/x.json'), [1, 2, 3], null)
+  const resolved: void = await safeWriteJson('x.json', undefined, { prettyPrint: true })
+  void resolved
+
+  const options: WriteJsonOptions = {
+    indent: 2,
+    replacer: (key, value) => (key === 'secret' ? undefined : value),
+    finalNewline: true,
+    durability: 'data',
+    mode: 0o600,
+  }
+  await safeWriteJson('x.json', {}, options)
+  const keep: JsonReplacer = ['a', 1]
+  safeWriteJsonSync('x.json', {}, { replacer: keep, durability: 'none' })
+
+  const fileOptions: WriteOptions = { durability: 'full', mode: 0o644 }
+  await safeWriteFile('notes.txt', 'text', fileOptions)
+  safeWriteFileSync('blob.bin', new Uint8Array([1, 2]))
+  safeWriteFileSync('blob.bin', Buffer.from('x'))
+
+  // @ts-expect-error a path must be a string or a URL
+  await safeWriteJson(42, {})
+  // @ts-expect-error durability is one of 'full' | 'data' | 'none'
+  await safeWriteJson('x.json', {}, { durability: 'fast' })
+  // @ts-expect-error unknown options are rejected
+  await safeWriteJson('x.json', {}, { indnet: 2 })
+  // @ts-expect-error safeWriteFile takes no JSON options
+  await safeWriteFile('x.txt', 'x', { indent: 2 })
+  // @ts-expect-error safeWriteFile writes strings and bytes, not objects
+  await safeWriteFile('x.txt', { a: 1 })
+  // @ts-expect-error the Sync twins return nothing
+  const nothing: Promise<void> = safeWriteJsonSync('x.json', {})
+  void nothing
+}
+void usage

@@ -1,0 +1,53 @@
+//! The one converter from a core error to the JavaScript error callers see: an `Error` with
+//! `code`, `errno`, `syscall`, `path` and Node's message form, like those of `fs`.
+
+use std::path::Path;
+
+use napi::{Env, Result};
+
+use super::js::{ErrorKind, Js};
+use super::path::CallerPath;
+use crate::error::Error;
+use crate::target::normalize;
+
+/// `EACCES: permission denied, open 'settings.json'` as a JavaScript error, naming the path the
+/// way the caller wrote it.
+///
+/// Like the errors of `fs`, these belong to the addon's own realm: they are made when the write
+/// settles, after the caller's realm is gone from the stack.
+pub(crate) fn to_js(env: &Env, err: &Error, caller: &CallerPath) -> napi::Error {
+  let build = || -> Result<napi::Error> {
+    let js = Js::new(env, None)?;
+    let path = shown_path(&err.path, caller);
+    let message = err.clone().with_path(&path).to_string();
+    let value = js.error(ErrorKind::Error, err.code_name(), &message)?;
+    if let Some(errno) = err.errno() {
+      js.set(value, "errno", js.number(f64::from(errno))?)?;
+    }
+    js.set(value, "syscall", js.string(err.syscall)?)?;
+    js.set(value, "path", js.string(&path)?)?;
+    Ok(js.into_error(value))
+  };
+  build().unwrap_or_else(|failure| failure)
+}
+
+/// The caller's own spelling of the target; for an error caused by an ancestor directory (a
+/// file where a directory should be), that ancestor, spelled the same way.
+fn shown_path(failed: &Path, caller: &CallerPath) -> String {
+  if failed == caller.absolute || !caller.absolute.starts_with(failed) {
+    return caller.given.clone();
+  }
+  let levels_up = caller.absolute.components().count() - failed.components().count();
+  let given = Path::new(&caller.given);
+  if let Some(ancestor) = given
+    .ancestors()
+    .nth(levels_up)
+    .filter(|a| !a.as_os_str().is_empty())
+  {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    if normalize(&cwd.join(ancestor)) == failed {
+      return ancestor.to_string_lossy().into_owned();
+    }
+  }
+  failed.to_string_lossy().into_owned()
+}

@@ -1,0 +1,203 @@
+//! The `options` argument: checked key by key, so that a typo or a wrong type is an error and
+//! never a silently ignored setting. Defaults come from the core's `WriteOptions::default()`.
+
+use napi::Result;
+
+use super::invalid_arg;
+use super::js::{Js, Type, Value};
+use crate::options::{Durability, WriteOptions, MAX_MODE};
+
+/// Options of the JSON writers: the write options plus what `JSON.stringify` needs.
+pub(crate) struct JsonOptions {
+  pub(crate) write: WriteOptions,
+  /// `JSON.stringify`'s `space`, passed through untouched (V8 clamps and cuts it).
+  pub(crate) indent: Option<Value>,
+  /// `JSON.stringify`'s `replacer`: a function or an array.
+  pub(crate) replacer: Option<Value>,
+  pub(crate) final_newline: bool,
+}
+
+const WRITE_KEYS: &[&str] = &["durability", "mode"];
+const JSON_KEYS: &[&str] = &[
+  "durability",
+  "mode",
+  "indent",
+  "replacer",
+  "finalNewline",
+  "prettyPrint",
+];
+
+/// Options of `safeWriteJson`: `undefined`/`null`, a number or string (the indent, as the old
+/// `safeWriteJson(filePath, data, indent)`), or an options object.
+pub(crate) fn json_options(js: Js, value: Value) -> Result<JsonOptions> {
+  let mut options = JsonOptions {
+    write: WriteOptions::default(),
+    indent: None,
+    replacer: None,
+    final_newline: false,
+  };
+  match js.type_of(value)? {
+    Type::Undefined | Type::Null => return Ok(options),
+    Type::Number | Type::String => {
+      options.indent = Some(value);
+      return Ok(options);
+    }
+    Type::Object if is_boxed_indent(js, value)? => {
+      options.indent = Some(value);
+      return Ok(options);
+    }
+    Type::Object if !js.is_array(value)? => {}
+    _ => {
+      return Err(invalid_arg::wrong_type(
+        js,
+        "options",
+        "of type number, string or object",
+        value,
+      ))
+    }
+  }
+  options.write = write_fields(js, value, JSON_KEYS)?;
+  let mut pretty = false;
+  for_each_set(
+    js,
+    value,
+    &["indent", "replacer", "finalNewline", "prettyPrint"],
+    |key, field| {
+      match key {
+        "indent" => {
+          let ok = matches!(js.type_of(field)?, Type::Number | Type::String)
+            || is_boxed_indent(js, field)?;
+          if !ok {
+            return Err(invalid_arg::wrong_type(
+              js,
+              "options.indent",
+              "of type number or string",
+              field,
+            ));
+          }
+          options.indent = Some(field);
+        }
+        "replacer" => match js.type_of(field)? {
+          Type::Null => {}
+          Type::Function => options.replacer = Some(field),
+          Type::Object if js.is_array(field)? => options.replacer = Some(field),
+          _ => {
+            return Err(invalid_arg::wrong_type(
+              js,
+              "options.replacer",
+              "a function, an array or null",
+              field,
+            ))
+          }
+        },
+        "finalNewline" => options.final_newline = boolean(js, "options.finalNewline", field)?,
+        _ => pretty = boolean(js, "options.prettyPrint", field)?,
+      }
+      Ok(())
+    },
+  )?;
+  // `prettyPrint: true` is `indent: '\t'`; an explicit `indent` wins.
+  if pretty && options.indent.is_none() {
+    options.indent = Some(js.string("\t")?);
+  }
+  Ok(options)
+}
+
+/// Options of `safeWriteFile`: `undefined`/`null` or an options object.
+pub(crate) fn write_options(js: Js, value: Value) -> Result<WriteOptions> {
+  match js.type_of(value)? {
+    Type::Undefined | Type::Null => Ok(WriteOptions::default()),
+    Type::Object if !js.is_array(value)? => write_fields(js, value, WRITE_KEYS),
+    _ => Err(invalid_arg::wrong_type(
+      js,
+      "options",
+      "of type object",
+      value,
+    )),
+  }
+}
+
+/// Check that every key of `object` is one of `known`, then read the write options from it.
+fn write_fields(js: Js, object: Value, known: &[&str]) -> Result<WriteOptions> {
+  for key in js.own_keys(object)? {
+    if !known.contains(&key.as_str()) {
+      let field = js.get(object, &key)?;
+      let reason = format!(
+        "is not a supported option (supported: {})",
+        known.join(", ")
+      );
+      return Err(invalid_arg::wrong_value(
+        js,
+        &format!("options.{key}"),
+        &reason,
+        field,
+      ));
+    }
+  }
+  let mut options = WriteOptions::default();
+  for_each_set(js, object, &["durability", "mode"], |key, field| {
+    if key == "durability" {
+      if js.type_of(field)? != Type::String {
+        return Err(invalid_arg::wrong_type(
+          js,
+          "options.durability",
+          "of type string",
+          field,
+        ));
+      }
+      let reason = "must be one of: 'full', 'data', 'none'";
+      options.durability = Durability::parse(&js.to_rust_string(field)?)
+        .ok_or_else(|| invalid_arg::wrong_value(js, "options.durability", reason, field))?;
+    } else {
+      if js.type_of(field)? != Type::Number {
+        return Err(invalid_arg::wrong_type(
+          js,
+          "options.mode",
+          "of type number",
+          field,
+        ));
+      }
+      let mode = js.to_f64(field)?;
+      if mode.fract() != 0.0 || !(0.0..=f64::from(MAX_MODE)).contains(&mode) {
+        return Err(invalid_arg::out_of_range(
+          js,
+          "options.mode",
+          "an integer >= 0 && <= 4095",
+          field,
+        ));
+      }
+      options.mode = Some(mode as u32);
+    }
+    Ok(())
+  })?;
+  Ok(options)
+}
+
+/// Call `each(key, value)` for the keys of `object` whose value is not `undefined`. Each
+/// property is read once (a getter runs once).
+fn for_each_set(
+  js: Js,
+  object: Value,
+  keys: &[&str],
+  mut each: impl FnMut(&str, Value) -> Result<()>,
+) -> Result<()> {
+  for key in keys {
+    let field = js.get(object, key)?;
+    if js.type_of(field)? != Type::Undefined {
+      each(key, field)?;
+    }
+  }
+  Ok(())
+}
+
+fn boolean(js: Js, name: &str, value: Value) -> Result<bool> {
+  if js.type_of(value)? != Type::Boolean {
+    return Err(invalid_arg::wrong_type(js, name, "of type boolean", value));
+  }
+  js.to_bool(value)
+}
+
+/// `new Number(2)` and `new String('  ')` are indents too, as for `JSON.stringify`.
+fn is_boxed_indent(js: Js, value: Value) -> Result<bool> {
+  Ok(js.is_boxed(value, "Number")? || js.is_boxed(value, "String")?)
+}

@@ -1,0 +1,168 @@
+//! One error type for the whole core, shaped like the errors of Node's `fs`.
+//!
+//! Every failure carries a code (`EACCES`, …, or one of ours), the Node name of the syscall that
+//! failed and the path it failed on, and displays in Node's form:
+//! `EACCES: permission denied, open '/x/y.json'`. The binding turns it into a JavaScript `Error`
+//! with the same `code`, `errno`, `syscall`, `path` and `message`.
+//!
+//! It is `Clone` (it holds data, not an `io::Error`) because one failed write settles every
+//! queued call it superseded with the same error.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::sys;
+
+/// What went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Code {
+  /// An operating-system error, by Node's name for it (`EACCES`) and Node's `errno`.
+  Os {
+    /// `EACCES`, `ENOSPC`, …, or `UNKNOWN`.
+    name: &'static str,
+    /// Node's (libuv's) negative error number.
+    errno: i32,
+  },
+  /// The temp file's size on disk differs from the number of bytes serialized.
+  Verify {
+    /// Bytes serialized and written.
+    expected: u64,
+    /// Size reported by the file system.
+    found: u64,
+  },
+}
+
+/// A failed file operation: what failed, in which syscall, on which path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+  /// What went wrong.
+  pub code: Code,
+  /// Node's name for the failing call: `open`, `write`, `fsync`, `rename`, `mkdir`, …
+  pub syscall: &'static str,
+  /// The path the call failed on (absolute; the binding maps it back to the caller's form).
+  pub path: PathBuf,
+}
+
+/// A `Result` with this crate's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+  /// An operating-system error by its Node name, e.g. `Error::os("EISDIR", "open", path)`.
+  pub fn os(name: &'static str, syscall: &'static str, path: impl Into<PathBuf>) -> Self {
+    Error {
+      code: Code::Os {
+        name,
+        errno: sys::errno_of(name),
+      },
+      syscall,
+      path: path.into(),
+    }
+  }
+
+  /// An `io::Error` from `syscall` on `path`.
+  pub fn io(err: &io::Error, syscall: &'static str, path: impl Into<PathBuf>) -> Self {
+    let (name, errno) = sys::classify(err);
+    Error {
+      code: Code::Os { name, errno },
+      syscall,
+      path: path.into(),
+    }
+  }
+
+  /// The error code as Node spells it: `EACCES`, `ENOSPC`, `EVERIFY`, …
+  pub fn code_name(&self) -> &'static str {
+    match self.code {
+      Code::Os { name, .. } => name,
+      Code::Verify { .. } => "EVERIFY",
+    }
+  }
+
+  /// Node's negative `errno` for OS errors; `None` for this package's own codes.
+  pub fn errno(&self) -> Option<i32> {
+    match self.code {
+      Code::Os { errno, .. } => Some(errno),
+      Code::Verify { .. } => None,
+    }
+  }
+
+  /// The same error reported on another path (used to name the caller's path, not ours).
+  pub fn with_path(mut self, path: impl Into<PathBuf>) -> Self {
+    self.path = path.into();
+    self
+  }
+}
+
+impl fmt::Display for Error {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    write!(f, "{}: ", self.code_name())?;
+    match self.code {
+      Code::Os { name, .. } => f.write_str(sys::message_of(name).unwrap_or("unknown error"))?,
+      Code::Verify { expected, found } => write!(
+        f,
+        "size on disk is {found} bytes but {expected} were written"
+      )?,
+    }
+    write!(f, ", {} '{}'", self.syscall, self.path.display())
+  }
+}
+
+impl std::error::Error for Error {}
+
+/// Attaches the syscall and path to an `io::Error` at the call that produced it.
+pub trait IoResultExt<T> {
+  /// Turn an `io::Result` into ours, naming what was being done to which path.
+  fn at(self, syscall: &'static str, path: &Path) -> Result<T>;
+}
+
+impl<T> IoResultExt<T> for io::Result<T> {
+  fn at(self, syscall: &'static str, path: &Path) -> Result<T> {
+    self.map_err(|err| Error::io(&err, syscall, path))
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn displays_in_node_form() {
+    let err = Error::os("EACCES", "open", "/x/y.json");
+    assert_eq!(
+      err.to_string(),
+      "EACCES: permission denied, open '/x/y.json'"
+    );
+    assert_eq!(err.code_name(), "EACCES");
+    assert!(err.errno().unwrap() < 0);
+  }
+
+  #[test]
+  fn io_errors_keep_their_code() {
+    let err =
+      std::fs::File::open("/nonexistent/dir/file").at("open", Path::new("/nonexistent/dir/file"));
+    let err = err.unwrap_err();
+    assert_eq!(err.code_name(), "ENOENT");
+    assert_eq!(
+      err.to_string(),
+      "ENOENT: no such file or directory, open '/nonexistent/dir/file'"
+    );
+  }
+
+  #[test]
+  fn verify_error_names_both_sizes() {
+    let err = Error {
+      code: Code::Verify {
+        expected: 10,
+        found: 9,
+      },
+      syscall: "fstat",
+      path: "/a".into(),
+    };
+    assert_eq!(err.code_name(), "EVERIFY");
+    assert_eq!(err.errno(), None);
+    assert_eq!(
+      err.to_string(),
+      "EVERIFY: size on disk is 9 bytes but 10 were written, fstat '/a'"
+    );
+  }
+}

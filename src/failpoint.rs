@@ -1,0 +1,73 @@
+//! Fault injection for tests: `--features failpoints` compiles named points into the pipeline.
+//!
+//! Configure with the `FAILPOINTS` environment variable (read by [`setup`]) or
+//! `fail::cfg(name, action)`: `return(ENOSPC)` makes that step fail with that code (EIO if none
+//! is given), `sleep(ms)` and `pause` hold the writer there (for crash tests), `panic` unwinds.
+//! Without the feature every point compiles to nothing.
+
+/// `failpoint!("temp.fsync", "fsync", path)` at the start of a step that returns `Result`.
+macro_rules! failpoint {
+  ($name:literal, $syscall:literal, $path:expr) => {
+    fail::fail_point!($name, |code: Option<String>| Err(
+      $crate::failpoint::injected(code, $syscall, $path)
+    ))
+  };
+}
+pub(crate) use failpoint;
+
+/// Whether a point that changes data rather than failing (`temp.truncate`) is switched on.
+pub(crate) fn enabled(name: &str) -> bool {
+  #[cfg(feature = "failpoints")]
+  return fail::eval(name, |_| ()).is_some();
+  #[cfg(not(feature = "failpoints"))]
+  {
+    let _ = name;
+    false
+  }
+}
+
+/// The `io::Error` a `return(CODE)` point injects inside `io::Write` code (`temp.write`).
+pub(crate) fn io_error(name: &str) -> Option<std::io::Error> {
+  #[cfg(feature = "failpoints")]
+  return fail::eval(name, |code| {
+    let name = code
+      .as_deref()
+      .and_then(crate::sys::known_name)
+      .unwrap_or("EIO");
+    std::io::Error::from_raw_os_error(crate::sys::raw_of(name))
+  });
+  #[cfg(not(feature = "failpoints"))]
+  {
+    let _ = name;
+    None
+  }
+}
+
+/// The error a `return(CODE)` action injects.
+#[cfg(feature = "failpoints")]
+pub(crate) fn injected(
+  code: Option<String>,
+  syscall: &'static str,
+  path: &std::path::Path,
+) -> crate::Error {
+  let name = code
+    .as_deref()
+    .and_then(crate::sys::known_name)
+    .unwrap_or("EIO");
+  crate::Error::os(name, syscall, path)
+}
+
+/// Read `FAILPOINTS` once (`name=action;name=action`), for the addon built with the feature.
+pub fn setup() {
+  #[cfg(feature = "failpoints")]
+  {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+      if let Ok(spec) = std::env::var("FAILPOINTS") {
+        for (name, action) in spec.split(';').filter_map(|p| p.split_once('=')) {
+          let _ = fail::cfg(name.trim(), action.trim());
+        }
+      }
+    });
+  }
+}

@@ -1,0 +1,55 @@
+//! Atomic, durable, verified file writes for Node.js: the Rust core of `safe-write-json`.
+//!
+//! Everything here is plain Rust, tested with `cargo test` on real directories; `binding/` is
+//! the only module that knows about Node-API.
+//!
+//! # How it works
+//!
+//! The main thread turns the JavaScript value into text with V8's own `JSON.stringify` and
+//! copies it out (a memcpy). Everything below runs on a worker thread:
+//!
+//! ```text
+//! path   = follow symlinks from the target     // the link stays; the file it names is replaced
+//! mkdir -p dirname(path)                        // missing parents, 0o777 & ~umask
+//! old    = stat(path)                           // mode and owner to keep; EISDIR for a directory
+//! fd     = open(".<name>.<random8>.tmp", O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0600)
+//! loop write(fd, utf8 chunk)                    // UTF-16 → UTF-8 transcoded chunk by chunk
+//! fstat(fd).size == bytes written or EVERIFY    // guarantee 3
+//! fchmod(fd, mode); fchown(fd, old owner)       // before the fsync, so it covers them
+//! fsync(fd)                                     // 'full' (F_FULLFSYNC on macOS) and 'data'
+//! rename(tmp, path)                             // the atomic step
+//! fsync(dirname(path))                          // 'full' only; also the parents of new dirs
+//! ```
+//!
+//! Any failure before the rename unlinks the temp file; the target keeps its old content.
+//! `'data'` skips the directory fsync: the content is never torn, but the rename (or a new
+//! file) may be lost on power loss. `'none'` skips both fsyncs: atomic against a crash of the
+//! process, not against power loss.
+//!
+//! # Limitations
+//!
+//! - A target that is a FIFO, socket or device is refused (EINVAL) rather than replaced.
+//! - Hard links: the target becomes a new file; its other names keep the old content.
+//! - Windows has no directory fsync; the rename uses MOVEFILE_WRITE_THROUGH instead.
+
+#![deny(clippy::all)]
+#![warn(missing_docs, unreachable_pub, clippy::undocumented_unsafe_blocks)]
+
+// napi-derive registers the exported functions only outside `cfg(test)`, so a unit-test build
+// sees the binding as unused.
+#[cfg_attr(test, allow(dead_code))]
+mod binding;
+pub mod error;
+pub mod failpoint;
+pub mod options;
+pub mod queue;
+mod sys;
+pub mod target;
+pub mod temp;
+pub mod text;
+pub mod write;
+
+pub use error::{Error, Result};
+pub use options::{Durability, WriteOptions};
+pub use queue::Request;
+pub use text::Text;

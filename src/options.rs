@@ -1,0 +1,59 @@
+//! What a caller can ask of a write, with the contract's defaults written once, here.
+
+/// How far a write goes to survive power loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+  /// fsync the temp file before the rename and the directory after it (F_FULLFSYNC on macOS).
+  #[default]
+  Full,
+  /// fsync the temp file only: the content is never torn, but the rename (or a new file) may be
+  /// lost on power loss.
+  Data,
+  /// No fsync: still atomic against a process crash, not against power loss.
+  None,
+}
+
+impl Durability {
+  /// Parse the JavaScript spelling: `'full'`, `'data'` or `'none'`.
+  pub fn parse(name: &str) -> Option<Self> {
+    match name {
+      "full" => Some(Durability::Full),
+      "data" => Some(Durability::Data),
+      "none" => Some(Durability::None),
+      _ => None,
+    }
+  }
+}
+
+/// Options every writer accepts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+  /// How far to sync. Default: [`Durability::Full`].
+  pub durability: Durability,
+  /// Permission bits of the written file, applied exactly (no umask). Default: the existing
+  /// file's bits, else `0o666 & !umask`.
+  pub mode: Option<u32>,
+}
+
+/// The largest `mode` accepted: permission bits plus setuid, setgid and sticky.
+pub const MAX_MODE: u32 = 0o7777;
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn defaults_are_the_contracts() {
+    let options = WriteOptions::default();
+    assert_eq!(options.durability, Durability::Full);
+    assert_eq!(options.mode, None);
+  }
+
+  #[test]
+  fn durability_names() {
+    assert_eq!(Durability::parse("full"), Some(Durability::Full));
+    assert_eq!(Durability::parse("data"), Some(Durability::Data));
+    assert_eq!(Durability::parse("none"), Some(Durability::None));
+    assert_eq!(Durability::parse("Full"), None);
+  }
+}

@@ -1,0 +1,160 @@
+//! Unix: Linux, macOS and the BSDs.
+
+use std::fs::{self, File, Metadata, OpenOptions};
+use std::io;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+/// Raw errno → Node's code. Node reports the same names libuv does, which are the POSIX ones.
+pub(super) const NAMES: &[(i32, &str)] = &[
+  (libc::E2BIG, "E2BIG"),
+  (libc::EACCES, "EACCES"),
+  (libc::EAGAIN, "EAGAIN"),
+  (libc::EBADF, "EBADF"),
+  (libc::EBUSY, "EBUSY"),
+  (libc::EDQUOT, "EDQUOT"),
+  (libc::EEXIST, "EEXIST"),
+  (libc::EFAULT, "EFAULT"),
+  (libc::EFBIG, "EFBIG"),
+  (libc::EINTR, "EINTR"),
+  (libc::EINVAL, "EINVAL"),
+  (libc::EIO, "EIO"),
+  (libc::EISDIR, "EISDIR"),
+  (libc::ELOOP, "ELOOP"),
+  (libc::EMFILE, "EMFILE"),
+  (libc::EMLINK, "EMLINK"),
+  (libc::ENAMETOOLONG, "ENAMETOOLONG"),
+  (libc::ENFILE, "ENFILE"),
+  (libc::ENODEV, "ENODEV"),
+  (libc::ENOENT, "ENOENT"),
+  (libc::ENOMEM, "ENOMEM"),
+  (libc::ENOSPC, "ENOSPC"),
+  (libc::ENOSYS, "ENOSYS"),
+  (libc::ENOTDIR, "ENOTDIR"),
+  (libc::ENOTEMPTY, "ENOTEMPTY"),
+  (libc::ENOTSUP, "ENOTSUP"),
+  (libc::ENXIO, "ENXIO"),
+  (libc::EPERM, "EPERM"),
+  (libc::EROFS, "EROFS"),
+  (libc::ESPIPE, "ESPIPE"),
+  (libc::ESTALE, "ESTALE"),
+  (libc::ETIMEDOUT, "ETIMEDOUT"),
+  (libc::ETXTBSY, "ETXTBSY"),
+  (libc::EXDEV, "EXDEV"),
+];
+
+/// libuv's number for an error it has no name for.
+pub(super) const UNKNOWN_ERRNO: i32 = -4094;
+
+/// Node's `errno` property: libuv uses the negated POSIX number on Unix.
+pub(super) fn node_errno(raw: i32) -> i32 {
+  -raw
+}
+
+/// Create a file that must not exist yet, readable and writable by the owner only.
+pub(crate) fn create_exclusive(path: &Path) -> io::Result<File> {
+  OpenOptions::new()
+    .write(true)
+    .create_new(true)
+    .mode(0o600)
+    .open(path)
+}
+
+/// fsync that reaches the platter: F_FULLFSYNC on macOS, where plain fsync stops at the drive's
+/// cache; plain fsync elsewhere.
+pub(crate) fn sync_full(file: &File) -> io::Result<()> {
+  #[cfg(target_vendor = "apple")]
+  {
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: the descriptor is owned by `file`, which outlives the call.
+    if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_FULLFSYNC) } == 0 {
+      return Ok(());
+    }
+    // Some file systems (network, FAT) refuse F_FULLFSYNC; plain fsync is the best they offer.
+  }
+  file.sync_all()
+}
+
+/// fsync of the file's data and the metadata needed to read it back.
+pub(crate) fn sync_data(file: &File) -> io::Result<()> {
+  file.sync_all()
+}
+
+/// Make a directory's entries (a rename, a new file) durable.
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+  let handle = File::open(dir)?;
+  match sync_full(&handle) {
+    // Some file systems cannot fsync a directory; there is nothing more we can do there.
+    Err(err) if err.raw_os_error() == Some(libc::EINVAL) => Ok(()),
+    other => other,
+  }
+}
+
+/// Permission bits of an existing file, setuid/setgid/sticky included.
+pub(crate) fn mode_of(meta: &Metadata) -> u32 {
+  meta.mode() & 0o7777
+}
+
+/// The mode a new file gets by default: `0o666 & ~umask`, as `fs.writeFile` would create it.
+pub(crate) fn default_mode() -> u32 {
+  0o666 & !current_umask()
+}
+
+/// The process umask, read without changing it where the OS allows (Linux), because
+/// `umask(2)` can only be read by setting it, which races with other threads creating files.
+fn current_umask() -> u32 {
+  #[cfg(target_os = "linux")]
+  if let Ok(status) = fs::read_to_string("/proc/self/status") {
+    let found = status.lines().find_map(|line| line.strip_prefix("Umask:"));
+    if let Some(mask) = found.and_then(|m| u32::from_str_radix(m.trim(), 8).ok()) {
+      return mask;
+    }
+  }
+  // SAFETY: umask cannot fail; the old value is restored at once.
+  unsafe {
+    let mask = libc::umask(0o022);
+    libc::umask(mask);
+    mask as u32
+  }
+}
+
+/// Apply the final permission bits to the open temp file.
+pub(crate) fn set_mode(file: &File, mode: u32) -> io::Result<()> {
+  file.set_permissions(fs::Permissions::from_mode(mode))
+}
+
+/// Give the temp file the previous target's owner, where this process may. A user may not give
+/// files away (EPERM), which is not an error: the file then belongs to the writer, as with
+/// `fs.writeFile` after an unlink.
+pub(crate) fn copy_owner(file: &File, previous: &Metadata) -> io::Result<()> {
+  let (uid, gid) = (previous.uid(), previous.gid());
+  let mine = file.metadata()?;
+  if mine.uid() == uid && mine.gid() == gid {
+    return Ok(());
+  }
+  match std::os::unix::fs::fchown(file, Some(uid), Some(gid)) {
+    Err(err) if err.raw_os_error() == Some(libc::EPERM) => Ok(()),
+    other => other,
+  }
+}
+
+/// Replace `to` with `from` atomically.
+pub(crate) fn rename(from: &Path, to: &Path) -> io::Result<()> {
+  fs::rename(from, to)
+}
+
+/// The longest file name the directory's file system accepts, in bytes (eCryptfs: 143).
+pub(crate) fn name_max(dir: &Path) -> usize {
+  use std::os::unix::ffi::OsStrExt;
+  const USUAL: usize = 255;
+  let Ok(dir) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+    return USUAL;
+  };
+  // SAFETY: `dir` is a valid NUL-terminated string for the duration of the call.
+  let max = unsafe { libc::pathconf(dir.as_ptr(), libc::_PC_NAME_MAX) };
+  if max > 0 {
+    max as usize
+  } else {
+    USUAL
+  }
+}

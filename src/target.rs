@@ -1,0 +1,211 @@
+//! Where a write lands, and what the file there was.
+//!
+//! Before a temp file is made: follow a symlinked target to the file it names (the link stays a
+//! link), create missing parent directories, and read the previous file's mode and owner so
+//! the replacement keeps them.
+
+use std::ffi::OsString;
+use std::fs::{self, Metadata};
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{Error, IoResultExt, Result};
+use crate::failpoint::failpoint;
+
+/// Symlink hops followed before giving up with ELOOP (Linux's limit).
+const MAX_SYMLINK_HOPS: usize = 40;
+
+/// The file a write replaces, resolved.
+#[derive(Debug)]
+pub struct Target {
+  /// The path the new file is renamed to: the caller's path with symlinks followed.
+  pub path: PathBuf,
+  /// Its directory, where the temp file goes and which is fsynced after the rename.
+  pub dir: PathBuf,
+  /// Its file name.
+  pub name: OsString,
+  /// Directories this write created, outermost first (their parents need an fsync too).
+  pub created_dirs: Vec<PathBuf>,
+}
+
+impl Target {
+  /// Resolve `path` (absolute) and create its missing parent directories.
+  pub fn prepare(path: &Path) -> Result<Target> {
+    let path = follow_symlinks(path)?;
+    let (dir, name) = match (path.parent(), path.file_name()) {
+      (Some(dir), Some(name)) => (dir.to_path_buf(), name.to_os_string()),
+      // "/" or a path ending in "..": not a file anyone can write.
+      _ => return Err(Error::os("EISDIR", "open", &path)),
+    };
+    let created_dirs = create_parents(&dir, &path)?;
+    Ok(Target {
+      path,
+      dir,
+      name,
+      created_dirs,
+    })
+  }
+
+  /// The same file as another call's path resolves to? Two calls target the same file when this
+  /// key is equal: the directory's real path (symlinks resolved) plus the file name.
+  pub fn identity(&self) -> PathBuf {
+    fs::canonicalize(&self.dir)
+      .unwrap_or_else(|_| self.dir.clone())
+      .join(&self.name)
+  }
+
+  /// The previous file's metadata, or `None` if there is none yet. A directory is EISDIR; any
+  /// other non-regular file (a FIFO, a device) is refused with EINVAL rather than replaced.
+  pub fn existing(&self) -> Result<Option<Metadata>> {
+    failpoint!("target.stat", "open", &self.path);
+    match fs::metadata(&self.path) {
+      Ok(meta) if meta.is_file() => Ok(Some(meta)),
+      Ok(meta) if meta.is_dir() => Err(Error::os("EISDIR", "open", &self.path)),
+      Ok(_) => Err(Error::os("EINVAL", "open", &self.path)),
+      Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
+      Err(err) => Err(Error::io(&err, "open", &self.path)),
+    }
+  }
+}
+
+/// Follow `path` while it is a symlink, to the path of the file it finally names (which need
+/// not exist: a dangling link's target is created).
+fn follow_symlinks(path: &Path) -> Result<PathBuf> {
+  let mut current = path.to_path_buf();
+  for _ in 0..MAX_SYMLINK_HOPS {
+    match fs::symlink_metadata(&current) {
+      Ok(meta) if meta.file_type().is_symlink() => {
+        let link = fs::read_link(&current).at("readlink", &current)?;
+        let base = current.parent().unwrap_or(Path::new("/"));
+        current = normalize(&base.join(link));
+      }
+      Ok(_) => return Ok(current),
+      Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(current),
+      Err(err) => return Err(blame(Error::io(&err, "open", &current), &current)),
+    }
+  }
+  Err(Error::os("ELOOP", "open", path))
+}
+
+/// Create the missing directories of `dir`, outermost first; return the ones created.
+fn create_parents(dir: &Path, target: &Path) -> Result<Vec<PathBuf>> {
+  let mut missing = Vec::new();
+  let mut probe = dir;
+  loop {
+    match fs::metadata(probe) {
+      Ok(meta) if meta.is_dir() => break,
+      Ok(_) => return Err(Error::os("ENOTDIR", "mkdir", probe)),
+      Err(err) if err.kind() == io::ErrorKind::NotFound => missing.push(probe.to_path_buf()),
+      Err(err) => return Err(blame(Error::io(&err, "mkdir", target), target)),
+    }
+    match probe.parent() {
+      Some(parent) => probe = parent,
+      None => break,
+    }
+  }
+  missing.reverse();
+  for dir in &missing {
+    failpoint!("target.mkdir", "mkdir", target);
+    match fs::create_dir(dir) {
+      Ok(()) => {}
+      // Another writer made it first: fine, as long as it is a directory.
+      Err(err) if err.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+      Err(err) => return Err(blame(Error::io(&err, "mkdir", target), target)),
+    }
+  }
+  Ok(missing)
+}
+
+/// ENOTDIR and ENOENT caused by an ancestor name that ancestor, as the contract says; every
+/// other error names the target.
+fn blame(err: Error, target: &Path) -> Error {
+  if !matches!(err.code_name(), "ENOTDIR" | "ENOENT") {
+    return err.with_path(target);
+  }
+  for ancestor in target.ancestors().skip(1) {
+    match fs::metadata(ancestor) {
+      Ok(meta) if meta.is_dir() => break,
+      Ok(_) => return Error::os("ENOTDIR", err.syscall, ancestor),
+      Err(_) => continue,
+    }
+  }
+  err.with_path(target)
+}
+
+/// Lexically resolve `.` and `..` (as `path.resolve` does), without touching the disk.
+pub fn normalize(path: &Path) -> PathBuf {
+  let mut out = PathBuf::new();
+  for component in path.components() {
+    match component {
+      Component::CurDir => {}
+      Component::ParentDir => {
+        out.pop();
+      }
+      other => out.push(other),
+    }
+  }
+  out
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn normalize_matches_path_resolve() {
+    assert_eq!(normalize(Path::new("/a/./b/../c")), Path::new("/a/c"));
+    assert_eq!(normalize(Path::new("/../a")), Path::new("/a"));
+  }
+
+  #[test]
+  fn creates_missing_parents() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = Target::prepare(&dir.path().join("x/y/z.json")).unwrap();
+    assert!(dir.path().join("x/y").is_dir());
+    assert_eq!(
+      target.created_dirs,
+      vec![dir.path().join("x"), dir.path().join("x/y")]
+    );
+    assert_eq!(target.name, "z.json");
+  }
+
+  #[test]
+  fn a_file_in_the_way_is_enotdir_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("file"), "x").unwrap();
+    let err = Target::prepare(&dir.path().join("file/sub/z.json")).unwrap_err();
+    assert_eq!(err.code_name(), "ENOTDIR");
+    assert_eq!(err.path, dir.path().join("file"));
+  }
+
+  #[cfg(unix)]
+  #[test]
+  fn symlinks_are_followed_to_the_final_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("real.json", dir.path().join("link.json")).unwrap();
+    std::os::unix::fs::symlink("link.json", dir.path().join("link2.json")).unwrap();
+    let target = Target::prepare(&dir.path().join("link2.json")).unwrap();
+    assert_eq!(target.path, dir.path().join("real.json"));
+  }
+
+  #[cfg(unix)]
+  #[test]
+  fn symlink_loops_are_eloop() {
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("b", dir.path().join("a")).unwrap();
+    std::os::unix::fs::symlink("a", dir.path().join("b")).unwrap();
+    assert_eq!(
+      Target::prepare(&dir.path().join("a"))
+        .unwrap_err()
+        .code_name(),
+      "ELOOP"
+    );
+  }
+
+  #[test]
+  fn directories_are_eisdir() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = Target::prepare(dir.path()).unwrap();
+    assert_eq!(target.existing().unwrap_err().code_name(), "EISDIR");
+  }
+}

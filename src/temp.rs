@@ -1,0 +1,162 @@
+//! The temp file a write fills before it replaces the target: a guard that removes itself
+//! unless it was committed.
+//!
+//! Named `.<basename>.<8 letters or digits>.tmp` beside the target, so the final rename stays on
+//! one file system, and created exclusively (O_EXCL, mode 0600), with a fresh random name after
+//! a collision. The basename part is shortened when the whole name would exceed the file
+//! system's limit; the target's own name never changes.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::path::Path;
+
+use crate::error::{IoResultExt, Result};
+use crate::failpoint::failpoint;
+use crate::sys;
+
+/// Random letters and digits in a temp name.
+const RANDOM_LEN: usize = 8;
+/// Everything in a temp name besides the basename: `.` + `.` + 8 random + `.tmp`.
+const NAME_OVERHEAD: usize = 1 + 1 + RANDOM_LEN + 4;
+
+/// An exclusively created temp file in the target's directory.
+#[derive(Debug)]
+pub struct TempFile {
+  inner: tempfile::NamedTempFile<File>,
+}
+
+impl TempFile {
+  /// Create `.<basename>.<random>.tmp` in `dir` for a target called `basename`.
+  pub fn create(dir: &Path, basename: &std::ffi::OsStr) -> Result<TempFile> {
+    failpoint!("temp.create", "open", dir);
+    let prefix = prefix_for(basename, sys::name_max(dir));
+    let inner = tempfile::Builder::new()
+      .prefix(&prefix)
+      .suffix(".tmp")
+      .rand_bytes(RANDOM_LEN)
+      .make_in(dir, sys::create_exclusive)
+      .at("open", dir)?;
+    Ok(TempFile { inner })
+  }
+
+  /// The open file.
+  pub fn file(&self) -> &File {
+    self.inner.as_file()
+  }
+
+  /// Where it is.
+  pub fn path(&self) -> &Path {
+    self.inner.path()
+  }
+
+  /// Rename the temp file over `target`. On failure the temp file is removed (when the guard
+  /// drops), and the target is as it was.
+  pub fn commit(self, target: &Path) -> Result<()> {
+    failpoint!("commit.rename", "rename", target);
+    let (file, path) = self.inner.into_parts();
+    // Close before renaming: Windows cannot rename a file that is open without sharing delete.
+    drop(file);
+    sys::rename(&path, target).at("rename", target)?;
+    // The name now belongs to the target; the guard must not remove it.
+    let _ = path.keep();
+    Ok(())
+  }
+}
+
+/// `.<basename>.`, with the basename cut (at a character boundary) so that the whole temp name
+/// fits in `name_max` bytes.
+fn prefix_for(basename: &std::ffi::OsStr, name_max: usize) -> OsString {
+  let room = name_max.saturating_sub(NAME_OVERHEAD).max(1);
+  let name = basename.to_string_lossy();
+  let mut cut = name.len().min(room);
+  while !name.is_char_boundary(cut) {
+    cut -= 1;
+  }
+  let mut prefix = OsString::from(".");
+  if cut == name.len() && name.as_bytes() == basename.as_encoded_bytes() {
+    prefix.push(basename);
+  } else {
+    prefix.push(&name[..cut]);
+  }
+  prefix.push(".");
+  prefix
+}
+
+/// Whether `name` has the shape of one of our temp files: `.<anything>.<8 alphanumerics>.tmp`.
+pub fn is_temp_name(name: &str) -> bool {
+  let Some(stem) = name.strip_suffix(".tmp") else {
+    return false;
+  };
+  let Some(base_and_dot) = stem.get(..stem.len().saturating_sub(RANDOM_LEN)) else {
+    return false;
+  };
+  let random = &stem[base_and_dot.len()..];
+  random.len() == RANDOM_LEN
+    && random.bytes().all(|b| b.is_ascii_alphanumeric())
+    && base_and_dot.len() >= 3
+    && base_and_dot.starts_with('.')
+    && base_and_dot.ends_with('.')
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use std::ffi::OsStr;
+
+  #[test]
+  fn temp_name_has_the_documented_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let temp = TempFile::create(dir.path(), OsStr::new("settings.json")).unwrap();
+    let name = temp
+      .path()
+      .file_name()
+      .unwrap()
+      .to_str()
+      .unwrap()
+      .to_owned();
+    assert!(name.starts_with(".settings.json."), "{name}");
+    assert!(is_temp_name(&name), "{name}");
+    assert_eq!(name.len(), ".settings.json.".len() + 8 + 4);
+  }
+
+  #[cfg(unix)]
+  #[test]
+  fn temp_file_is_private_until_committed() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let temp = TempFile::create(dir.path(), OsStr::new("a.json")).unwrap();
+    assert_eq!(
+      temp.file().metadata().unwrap().permissions().mode() & 0o777,
+      0o600
+    );
+  }
+
+  #[test]
+  fn dropped_temp_file_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let temp = TempFile::create(dir.path(), OsStr::new("a.json")).unwrap();
+    let path = temp.path().to_path_buf();
+    assert!(path.exists());
+    drop(temp);
+    assert!(!path.exists());
+  }
+
+  #[test]
+  fn long_basenames_are_shortened_to_fit() {
+    let long = "é".repeat(127) + ".json"; // 259 bytes: longer than any temp name may be
+    let prefix = prefix_for(OsStr::new(&long), 255);
+    assert!(prefix.len() + RANDOM_LEN + 4 <= 255, "{}", prefix.len());
+    assert!(prefix.to_str().unwrap().starts_with(".é"));
+    assert!(prefix.to_str().unwrap().ends_with('.'));
+  }
+
+  #[test]
+  fn recognises_only_our_shape() {
+    assert!(is_temp_name(".a.json.Ab3dE9xZ.tmp"));
+    assert!(!is_temp_name(".a.json.Ab3dE9x.tmp"));
+    assert!(!is_temp_name("a.json.Ab3dE9xZ.tmp"));
+    assert!(!is_temp_name(".a.json.Ab3dE9x-.tmp"));
+    assert!(!is_temp_name("..Ab3dE9xZ.tmp"));
+    assert!(!is_temp_name(".a.json.Ab3dE9xZ.tmp.bak"));
+  }
+}

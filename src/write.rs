@@ -1,0 +1,111 @@
+//! The write pipeline: one function, its steps in the order the crate docs give.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{Code, Error, IoResultExt, Result};
+use crate::failpoint::{self, failpoint};
+use crate::options::{Durability, WriteOptions};
+use crate::sys;
+use crate::target::Target;
+use crate::temp::TempFile;
+use crate::text::Text;
+
+/// Replace the file at `target` (already resolved, parents created) with `text`, atomically.
+///
+/// On any error the temp file is removed and the target holds its previous content.
+pub fn write_text(target: &Target, text: &Text, options: &WriteOptions) -> Result<()> {
+  let previous = target.existing()?;
+  // Errors name the target, as `fs.writeFile`'s `open` would, not the directory.
+  let temp =
+    TempFile::create(&target.dir, &target.name).map_err(|err| err.with_path(&target.path))?;
+
+  let written = fill(&temp, text, &target.path)?;
+  verify(&temp, written, &target.path)?;
+
+  let mode = options
+    .mode
+    .or_else(|| previous.as_ref().map(sys::mode_of))
+    .unwrap_or_else(sys::default_mode);
+  failpoint!("temp.chmod", "chmod", &target.path);
+  // Mode (and owner) before the fsync, so that the fsync makes them durable with the data.
+  sys::set_mode(temp.file(), mode).at("chmod", &target.path)?;
+  if let Some(previous) = &previous {
+    sys::copy_owner(temp.file(), previous).at("chown", &target.path)?;
+  }
+
+  sync_file(&temp, options.durability, &target.path)?;
+  temp.commit(&target.path)?;
+  sync_dirs(target, options.durability)
+}
+
+/// Write every byte of `text` into the temp file; return how many that was.
+fn fill(temp: &TempFile, text: &Text, target: &Path) -> Result<u64> {
+  let mut out = FailableWriter { file: temp.file() };
+  let written = text.write_utf8(&mut out).at("write", target)?;
+  if failpoint::enabled("temp.truncate") {
+    // A real short file on disk, for the size check below to catch.
+    temp
+      .file()
+      .set_len(written.saturating_sub(1))
+      .at("write", target)?;
+  }
+  Ok(written)
+}
+
+/// Guarantee 3: the size on disk is the number of bytes serialized.
+fn verify(temp: &TempFile, expected: u64, target: &Path) -> Result<()> {
+  failpoint!("temp.verify", "fstat", target);
+  let found = temp.file().metadata().at("fstat", target)?.len();
+  if found != expected {
+    return Err(Error {
+      code: Code::Verify { expected, found },
+      syscall: "fstat",
+      path: target.to_path_buf(),
+    });
+  }
+  Ok(())
+}
+
+fn sync_file(temp: &TempFile, durability: Durability, target: &Path) -> Result<()> {
+  failpoint!("temp.fsync", "fsync", target);
+  match durability {
+    Durability::Full => sys::sync_full(temp.file()).at("fsync", target),
+    Durability::Data => sys::sync_data(temp.file()).at("fsync", target),
+    Durability::None => Ok(()),
+  }
+}
+
+/// After the rename: fsync the target's directory, and the parents of directories this write
+/// created, so that every new name on the way to the file survives power loss.
+fn sync_dirs(target: &Target, durability: Durability) -> Result<()> {
+  if durability != Durability::Full {
+    return Ok(());
+  }
+  failpoint!("commit.fsync-dir", "fsync", &target.path);
+  sys::sync_dir(&target.dir).at("fsync", &target.path)?;
+  for created in target.created_dirs.iter().rev() {
+    if let Some(parent) = created.parent() {
+      sys::sync_dir(parent).at("fsync", &target.path)?;
+    }
+  }
+  Ok(())
+}
+
+/// The temp file as a `Write` whose every chunk can be made to fail (failpoint `temp.write`).
+struct FailableWriter<'a> {
+  file: &'a std::fs::File,
+}
+
+impl Write for FailableWriter<'_> {
+  fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+    if let Some(err) = failpoint::io_error("temp.write") {
+      return Err(err);
+    }
+    self.file.write(buf)
+  }
+
+  fn flush(&mut self) -> std::io::Result<()> {
+    Ok(())
+  }
+}

@@ -1,0 +1,97 @@
+//! A failure injected at every step of the pipeline leaves the target with its complete old
+//! content (or, after the rename, the complete new one), no temp file, and the injected code.
+//! Run with `cargo test --features failpoints`.
+
+#![cfg(feature = "failpoints")]
+
+mod common;
+
+use std::fs;
+
+use common::{test_dir, verify_no_leftovers, write};
+
+const OLD: &str = "{\"version\":\"old\"}";
+const NEW: &str = "{\"version\":\"new\",\"padding\":\"....................\"}";
+
+/// Inject `action` at `point` during one write over OLD; return the error and what is on disk.
+fn inject(point: &str, action: &str) -> (safe_write_json::Error, String, tempfile::TempDir) {
+  let dir = test_dir();
+  let path = dir.path().join("state.json");
+  fs::write(&path, OLD).unwrap();
+  let scenario = fail::FailScenario::setup();
+  fail::cfg(point, action).unwrap();
+  let err = write(&path, NEW).expect_err(point);
+  let on_disk = fs::read_to_string(&path).unwrap();
+  verify_no_leftovers(dir.path());
+  // The next write, with nothing injected, succeeds. (Still inside the scenario: failpoints are
+  // global, and another test's scenario must not inject into this write.)
+  fail::remove(point);
+  write(&path, NEW).unwrap();
+  scenario.teardown();
+  assert_eq!(fs::read_to_string(&path).unwrap(), NEW);
+  (err, on_disk, dir)
+}
+
+#[test]
+fn every_step_before_the_rename_leaves_the_old_content() {
+  let steps = [
+    ("target.stat", "ENOENT", "open"),
+    ("temp.create", "EACCES", "open"),
+    ("temp.write", "ENOSPC", "write"),
+    ("temp.verify", "EIO", "fstat"),
+    ("temp.chmod", "EPERM", "chmod"),
+    ("temp.fsync", "EIO", "fsync"),
+    ("commit.rename", "EXDEV", "rename"),
+  ];
+  for (point, code, syscall) in steps {
+    let (err, on_disk, _dir) = inject(point, &format!("return({code})"));
+    assert_eq!(err.code_name(), code, "{point}");
+    assert_eq!(err.syscall, syscall, "{point}");
+    assert_eq!(on_disk, OLD, "{point}");
+  }
+}
+
+#[test]
+fn a_failed_directory_fsync_comes_after_the_new_content_is_in_place() {
+  let (err, on_disk, _dir) = inject("commit.fsync-dir", "return(EIO)");
+  assert_eq!(err.code_name(), "EIO");
+  assert_eq!(err.syscall, "fsync");
+  assert_eq!(on_disk, NEW);
+}
+
+#[test]
+fn a_short_file_on_disk_is_caught_by_the_size_check() {
+  let (err, on_disk, _dir) = inject("temp.truncate", "return");
+  assert_eq!(err.code_name(), "EVERIFY");
+  assert_eq!(
+    err.to_string().split(',').next().unwrap(),
+    format!(
+      "EVERIFY: size on disk is {} bytes but {} were written",
+      NEW.len() - 1,
+      NEW.len()
+    )
+  );
+  assert_eq!(on_disk, OLD);
+}
+
+#[test]
+fn a_failure_on_a_later_chunk_of_a_large_write_leaves_the_old_content() {
+  let dir = test_dir();
+  let path = dir.path().join("big.json");
+  fs::write(&path, OLD).unwrap();
+  let big = format!("[{}0]", "1234567890,".repeat(200_000)); // ~2 MB: several chunks
+  let scenario = fail::FailScenario::setup();
+  fail::cfg("temp.write", "2*off->return(ENOSPC)").unwrap();
+  let err = write(&path, &big).unwrap_err();
+  scenario.teardown();
+  assert_eq!(err.code_name(), "ENOSPC");
+  assert_eq!(fs::read_to_string(&path).unwrap(), OLD);
+  verify_no_leftovers(dir.path());
+}
+
+#[test]
+fn a_panic_mid_write_fails_that_write_only() {
+  let (err, on_disk, _dir) = inject("temp.fsync", "panic");
+  assert_eq!(err.code_name(), "EIO");
+  assert_eq!(on_disk, OLD);
+}
