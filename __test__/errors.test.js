@@ -4,7 +4,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 const { safeWriteJson, safeWriteJsonSync, safeWriteFile, safeWriteFileSync } = require('..')
-const { tmpDir, leftovers, isRoot, mountTmpfs, fillUp } = require('./helpers')
+const { tmpDir, leftovers, isRoot, mountTmpfs, tmpfsTest, fillUp } = require('./helpers')
 
 let dir
 beforeEach(() => {
@@ -302,13 +302,10 @@ describe('a full disk (a real tmpfs)', () => {
   beforeAll(() => {
     tmpfs = mountTmpfs('1m')
   })
+  // Where no tmpfs can be mounted the tests below are skipped (and the summary says so).
   afterAll(() => tmpfs?.unmount())
 
-  test('ENOSPC leaves the old file whole and no temp file; after freeing space the write succeeds', async () => {
-    if (!tmpfs) {
-      console.warn('skipped: mounting a tmpfs is not permitted here')
-      return
-    }
+  tmpfsTest('ENOSPC leaves the old file whole and no temp file; after freeing space the write succeeds', async () => {
     const target = path.join(tmpfs.dir, 'state.json')
     const old = { version: 1, items: Array.from({ length: 100 }, (_, i) => `item ${i}`) }
     await safeWriteJson(target, old)
@@ -329,11 +326,7 @@ describe('a full disk (a real tmpfs)', () => {
     expect(leftovers(tmpfs.dir)).toEqual([])
   })
 
-  test('a read-only file system: EROFS, nothing changed', async () => {
-    if (!tmpfs) {
-      console.warn('skipped: mounting a tmpfs is not permitted here')
-      return
-    }
+  tmpfsTest('a read-only file system: EROFS, nothing changed', async () => {
     const target = path.join(tmpfs.dir, 'ro.json')
     fs.writeFileSync(target, '"before"')
     spawnSync('mount', ['-o', 'remount,ro', tmpfs.dir])

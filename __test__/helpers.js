@@ -52,8 +52,7 @@ const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
 
 /**
  * Mount a tmpfs of `size` at a fresh directory, or return null where mounting is not permitted
- * (not root, no mount command, a container without CAP_SYS_ADMIN). Unmount with the returned
- * `unmount()`.
+ * (not Linux, not root, a container without CAP_SYS_ADMIN). Unmount with `unmount()`.
  */
 function mountTmpfs(size) {
   if (process.platform !== 'linux' || !isRoot) return null
@@ -68,6 +67,14 @@ function mountTmpfs(size) {
     unmount: () => execFileSync('umount', [dir], { stdio: 'ignore' }),
   }
 }
+
+/** `test` where a tmpfs can be mounted here, else `test.skip` (so the skip shows in the summary). */
+const tmpfsTest = (() => {
+  const probe = mountTmpfs('64k')
+  if (!probe) return test.skip
+  probe.unmount()
+  return test
+})()
 
 /** Fill the file system holding `dir` until not one more byte fits. */
 function fillUp(dir) {
@@ -90,4 +97,4 @@ function fillUp(dir) {
   return filler
 }
 
-module.exports = { tmpDir, leftovers, expectFileBytes, isRoot, mountTmpfs, fillUp }
+module.exports = { tmpDir, leftovers, expectFileBytes, isRoot, mountTmpfs, tmpfsTest, fillUp }
