@@ -16,6 +16,17 @@ export interface WriteOptions {
    * @default the existing file's mode, else `0o666 & ~umask`
    */
   mode?: number
+  /**
+   * Hold a cross-process lock on the target for the write: an OS lock (flock / LockFileEx) on the
+   * sidecar `.<basename>.lock` beside it, which the OS releases if the holder dies.
+   * @default true
+   */
+  lock?: boolean
+  /**
+   * How long to wait for that lock before failing with `ELOCKED` (`Infinity`: as long as it takes).
+   * @default 10000
+   */
+  lockTimeoutMs?: number
 }
 
 /** `JSON.stringify`'s replacer: a function called with the holder as `this`, or the keys to keep. */
@@ -52,6 +63,30 @@ export interface WriteJsonOptions extends WriteOptions {
  * can point the loader at a WASI artifact this package does not build itself.
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
+
+/** A file locked for `updateJson`: read it, then commit new data or release it. */
+export declare class UpdateLease {
+  /** Whether the file existed when it was locked. */
+  get exists(): boolean
+  /**
+   * The content parsed with the caller's `JSON.parse` (`undefined` if the file did not exist);
+   * throws EJSONPARSE if it does not parse.
+   */
+  read(realm: typeof globalThis): unknown
+  /**
+   * Write `data` as `safeWriteJson` would (same `options`), under the held locks, then release
+   * them. The promise settles when the write is done.
+   */
+  commit(data: unknown, options: unknown, realm: typeof globalThis): Promise<void>
+  /** Release the locks without writing (also done when the lease is garbage-collected). */
+  release(): void
+}
+
+/**
+ * Lock `path` for a read-modify-write and read it: resolves with a lease once this process and
+ * every other one have let go of the file. Used by `updateJson` in `index.js`; not public API.
+ */
+export declare function lockForUpdate(path: string | URL, updater: unknown, options: unknown, realm: typeof globalThis): Promise<UpdateLease>
 
 /**
  * Write a string (as UTF-8) or a `Uint8Array` to `path`, with the same guarantees as

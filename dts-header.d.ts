@@ -16,6 +16,17 @@ export interface WriteOptions {
    * @default the existing file's mode, else `0o666 & ~umask`
    */
   mode?: number
+  /**
+   * Hold a cross-process lock on the target for the write: an OS lock (flock / LockFileEx) on the
+   * sidecar `.<basename>.lock` beside it, which the OS releases if the holder dies.
+   * @default true
+   */
+  lock?: boolean
+  /**
+   * How long to wait for that lock before failing with `ELOCKED` (`Infinity`: as long as it takes).
+   * @default 10000
+   */
+  lockTimeoutMs?: number
 }
 
 /** `JSON.stringify`'s replacer: a function called with the holder as `this`, or the keys to keep. */

@@ -22,3 +22,18 @@ exports.safeWriteFile = async function safeWriteFile(path, data, options) {
 exports.safeWriteFileSync = function safeWriteFileSync(path, data, options) {
   return binding.safeWriteFileSync(path, data, options, globalThis)
 }
+
+// The updater is JavaScript (and may be async), so the read-modify-write is orchestrated here;
+// the lease holds the file locked, in this process and across processes, from read to write.
+exports.updateJson = async function updateJson(path, updater, options) {
+  const lease = await binding.lockForUpdate(path, updater, options, globalThis)
+  try {
+    const current = lease.exists ? lease.read(globalThis) : options?.default
+    const next = await updater(current)
+    if (next === undefined) return undefined
+    await lease.commit(next, options, globalThis)
+    return next
+  } finally {
+    lease.release()
+  }
+}

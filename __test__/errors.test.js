@@ -168,9 +168,7 @@ describe('bad arguments', () => {
 
   test.each([
     ['a typo', { indnet: 2 }, "The property 'options.indnet' is not a supported option"],
-    ['lock (not yet offered)', { lock: false }, "The property 'options.lock' is not a supported option"],
     ['backup (not yet offered)', { backup: true }, "The property 'options.backup' is not a supported option"],
-    ['lockTimeoutMs (not yet offered)', { lockTimeoutMs: 5 }, "The property 'options.lockTimeoutMs' is not a supported option"],
     ['an unknown durability', { durability: 'fast' }, "The property 'options.durability' must be one of: 'full', 'data', 'none'. Received 'fast'"],
   ])('%s: ERR_INVALID_ARG_VALUE', async (_label, options, message) => {
     const err = await json([target(), {}, options])
@@ -182,7 +180,7 @@ describe('bad arguments', () => {
   test('an unknown option of safeWriteFile, even a JSON one', async () => {
     const err = await file([target(), 'x', { indent: 2 }])
     expect(err.code).toBe('ERR_INVALID_ARG_VALUE')
-    expect(err.message).toBe("The property 'options.indent' is not a supported option (supported: durability, mode). Received 2")
+    expect(err.message).toBe("The property 'options.indent' is not a supported option (supported: durability, mode, lock, lockTimeoutMs). Received 2")
   })
 
   test.each([

@@ -2,7 +2,7 @@
 // jest's fake timers on, and the event loop keeps turning while the disk works.
 const fs = require('node:fs')
 const path = require('node:path')
-const { safeWriteJson, safeWriteFile } = require('..')
+const { safeWriteJson, safeWriteFile, updateJson } = require('..')
 const { tmpDir } = require('./helpers')
 
 const dir = tmpDir()
@@ -24,6 +24,13 @@ describe('with jest fake timers', () => {
     const writes = Array.from({ length: 20 }, (_, i) => safeWriteJson(file, { i }))
     await Promise.all(writes)
     expect(fs.readFileSync(file, 'utf8')).toBe('{"i":19}')
+  })
+
+  test('updateJson, which takes and releases the lock', async () => {
+    jest.useFakeTimers()
+    const file = path.join(dir, 'count.json')
+    await Promise.all(Array.from({ length: 10 }, () => updateJson(file, (c) => ({ n: (c?.n ?? 0) + 1 }))))
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ n: 10 })
   })
 
   test('errors reject too', async () => {

@@ -1,6 +1,6 @@
 // Type test, run by `tsc -p __test__` (never executed): calls that must compile against
 // index.d.ts, and `@ts-expect-error` on calls that must not.
-import { safeWriteJson, safeWriteJsonSync, safeWriteFile, safeWriteFileSync } from '..'
+import { safeWriteJson, safeWriteJsonSync, safeWriteFile, safeWriteFileSync, updateJson } from '..'
 import type { WriteJsonOptions, WriteOptions, JsonReplacer } from '..'
 
 async function usage(): Promise<void> {
@@ -27,6 +27,18 @@ async function usage(): Promise<void> {
   await safeWriteFile('notes.txt', 'text', fileOptions)
   safeWriteFileSync('blob.bin', new Uint8Array([1, 2]))
   safeWriteFileSync('blob.bin', Buffer.from('x'))
+
+  // updateJson is generic over the file's shape.
+  const counter: { runs: number } | undefined = await updateJson<{ runs: number }>('stats.json', (c) => ({
+    runs: (c?.runs ?? 0) + 1,
+  }))
+  void counter
+  await updateJson('stats.json', async (c) => c, { default: { runs: 0 }, lockTimeoutMs: 500, indent: 2 })
+  await safeWriteJson('x.json', {}, { lock: false, lockTimeoutMs: 100 })
+  // @ts-expect-error updateJson always locks
+  await updateJson('stats.json', (c) => c, { lock: false })
+  // @ts-expect-error the updater must return the file's type
+  await updateJson<{ runs: number }>('stats.json', () => ({ runs: 'many' }))
 
   // @ts-expect-error a path must be a string or a URL
   await safeWriteJson(42, {})

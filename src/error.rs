@@ -24,6 +24,12 @@ pub enum Code {
     /// Node's (libuv's) negative error number.
     errno: i32,
   },
+  /// Another writer held the target's lock for longer than the caller would wait; `None`: an
+  /// `updateJson` of this process holds it, which a Sync write cannot wait for.
+  Locked {
+    /// How long this writer waited, in milliseconds.
+    waited_ms: Option<u64>,
+  },
   /// The temp file's size on disk differs from the number of bytes serialized.
   Verify {
     /// Bytes serialized and written.
@@ -74,6 +80,7 @@ impl Error {
   pub fn code_name(&self) -> &'static str {
     match self.code {
       Code::Os { name, .. } => name,
+      Code::Locked { .. } => "ELOCKED",
       Code::Verify { .. } => "EVERIFY",
     }
   }
@@ -82,7 +89,7 @@ impl Error {
   pub fn errno(&self) -> Option<i32> {
     match self.code {
       Code::Os { errno, .. } => Some(errno),
-      Code::Verify { .. } => None,
+      Code::Locked { .. } | Code::Verify { .. } => None,
     }
   }
 
@@ -98,10 +105,11 @@ impl fmt::Display for Error {
     write!(f, "{}: ", self.code_name())?;
     match self.code {
       Code::Os { name, .. } => f.write_str(sys::message_of(name).unwrap_or("unknown error"))?,
-      Code::Verify { expected, found } => write!(
-        f,
-        "size on disk is {found} bytes but {expected} were written"
-      )?,
+      Code::Locked { waited_ms: Some(ms) } => write!(f, "file is locked by another writer (waited {ms} ms)")?,
+      Code::Locked { waited_ms: None } => {
+        f.write_str("file is locked by an updateJson in progress in this process, which a Sync write cannot wait for")?
+      }
+      Code::Verify { expected, found } => write!(f, "size on disk is {found} bytes but {expected} were written")?,
     }
     write!(f, ", {} '{}'", self.syscall, self.path.display())
   }

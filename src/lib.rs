@@ -11,6 +11,8 @@
 //! ```text
 //! path   = follow symlinks from the target     // the link stays; the file it names is replaced
 //! mkdir -p dirname(path)                        // missing parents, 0o777 & ~umask
+//! lk     = open(".<name>.lock", O_CREAT); flock(lk, LOCK_EX|LOCK_NB) until lockTimeoutMs
+//!                                               // unless lock: false; retried, then ELOCKED
 //! old    = stat(path)                           // mode and owner to keep; EISDIR for a directory
 //! fd     = open(".<name>.<random8>.tmp", O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0600)
 //! loop write(fd, utf8 chunk)                    // UTF-16 → UTF-8 transcoded chunk by chunk
@@ -19,6 +21,7 @@
 //! fsync(fd)                                     // 'full' (F_FULLFSYNC on macOS) and 'data'
 //! rename(tmp, path)                             // the atomic step
 //! fsync(dirname(path))                          // 'full' only; also the parents of new dirs
+//! unlink(".<name>.lock"); close(lk)             // releases the lock
 //! ```
 //!
 //! Any failure before the rename unlinks the temp file; the target keeps its old content.
@@ -41,6 +44,7 @@
 mod binding;
 pub mod error;
 pub mod failpoint;
+pub mod lock;
 pub mod options;
 pub mod queue;
 mod sys;

@@ -1,5 +1,7 @@
 //! What a caller can ask of a write, with the contract's defaults written once, here.
 
+use std::time::Duration;
+
 /// How far a write goes to survive power loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
@@ -26,14 +28,32 @@ impl Durability {
 }
 
 /// Options every writer accepts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteOptions {
   /// How far to sync. Default: [`Durability::Full`].
   pub durability: Durability,
   /// Permission bits of the written file, applied exactly (no umask). Default: the existing
   /// file's bits, else `0o666 & !umask`.
   pub mode: Option<u32>,
+  /// Hold the cross-process lock on the target for the write. Default: `true`.
+  pub lock: bool,
+  /// How long to wait for that lock before failing with ELOCKED. Default: 10 s.
+  pub lock_timeout: Duration,
 }
+
+impl Default for WriteOptions {
+  fn default() -> Self {
+    WriteOptions {
+      durability: Durability::Full,
+      mode: None,
+      lock: true,
+      lock_timeout: DEFAULT_LOCK_TIMEOUT,
+    }
+  }
+}
+
+/// The contract's default `lockTimeoutMs`.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_millis(10_000);
 
 /// The largest `mode` accepted: permission bits plus setuid, setgid and sticky.
 pub const MAX_MODE: u32 = 0o7777;
@@ -47,6 +67,8 @@ mod tests {
     let options = WriteOptions::default();
     assert_eq!(options.durability, Durability::Full);
     assert_eq!(options.mode, None);
+    assert!(options.lock);
+    assert_eq!(options.lock_timeout, Duration::from_secs(10));
   }
 
   #[test]

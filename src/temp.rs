@@ -16,8 +16,6 @@ use crate::sys;
 
 /// Random letters and digits in a temp name.
 const RANDOM_LEN: usize = 8;
-/// Everything in a temp name besides the basename: `.` + `.` + 8 random + `.tmp`.
-const NAME_OVERHEAD: usize = 1 + 1 + RANDOM_LEN + 4;
 
 /// An exclusively created temp file in the target's directory.
 #[derive(Debug)]
@@ -29,7 +27,8 @@ impl TempFile {
   /// Create `.<basename>.<random>.tmp` in `dir` for a target called `basename`.
   pub fn create(dir: &Path, basename: &std::ffi::OsStr) -> Result<TempFile> {
     failpoint!("temp.create", "open", dir);
-    let prefix = prefix_for(basename, sys::name_max(dir));
+    let mut prefix = hidden_name(basename, RANDOM_LEN + ".tmp".len() + 1, sys::name_max(dir));
+    prefix.push(".");
     let inner = tempfile::Builder::new()
       .prefix(&prefix)
       .suffix(".tmp")
@@ -63,23 +62,22 @@ impl TempFile {
   }
 }
 
-/// `.<basename>.`, with the basename cut (at a character boundary) so that the whole temp name
-/// fits in `name_max` bytes.
-fn prefix_for(basename: &std::ffi::OsStr, name_max: usize) -> OsString {
-  let room = name_max.saturating_sub(NAME_OVERHEAD).max(1);
+/// `.<basename>` for a side file (temp, lock) whose name goes on with `rest` more bytes: the
+/// basename is cut (at a character boundary) so that the whole name fits in `name_max` bytes.
+pub(crate) fn hidden_name(basename: &std::ffi::OsStr, rest: usize, name_max: usize) -> OsString {
+  let room = name_max.saturating_sub(1 + rest).max(1);
   let name = basename.to_string_lossy();
   let mut cut = name.len().min(room);
   while !name.is_char_boundary(cut) {
     cut -= 1;
   }
-  let mut prefix = OsString::from(".");
+  let mut hidden = OsString::from(".");
   if cut == name.len() && name.as_bytes() == basename.as_encoded_bytes() {
-    prefix.push(basename);
+    hidden.push(basename);
   } else {
-    prefix.push(&name[..cut]);
+    hidden.push(&name[..cut]);
   }
-  prefix.push(".");
-  prefix
+  hidden
 }
 
 /// Whether `name` has the shape of one of our temp files: `.<anything>.<8 alphanumerics>.tmp`.
@@ -144,10 +142,14 @@ mod tests {
   #[test]
   fn long_basenames_are_shortened_to_fit() {
     let long = "é".repeat(127) + ".json"; // 259 bytes: longer than any temp name may be
-    let prefix = prefix_for(OsStr::new(&long), 255);
-    assert!(prefix.len() + RANDOM_LEN + 4 <= 255, "{}", prefix.len());
-    assert!(prefix.to_str().unwrap().starts_with(".é"));
-    assert!(prefix.to_str().unwrap().ends_with('.'));
+    let hidden = hidden_name(OsStr::new(&long), 1 + RANDOM_LEN + 4, 255);
+    assert_eq!(
+      hidden.len() + 1 + RANDOM_LEN + 4,
+      254,
+      "cut at a character boundary"
+    );
+    assert!(hidden.to_str().unwrap().starts_with(".éé"));
+    assert_eq!(hidden_name(OsStr::new("a.json"), 5, 255), ".a.json");
   }
 
   #[test]

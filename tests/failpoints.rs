@@ -95,3 +95,12 @@ fn a_panic_mid_write_fails_that_write_only() {
   assert_eq!(err.code_name(), "EIO");
   assert_eq!(on_disk, OLD);
 }
+
+#[test]
+fn a_failure_to_take_the_lock_leaves_the_old_content() {
+  let (err, on_disk, dir) = inject("lock.acquire", "return(EACCES)");
+  assert_eq!(err.code_name(), "EACCES");
+  assert_eq!(err.syscall, "lock");
+  assert_eq!(on_disk, OLD);
+  assert!(!dir.path().join(".state.json.lock").exists());
+}

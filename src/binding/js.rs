@@ -198,6 +198,21 @@ impl Js {
     Ok(result)
   }
 
+  /// A string from UTF-8 bytes (invalid sequences become U+FFFD), in one copy.
+  pub(crate) fn string_from_utf8(self, bytes: &[u8]) -> Result<Value> {
+    let mut result = ptr::null_mut();
+    // SAFETY: `bytes` is valid for its length.
+    check(unsafe {
+      sys::napi_create_string_utf8(
+        self.env,
+        bytes.as_ptr().cast(),
+        bytes.len() as isize,
+        &mut result,
+      )
+    })?;
+    Ok(result)
+  }
+
   pub(crate) fn number(self, value: f64) -> Result<Value> {
     let mut result = ptr::null_mut();
     // SAFETY: live env; valid out-pointer.
@@ -326,7 +341,8 @@ impl Js {
     Ok(promise)
   }
 
-  fn take_exception(self) -> Result<Option<Value>> {
+  /// The pending exception, cleared; `None` if there is none.
+  pub(crate) fn take_exception(self) -> Result<Option<Value>> {
     let mut pending = false;
     // SAFETY: live env; valid out-pointer.
     check(unsafe { sys::napi_is_exception_pending(self.env, &mut pending) })?;

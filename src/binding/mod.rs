@@ -6,5 +6,7 @@ mod js;
 mod js_error;
 mod options;
 mod path;
+mod read_json;
 mod serialize;
+mod update;
 mod write;

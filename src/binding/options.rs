@@ -1,6 +1,8 @@
 //! The `options` argument: checked key by key, so that a typo or a wrong type is an error and
 //! never a silently ignored setting. Defaults come from the core's `WriteOptions::default()`.
 
+use std::time::Duration;
+
 use napi::Result;
 
 use super::invalid_arg;
@@ -8,6 +10,7 @@ use super::js::{Js, Type, Value};
 use crate::options::{Durability, WriteOptions, MAX_MODE};
 
 /// Options of the JSON writers: the write options plus what `JSON.stringify` needs.
+#[derive(Default)]
 pub(crate) struct JsonOptions {
   pub(crate) write: WriteOptions,
   /// `JSON.stringify`'s `space`, passed through untouched (V8 clamps and cuts it).
@@ -17,88 +20,55 @@ pub(crate) struct JsonOptions {
   pub(crate) final_newline: bool,
 }
 
-const WRITE_KEYS: &[&str] = &["durability", "mode"];
-const JSON_KEYS: &[&str] = &[
-  "durability",
-  "mode",
-  "indent",
-  "replacer",
-  "finalNewline",
-  "prettyPrint",
-];
+const WRITE_KEYS: &[&str] = &["durability", "mode", "lock", "lockTimeoutMs"];
+const JSON_ONLY_KEYS: &[&str] = &["indent", "replacer", "finalNewline", "prettyPrint"];
 
 /// Options of `safeWriteJson`: `undefined`/`null`, a number or string (the indent, as the old
 /// `safeWriteJson(filePath, data, indent)`), or an options object.
 pub(crate) fn json_options(js: Js, value: Value) -> Result<JsonOptions> {
-  let mut options = JsonOptions {
-    write: WriteOptions::default(),
-    indent: None,
-    replacer: None,
-    final_newline: false,
-  };
   match js.type_of(value)? {
-    Type::Undefined | Type::Null => return Ok(options),
-    Type::Number | Type::String => {
-      options.indent = Some(value);
-      return Ok(options);
-    }
-    Type::Object if is_boxed_indent(js, value)? => {
-      options.indent = Some(value);
-      return Ok(options);
-    }
-    Type::Object if !js.is_array(value)? => {}
+    Type::Undefined | Type::Null => Ok(JsonOptions::default()),
+    Type::Number | Type::String => Ok(JsonOptions {
+      indent: Some(value),
+      ..JsonOptions::default()
+    }),
+    Type::Object if is_boxed_indent(js, value)? => Ok(JsonOptions {
+      indent: Some(value),
+      ..JsonOptions::default()
+    }),
+    Type::Object if !js.is_array(value)? => json_fields(js, value, &[]),
+    _ => Err(invalid_arg::wrong_type(
+      js,
+      "options",
+      "of type number, string or object",
+      value,
+    )),
+  }
+}
+
+/// Options of `updateJson`: those of `safeWriteJson` as an object, plus `default` (read by
+/// `index.js`, not here). It always locks, so `lock: false` is refused.
+pub(crate) fn update_options(js: Js, value: Value) -> Result<JsonOptions> {
+  let options = match js.type_of(value)? {
+    Type::Undefined | Type::Null => JsonOptions::default(),
+    Type::Object if !js.is_array(value)? => json_fields(js, value, &["default"])?,
     _ => {
       return Err(invalid_arg::wrong_type(
         js,
         "options",
-        "of type number, string or object",
+        "of type object",
         value,
       ))
     }
-  }
-  options.write = write_fields(js, value, JSON_KEYS)?;
-  let mut pretty = false;
-  for_each_set(
-    js,
-    value,
-    &["indent", "replacer", "finalNewline", "prettyPrint"],
-    |key, field| {
-      match key {
-        "indent" => {
-          let ok = matches!(js.type_of(field)?, Type::Number | Type::String)
-            || is_boxed_indent(js, field)?;
-          if !ok {
-            return Err(invalid_arg::wrong_type(
-              js,
-              "options.indent",
-              "of type number or string",
-              field,
-            ));
-          }
-          options.indent = Some(field);
-        }
-        "replacer" => match js.type_of(field)? {
-          Type::Null => {}
-          Type::Function => options.replacer = Some(field),
-          Type::Object if js.is_array(field)? => options.replacer = Some(field),
-          _ => {
-            return Err(invalid_arg::wrong_type(
-              js,
-              "options.replacer",
-              "a function, an array or null",
-              field,
-            ))
-          }
-        },
-        "finalNewline" => options.final_newline = boolean(js, "options.finalNewline", field)?,
-        _ => pretty = boolean(js, "options.prettyPrint", field)?,
-      }
-      Ok(())
-    },
-  )?;
-  // `prettyPrint: true` is `indent: '\t'`; an explicit `indent` wins.
-  if pretty && options.indent.is_none() {
-    options.indent = Some(js.string("\t")?);
+  };
+  if !options.write.lock {
+    let reason = "must not be false: updateJson always holds the lock from read to write";
+    return Err(invalid_arg::wrong_value(
+      js,
+      "options.lock",
+      reason,
+      js.get(value, "lock")?,
+    ));
   }
   Ok(options)
 }
@@ -107,7 +77,10 @@ pub(crate) fn json_options(js: Js, value: Value) -> Result<JsonOptions> {
 pub(crate) fn write_options(js: Js, value: Value) -> Result<WriteOptions> {
   match js.type_of(value)? {
     Type::Undefined | Type::Null => Ok(WriteOptions::default()),
-    Type::Object if !js.is_array(value)? => write_fields(js, value, WRITE_KEYS),
+    Type::Object if !js.is_array(value)? => {
+      reject_unknown_keys(js, value, &[WRITE_KEYS])?;
+      write_fields(js, value)
+    }
     _ => Err(invalid_arg::wrong_type(
       js,
       "options",
@@ -117,14 +90,63 @@ pub(crate) fn write_options(js: Js, value: Value) -> Result<WriteOptions> {
   }
 }
 
-/// Check that every key of `object` is one of `known`, then read the write options from it.
-fn write_fields(js: Js, object: Value, known: &[&str]) -> Result<WriteOptions> {
+/// The JSON writers' options object (with `extra` keys allowed that the caller reads itself).
+fn json_fields(js: Js, object: Value, extra: &[&str]) -> Result<JsonOptions> {
+  reject_unknown_keys(js, object, &[WRITE_KEYS, JSON_ONLY_KEYS, extra])?;
+  let mut options = JsonOptions {
+    write: write_fields(js, object)?,
+    ..JsonOptions::default()
+  };
+  let mut pretty = false;
+  for_each_set(js, object, JSON_ONLY_KEYS, |key, field| {
+    match key {
+      "indent" => {
+        let ok =
+          matches!(js.type_of(field)?, Type::Number | Type::String) || is_boxed_indent(js, field)?;
+        if !ok {
+          return Err(invalid_arg::wrong_type(
+            js,
+            "options.indent",
+            "of type number or string",
+            field,
+          ));
+        }
+        options.indent = Some(field);
+      }
+      "replacer" => match js.type_of(field)? {
+        Type::Null => {}
+        Type::Function => options.replacer = Some(field),
+        Type::Object if js.is_array(field)? => options.replacer = Some(field),
+        _ => {
+          return Err(invalid_arg::wrong_type(
+            js,
+            "options.replacer",
+            "a function, an array or null",
+            field,
+          ))
+        }
+      },
+      "finalNewline" => options.final_newline = boolean(js, "options.finalNewline", field)?,
+      _ => pretty = boolean(js, "options.prettyPrint", field)?,
+    }
+    Ok(())
+  })?;
+  // `prettyPrint: true` is `indent: '\t'`; an explicit `indent` wins.
+  if pretty && options.indent.is_none() {
+    options.indent = Some(js.string("\t")?);
+  }
+  Ok(options)
+}
+
+/// Refuse any key of `object` that is not in one of the `known` lists.
+fn reject_unknown_keys(js: Js, object: Value, known: &[&[&str]]) -> Result<()> {
   for key in js.own_keys(object)? {
-    if !known.contains(&key.as_str()) {
+    if !known.iter().any(|list| list.contains(&key.as_str())) {
       let field = js.get(object, &key)?;
+      let supported: Vec<&str> = known.iter().flat_map(|list| list.iter().copied()).collect();
       let reason = format!(
         "is not a supported option (supported: {})",
-        known.join(", ")
+        supported.join(", ")
       );
       return Err(invalid_arg::wrong_value(
         js,
@@ -134,39 +156,53 @@ fn write_fields(js: Js, object: Value, known: &[&str]) -> Result<WriteOptions> {
       ));
     }
   }
+  Ok(())
+}
+
+/// The options every writer has.
+fn write_fields(js: Js, object: Value) -> Result<WriteOptions> {
   let mut options = WriteOptions::default();
-  for_each_set(js, object, &["durability", "mode"], |key, field| {
-    if key == "durability" {
-      if js.type_of(field)? != Type::String {
-        return Err(invalid_arg::wrong_type(
-          js,
-          "options.durability",
-          "of type string",
-          field,
-        ));
+  for_each_set(js, object, WRITE_KEYS, |key, field| {
+    match key {
+      "durability" => {
+        if js.type_of(field)? != Type::String {
+          return Err(invalid_arg::wrong_type(
+            js,
+            "options.durability",
+            "of type string",
+            field,
+          ));
+        }
+        let reason = "must be one of: 'full', 'data', 'none'";
+        options.durability = Durability::parse(&js.to_rust_string(field)?)
+          .ok_or_else(|| invalid_arg::wrong_value(js, "options.durability", reason, field))?;
       }
-      let reason = "must be one of: 'full', 'data', 'none'";
-      options.durability = Durability::parse(&js.to_rust_string(field)?)
-        .ok_or_else(|| invalid_arg::wrong_value(js, "options.durability", reason, field))?;
-    } else {
-      if js.type_of(field)? != Type::Number {
-        return Err(invalid_arg::wrong_type(
-          js,
-          "options.mode",
-          "of type number",
-          field,
-        ));
+      "mode" => {
+        let mode = number(js, "options.mode", field)?;
+        if mode.fract() != 0.0 || !(0.0..=f64::from(MAX_MODE)).contains(&mode) {
+          return Err(invalid_arg::out_of_range(
+            js,
+            "options.mode",
+            "an integer >= 0 && <= 4095",
+            field,
+          ));
+        }
+        options.mode = Some(mode as u32);
       }
-      let mode = js.to_f64(field)?;
-      if mode.fract() != 0.0 || !(0.0..=f64::from(MAX_MODE)).contains(&mode) {
-        return Err(invalid_arg::out_of_range(
-          js,
-          "options.mode",
-          "an integer >= 0 && <= 4095",
-          field,
-        ));
+      "lock" => options.lock = boolean(js, "options.lock", field)?,
+      _ => {
+        let ms = number(js, "options.lockTimeoutMs", field)?;
+        // NaN fails this test too. Infinity is allowed: wait as long as it takes.
+        if ms.is_nan() || ms < 0.0 {
+          return Err(invalid_arg::out_of_range(
+            js,
+            "options.lockTimeoutMs",
+            ">= 0",
+            field,
+          ));
+        }
+        options.lock_timeout = Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX);
       }
-      options.mode = Some(mode as u32);
     }
     Ok(())
   })?;
@@ -195,6 +231,13 @@ fn boolean(js: Js, name: &str, value: Value) -> Result<bool> {
     return Err(invalid_arg::wrong_type(js, name, "of type boolean", value));
   }
   js.to_bool(value)
+}
+
+fn number(js: Js, name: &str, value: Value) -> Result<f64> {
+  if js.type_of(value)? != Type::Number {
+    return Err(invalid_arg::wrong_type(js, name, "of type number", value));
+  }
+  js.to_f64(value)
 }
 
 /// `new Number(2)` and `new String('  ')` are indents too, as for `JSON.stringify`.

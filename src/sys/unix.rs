@@ -60,6 +60,53 @@ pub(crate) fn create_exclusive(path: &Path) -> io::Result<File> {
     .open(path)
 }
 
+/// Open the lock sidecar, creating it (empty) if needed. Read-only suffices for `flock`, which
+/// matters when another user created the sidecar of a file both may write.
+pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
+  match OpenOptions::new()
+    .read(true)
+    .write(true)
+    .create(true)
+    .truncate(false)
+    .mode(0o666)
+    .open(path)
+  {
+    // Not ours to write, or in a directory we may not write: an existing sidecar still works.
+    Err(err) if err.raw_os_error() == Some(libc::EACCES) => File::open(path).map_err(|_| err),
+    other => other,
+  }
+}
+
+/// Take the exclusive `flock` without waiting: `Ok(false)` if another open file holds it.
+/// (`flock`, not `fcntl`: its lock belongs to the open file, so two writers in one process
+/// exclude each other too, and it goes away when the holder dies.)
+pub(crate) fn try_lock(file: &File) -> io::Result<bool> {
+  use std::os::unix::io::AsRawFd;
+  loop {
+    // SAFETY: the descriptor is owned by `file`, which outlives the call.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+      return Ok(true);
+    }
+    let err = io::Error::last_os_error();
+    match err.raw_os_error() {
+      Some(libc::EWOULDBLOCK) => return Ok(false),
+      Some(libc::EINTR) => continue,
+      _ => return Err(err),
+    }
+  }
+}
+
+/// Whether `path` still names the file open as `file` (the previous holder removes the sidecar
+/// when it is done; a lock on a removed sidecar excludes nobody).
+pub(crate) fn is_same_file(file: &File, path: &Path) -> io::Result<bool> {
+  let open = file.metadata()?;
+  match fs::metadata(path) {
+    Ok(named) => Ok(named.dev() == open.dev() && named.ino() == open.ino()),
+    Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(false),
+    Err(err) => Err(err),
+  }
+}
+
 /// fsync that reaches the platter: F_FULLFSYNC on macOS, where plain fsync stops at the drive's
 /// cache; plain fsync elsewhere.
 pub(crate) fn sync_full(file: &File) -> io::Result<()> {

@@ -1,0 +1,160 @@
+//! The native half of `updateJson`: a lease on a file — locked in this process and across
+//! processes, its content read — that `index.js` holds while the caller's (possibly async)
+//! updater runs, then commits or releases. The orchestration is JavaScript because the updater
+//! is; everything that touches the disk or the lock is here and in the core's `queue::lease`.
+
+use napi::bindgen_prelude::Unknown;
+use napi::{Env, JsValue, Result};
+use napi_derive::napi;
+
+use super::invalid_arg;
+use super::js::{Js, Type};
+use super::js_error;
+use super::options::update_options;
+use super::path::{caller_path, CallerPath};
+use super::read_json::parse_json;
+use super::serialize::json_text;
+use crate::queue::{self, Lease};
+
+/// Lock `path` for a read-modify-write and read it: resolves with a lease once this process and
+/// every other one have let go of the file. Used by `updateJson` in `index.js`; not public API.
+#[napi(
+  js_name = "lockForUpdate",
+  ts_args_type = "path: string | URL, updater: unknown, options: unknown, realm: typeof globalThis",
+  ts_return_type = "Promise<UpdateLease>"
+)]
+pub(crate) fn lock_for_update<'env>(
+  env: &'env Env,
+  path: Unknown,
+  updater: Unknown,
+  options: Unknown,
+  realm: Unknown,
+) -> Result<Unknown<'env>> {
+  let js = Js::new(env, Some(realm.raw()))?;
+  let checked = (|| {
+    let caller = caller_path(js, path.raw())?;
+    if js.type_of(updater.raw())? != Type::Function {
+      return Err(invalid_arg::wrong_type(
+        js,
+        "updater",
+        "of type function",
+        updater.raw(),
+      ));
+    }
+    Ok((caller, update_options(js, options.raw())?))
+  })();
+  let (caller, options) = match checked {
+    Ok(checked) => checked,
+    // SAFETY: `rejected` returns a live handle of this env.
+    Err(err) => return Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), js.rejected(err)?) }),
+  };
+  let (deferred, promise) =
+    env.create_deferred::<UpdateLease, Box<dyn FnOnce(Env) -> Result<UpdateLease>>>()?;
+  let absolute = caller.absolute.clone();
+  queue::lease(
+    absolute,
+    options.write,
+    Box::new(move |held| match held {
+      Ok(lease) => deferred.resolve(Box::new(move |_| {
+        Ok(UpdateLease {
+          lease: Some(lease),
+          caller,
+        })
+      })),
+      Err(err) => deferred.resolve(Box::new(move |env| {
+        Err(js_error::to_js(&env, &err, &caller))
+      })),
+    }),
+  );
+  Ok(promise.to_unknown())
+}
+
+/// A file locked for `updateJson`: read it, then commit new data or release it.
+#[napi]
+pub struct UpdateLease {
+  lease: Option<Lease>,
+  caller: CallerPath,
+}
+
+#[napi]
+impl UpdateLease {
+  /// Whether the file existed when it was locked.
+  #[napi(getter)]
+  pub fn exists(&self) -> bool {
+    self
+      .lease
+      .as_ref()
+      .is_some_and(|lease| lease.content.is_some())
+  }
+
+  /// The content parsed with the caller's `JSON.parse` (`undefined` if the file did not exist);
+  /// throws EJSONPARSE if it does not parse.
+  #[napi(ts_args_type = "realm: typeof globalThis", ts_return_type = "unknown")]
+  pub fn read<'env>(&self, env: &'env Env, realm: Unknown) -> Result<Unknown<'env>> {
+    let js = Js::new(env, Some(realm.raw()))?;
+    let parsed = match self
+      .lease
+      .as_ref()
+      .and_then(|lease| lease.content.as_deref())
+    {
+      Some(bytes) => parse_json(js, bytes, None, &self.caller)?,
+      None => js.undefined()?,
+    };
+    // SAFETY: a live handle of this env.
+    Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), parsed) })
+  }
+
+  /// Write `data` as `safeWriteJson` would (same `options`), under the held locks, then release
+  /// them. The promise settles when the write is done.
+  #[napi(
+    ts_args_type = "data: unknown, options: unknown, realm: typeof globalThis",
+    ts_return_type = "Promise<void>"
+  )]
+  pub fn commit<'env>(
+    &mut self,
+    env: &'env Env,
+    data: Unknown,
+    options: Unknown,
+    realm: Unknown,
+  ) -> Result<Unknown<'env>> {
+    let js = Js::new(env, Some(realm.raw()))?;
+    let prepared = (|| {
+      let options = update_options(js, options.raw())?;
+      json_text(js, data.raw(), &options)
+    })();
+    let (text, lease) = match (prepared, self.lease.take()) {
+      (Ok(text), Some(lease)) => (text, lease),
+      (Err(err), _) => {
+        // SAFETY: `rejected` returns a live handle of this env.
+        return Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), js.rejected(err)?) });
+      }
+      (Ok(_), None) => {
+        let err = invalid_arg::type_error(
+          js,
+          "ERR_INVALID_STATE",
+          "This lease was already committed or released",
+        );
+        // SAFETY: as above.
+        return Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), js.rejected(err)?) });
+      }
+    };
+    let (deferred, promise) = env.create_deferred::<(), Box<dyn FnOnce(Env) -> Result<()>>>()?;
+    let caller = self.caller.clone();
+    lease.commit(
+      text,
+      Box::new(move |outcome| match outcome {
+        Ok(()) => deferred.resolve(Box::new(|_| Ok(()))),
+        Err(err) => deferred.resolve(Box::new(move |env| {
+          Err(js_error::to_js(&env, &err, &caller))
+        })),
+      }),
+    );
+    Ok(promise.to_unknown())
+  }
+
+  /// Release the locks without writing (also done when the lease is garbage-collected).
+  #[napi]
+  pub fn release(&mut self) {
+    self.lease.take();
+  }
+}
