@@ -64,6 +64,21 @@ export interface WriteJsonOptions extends WriteOptions {
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** Collects the pieces of one walked JSON text (used by stringify.js; not public API). */
+export declare class JsonSink {
+  /**
+   * Start: deeper pieces are indented with `gap` (JSON.stringify's), and past `spill_bytes`
+   * of held text, pieces are streamed to disk.
+   */
+  begin(gap: string, spillBytes: number): void
+  /**
+   * Append `text` without its first `trim_start` and last `trim_end` characters, after a comma
+   * if `comma`, with `extra_depth` more levels of indent after each of its newlines. Throws the
+   * write's error if the text is being streamed to disk and that failed.
+   */
+  push(text: string, trimStart: number, trimEnd: number, extraDepth: number, comma: boolean): void
+}
+
 /** A file locked for `updateJson`: read it, then commit new data or release it. */
 export declare class UpdateLease {
   /** Whether the file existed when it was locked. */
@@ -72,12 +87,12 @@ export declare class UpdateLease {
    * The content parsed with the caller's `JSON.parse` (`undefined` if the file did not exist);
    * throws EJSONPARSE if it does not parse.
    */
-  read(realm: typeof globalThis): unknown
+  read(caller: object): unknown
   /**
    * Write `data` as `safeWriteJson` would (same `options`), under the held locks, then release
    * them. The promise settles when the write is done.
    */
-  commit(data: unknown, options: unknown, realm: typeof globalThis): Promise<void>
+  commit(data: unknown, options: unknown, caller: object): Promise<void>
   /** Release the locks without writing (also done when the lease is garbage-collected). */
   release(): void
 }
@@ -86,7 +101,7 @@ export declare class UpdateLease {
  * Lock `path` for a read-modify-write and read it: resolves with a lease once this process and
  * every other one have let go of the file. Used by `updateJson` in `index.js`; not public API.
  */
-export declare function lockForUpdate(path: string | URL, updater: unknown, options: unknown, realm: typeof globalThis): Promise<UpdateLease>
+export declare function lockForUpdate(path: string | URL, updater: unknown, options: unknown, caller: object): Promise<UpdateLease>
 
 /**
  * Write a string (as UTF-8) or a `Uint8Array` to `path`, with the same guarantees as

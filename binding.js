@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.JsonSink = nativeBinding.JsonSink
 module.exports.UpdateLease = nativeBinding.UpdateLease
 module.exports.lockForUpdate = nativeBinding.lockForUpdate
 module.exports.safeWriteFile = nativeBinding.safeWriteFile

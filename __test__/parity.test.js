@@ -1,65 +1,37 @@
 // Guarantee 4: the file holds exactly Buffer.from(JSON.stringify(data, replacer, indent)), for
-// a corpus of values that exercise every rule of JSON.stringify.
+// a corpus of values that exercise every rule of JSON.stringify, and for arbitrary values.
+// parity-walked.test.js runs the same with the piece-by-piece path forced on.
 const fs = require('node:fs')
 const path = require('node:path')
+const fc = require('fast-check')
 const { safeWriteJson, safeWriteJsonSync } = require('..')
 const { tmpDir, expectFileBytes } = require('./helpers')
+const { values, indents, expected, arbitraryValue, arbitraryBig, arbitraryIndent } = require('./corpus')
 
 const dir = tmpDir()
-
-/** What JSON.stringify says the file must hold, as bytes. */
-function expected(data, replacer, indent) {
-  const text = JSON.stringify(data, replacer, indent)
-  return Buffer.from(text === undefined ? 'null' : text, 'utf8')
-}
-
-const sparse = [1, , 3] // eslint-disable-line no-sparse-arrays
-class Point {
-  constructor() {
-    this.x = 1
-    this.y = 2
-  }
-  get sum() {
-    return this.x + this.y
-  }
-}
-const nullProto = Object.assign(Object.create(null), { b: 1, a: 2 })
-
-const values = {
-  'numbers at the edges': [1e21, 1e-7, -0, 0.1 + 0.2, 5e-324, 1.7976931348623157e308, 123456789012345680000, 2 ** 53 + 1],
-  'non-finite numbers': [NaN, Infinity, -Infinity],
-  'integer-like keys come first, ascending': { b: 1, 2: 'two', 1: 'one', a: 3, '-1': 4, '01': 5, 4294967295: 6, 4294967294: 7 },
-  'lone and paired surrogates': ['\ud800', '\udfff', 'a\ud83d', '\ude00b', '😀', '\ud83d\ude00'],
-  'control characters and escapes': '\u0000\u0001\u001f\b\f\n\r\t"\\/\u007f\u2028\u2029',
-  'non-ASCII text': { text: 'Grüße — ünïcødé 😀 текст 中文 العربية' },
-  'toJSON with its key': { a: { toJSON: (key) => `key:${key}` }, list: [{ toJSON: (key) => `index:${key}` }] },
-  'Date': { when: new Date(Date.UTC(2026, 10, 23, 14, 0, 0)) },
-  'toJSON returning undefined': { gone: { toJSON: () => undefined }, kept: 1 },
-  'undefined, functions and symbols': { u: undefined, f() {}, s: Symbol('s'), list: [undefined, () => 1, Symbol('t')] },
-  'boxed primitives': [new Number(3), new String('s'), new Boolean(false), Object('x')],
-  'sparse arrays': sparse,
-  'empty containers': { o: {}, a: [], nested: [[], {}, [[]]] },
-  'Map, Set and typed arrays': { map: new Map([[1, 2]]), set: new Set([1]), bytes: new Uint8Array([1, 2]) },
-  'class instances and getters': new Point(),
-  'null prototype': nullProto,
-  'a Proxy': new Proxy({ a: 1 }, {}),
-  'a long string': 'x'.repeat(100000) + 'é'.repeat(100000),
-  'deep nesting': JSON.parse('['.repeat(500) + ']'.repeat(500)),
-  'null and booleans': [null, true, false],
-}
-
-const indents = [undefined, 0, 2, 10, 11, -1, 3.7, '', '\t', 'abcdefghijklmn', '\0\0', 'a😀😀😀😀😀', new Number(2), new String('--'), NaN, Infinity]
+const runs = Number(process.env.PROPERTY_RUNS) || 1000
 
 describe.each(Object.entries(values))('%s', (_label, data) => {
   test.each(indents.map((i) => [i === undefined ? 'no indent' : JSON.stringify(String(i)), i]))(
     'indent %s',
     async (_name, indent) => {
       const file = path.join(dir, 'v.json')
-      await safeWriteJson(file, data, { indent })
+      await safeWriteJson(file, data, { indent, durability: 'none' })
       expectFileBytes(file, expected(data, undefined, indent))
     },
   )
 })
+
+test(`property: arbitrary values and indents (${runs} runs)`, async () => {
+  const file = path.join(dir, 'p.json')
+  await fc.assert(
+    fc.asyncProperty(fc.oneof(arbitraryValue, arbitraryBig), arbitraryIndent, async (data, indent) => {
+      await safeWriteJson(file, data, { indent, durability: 'none' })
+      expectFileBytes(file, expected(data, undefined, indent))
+    }),
+    { numRuns: runs },
+  )
+}, 120000)
 
 describe('top-level values JSON.stringify maps to undefined write null', () => {
   test.each([
@@ -132,5 +104,23 @@ describe('user code runs exactly once per call, in order', () => {
     }
     await safeWriteJson(path.join(dir, 'once.json'), data, { replacer })
     expect(calls).toEqual(['replacer:', 'getter', 'replacer:first', 'toJSON:second', 'replacer:second'])
+  })
+
+  test('in a long array: each getter and toJSON once, toJSON with its own index', async () => {
+    const calls = []
+    const data = Array.from({ length: 1000 }, (_, i) =>
+      i % 10 === 3
+        ? { toJSON: (key) => (calls.push(`toJSON:${key}`), key) }
+        : {
+            get v() {
+              calls.push(`get:${i}`)
+              return i
+            },
+          },
+    )
+    await safeWriteJson(path.join(dir, 'long.json'), data, { durability: 'none' })
+    const once = data.map((_, i) => (i % 10 === 3 ? `toJSON:${i}` : `get:${i}`))
+    expect(calls).toEqual(once)
+    expectFileBytes(path.join(dir, 'long.json'), expected(data.map((_, i) => (i % 10 === 3 ? String(i) : { v: i }))))
   })
 })

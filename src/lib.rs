@@ -47,6 +47,7 @@ pub mod failpoint;
 pub mod lock;
 pub mod options;
 pub mod queue;
+pub mod spill;
 mod sys;
 pub mod target;
 pub mod temp;

@@ -96,7 +96,7 @@ pub fn write_now(request: Request) -> Result<()> {
       slot,
       leased: false,
     };
-    let result = land(seq, &request, Wait::NotForLeases);
+    let result = land(seq, request, Wait::NotForLeases);
     drop(turn);
     result
   };
@@ -149,7 +149,7 @@ impl Lease {
   /// Write `text` under the held locks on a worker thread, release them, then `settle`.
   pub fn commit(mut self, text: Text, settle: Settle) {
     pool().spawn_blocking(move || {
-      let result = write_text(&self.target, &text, &self.options);
+      let result = write_text(&self.target, text, &self.options);
       if let (Ok(()), Some((_, landed))) = (&result, self.file.as_mut()) {
         **landed = (**landed).max(self.seq);
       }
@@ -212,14 +212,15 @@ enum Wait {
 
 /// Resolve the path, then write under the real file's locks, unless a later call already landed
 /// there. A panic (a bug) fails this write with EIO instead of wedging the path.
-fn land(seq: u64, request: &Request, wait: Wait) -> Result<()> {
+fn land(seq: u64, request: Request, wait: Wait) -> Result<()> {
+  let path = request.path.clone();
   std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
     land_unguarded(seq, request, wait)
   }))
-  .unwrap_or_else(|_| Err(Error::os("EIO", "write", &request.path)))
+  .unwrap_or_else(|_| Err(Error::os("EIO", "write", path)))
 }
 
-fn land_unguarded(seq: u64, request: &Request, wait: Wait) -> Result<()> {
+fn land_unguarded(seq: u64, request: Request, wait: Wait) -> Result<()> {
   let target = Target::prepare(&request.path)?;
   let mut landed = File::of(&target).lock(wait, &target)?;
   if *landed > seq {
@@ -229,7 +230,7 @@ fn land_unguarded(seq: u64, request: &Request, wait: Wait) -> Result<()> {
     true => Some(FileLock::acquire(&target, request.options.lock_timeout)?),
     false => None,
   };
-  write_text(&target, &request.text, &request.options)?;
+  write_text(&target, request.text, &request.options)?;
   *landed = seq;
   Ok(())
 }
@@ -426,8 +427,7 @@ fn run(mut turn: Turn) {
       None => return,
       Some(Job::Write(next)) => {
         drop(state);
-        let result = land(next.seq, &next.request, Wait::ForAnything);
-        drop(next.request);
+        let result = land(next.seq, next.request, Wait::ForAnything);
         for settle in next.settles {
           settle(result.clone());
         }

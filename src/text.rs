@@ -9,15 +9,190 @@ use std::io::{self, Write};
 
 /// Size of the UTF-8 chunks handed to `write(2)` when transcoding.
 const CHUNK: usize = 256 * 1024;
+/// Code units staged before a transcode (their UTF-8 always fits in one chunk).
+const STAGE: usize = CHUNK / 3;
 
 /// Text to be written as UTF-8.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Text {
   /// Already UTF-8 (or raw bytes from a `Uint8Array`): written as is.
   Bytes(Vec<u8>),
   /// UTF-16 code units of a JavaScript string; a lone surrogate becomes U+FFFD, as
   /// `Buffer.from(string, 'utf8')` does.
   Utf16(Vec<u16>),
+  /// A JSON text assembled from pieces that V8 stringified separately (see [`Pieces`]).
+  Pieces(Pieces),
+  /// A text too big to hold, already streamed into a temp file beside its target.
+  Spilled(Box<crate::spill::Spilled>),
+}
+
+/// UTF-16 pieces of one JSON text, in order, some of them to be indented deeper than V8 made
+/// them: a piece stringified on its own has its lines at depth 1, and one that belongs at
+/// depth `d + 1` needs `d` more copies of the indent after each of its newlines.
+///
+/// The pieces are one stream of code units: a surrogate pair may meet across two of them (or
+/// across an inserted indent), exactly as in the single string JSON.stringify would have made.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Pieces {
+  pieces: Vec<Piece>,
+  /// One level of indentation (JSON.stringify's `gap`).
+  gap: Vec<u16>,
+}
+
+/// One piece of a [`Pieces`] text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+  units: Vec<u16>,
+  /// Copies of `gap` to insert after each newline of `units`.
+  extra_depth: usize,
+}
+
+impl Piece {
+  /// `units`, to be indented `extra_depth` levels deeper.
+  pub fn new(units: Vec<u16>, extra_depth: usize) -> Piece {
+    Piece { units, extra_depth }
+  }
+
+  /// A lone `\n` (for `finalNewline`).
+  pub(crate) fn newline() -> Piece {
+    Piece {
+      units: vec![u16::from(b'\n')],
+      extra_depth: 0,
+    }
+  }
+
+    /// Bytes held (for memory accounting: two per UTF-16 code unit).
+  pub fn size(&self) -> usize {
+    self.units.len() * 2
+  }
+
+  /// Write this piece, indenting each of its lines `extra_depth` times `gap` deeper.
+  pub(crate) fn write_to<W: Write>(
+    &self,
+    stream: &mut Utf8Stream<W>,
+    gap: &[u16],
+  ) -> io::Result<()> {
+    for line in self.units.split_inclusive(|&unit| unit == u16::from(b'\n')) {
+      stream.push(line)?;
+      if self.extra_depth > 0 && line.last() == Some(&u16::from(b'\n')) {
+        for _ in 0..self.extra_depth {
+          stream.push(gap)?;
+        }
+      }
+    }
+    Ok(())
+  }
+}
+
+impl Pieces {
+  /// An empty text whose deeper pieces are indented with `gap`.
+  pub fn new(gap: Vec<u16>) -> Self {
+    Pieces {
+      pieces: Vec::new(),
+      gap,
+    }
+  }
+
+  /// Set the indentation that deeper pieces get.
+  pub fn set_gap(&mut self, gap: Vec<u16>) {
+    self.gap = gap;
+  }
+
+  /// Append `units`, indented `extra_depth` levels deeper.
+  pub fn push(&mut self, units: Vec<u16>, extra_depth: usize) {
+    self.push_piece(Piece { units, extra_depth });
+  }
+
+  /// Append a piece.
+  pub fn push_piece(&mut self, piece: Piece) {
+    if !piece.units.is_empty() {
+      self.pieces.push(piece);
+    }
+  }
+
+  /// The indentation of deeper pieces.
+  pub fn gap(&self) -> &[u16] {
+    &self.gap
+  }
+
+  /// Whether nothing was pushed.
+  pub fn is_empty(&self) -> bool {
+    self.pieces.is_empty()
+  }
+
+  /// The pieces, to be written elsewhere (a spill).
+  pub fn into_pieces(self) -> Vec<Piece> {
+    self.pieces
+  }
+
+  fn write_utf8(&self, out: &mut impl Write) -> io::Result<u64> {
+    let mut stream = Utf8Stream::new(out);
+    for piece in &self.pieces {
+      piece.write_to(&mut stream, &self.gap)?;
+    }
+    stream.finish()
+  }
+}
+
+/// UTF-16 → UTF-8 into `out` through a bounded buffer, with a high surrogate at the end of one
+/// push held back until the next shows whether it pairs.
+pub(crate) struct Utf8Stream<W: Write> {
+  out: W,
+  staged: Vec<u16>,
+  encoded: Vec<u8>,
+  total: u64,
+}
+
+impl<W: Write> Utf8Stream<W> {
+  pub(crate) fn new(out: W) -> Self {
+    Utf8Stream {
+      out,
+      staged: Vec::with_capacity(STAGE),
+      encoded: vec![0; CHUNK],
+      total: 0,
+    }
+  }
+
+  pub(crate) fn push(&mut self, mut units: &[u16]) -> io::Result<()> {
+    while !units.is_empty() {
+      let room = STAGE - self.staged.len();
+      let take = room.min(units.len());
+      self.staged.extend_from_slice(&units[..take]);
+      units = &units[take..];
+      if self.staged.len() == STAGE {
+        self.drain(false)?;
+      }
+    }
+    Ok(())
+  }
+
+  /// Encode what is staged; unless `last`, keep a trailing high surrogate for the next push.
+  fn drain(&mut self, last: bool) -> io::Result<()> {
+    let keep = usize::from(
+      !last
+        && self
+          .staged
+          .last()
+          .is_some_and(|&unit| (0xD800..0xDC00).contains(&unit)),
+    );
+    let mut rest = &self.staged[..self.staged.len() - keep];
+    while !rest.is_empty() {
+      let (read, written) =
+        encoding_rs::mem::convert_utf16_to_utf8_partial(rest, &mut self.encoded);
+      self.out.write_all(&self.encoded[..written])?;
+      self.total += written as u64;
+      rest = &rest[read..];
+    }
+    let kept = self.staged.len() - keep;
+    self.staged.drain(..kept);
+    Ok(())
+  }
+
+  /// Encode what is left; return the bytes written in all.
+  pub(crate) fn finish(mut self) -> io::Result<u64> {
+    self.drain(true)?;
+    Ok(self.total)
+  }
 }
 
 impl Text {
@@ -43,6 +218,11 @@ impl Text {
         }
         Ok(total)
       }
+      Text::Pieces(pieces) => pieces.write_utf8(out),
+      // Written already; the pipeline takes its temp file instead of calling this.
+      Text::Spilled(_) => Err(io::Error::other(
+        "a spilled text is already in its temp file",
+      )),
     }
   }
 
@@ -51,6 +231,8 @@ impl Text {
     match self {
       Text::Bytes(bytes) => bytes.push(b'\n'),
       Text::Utf16(units) => units.push(u16::from(b'\n')),
+      Text::Pieces(pieces) => pieces.pieces.push(Piece::newline()),
+      Text::Spilled(spilled) => spilled.push_newline(),
     }
   }
 }
@@ -94,6 +276,43 @@ mod tests {
       utf8_of(&Text::Utf16(s.encode_utf16().collect())),
       s.as_bytes()
     );
+  }
+
+  fn pieces(gap: &str, parts: &[(&str, usize)]) -> Text {
+    let mut pieces = Pieces::new(gap.encode_utf16().collect());
+    for (part, depth) in parts {
+      pieces.push(part.encode_utf16().collect(), *depth);
+    }
+    Text::Pieces(pieces)
+  }
+
+  #[test]
+  fn pieces_are_joined_and_indented_deeper() {
+    // JSON.stringify([[1, 2]], null, 2), with the inner array stringified on its own.
+    let text = pieces("  ", &[("[\n  ", 0), ("[\n  1,\n  2\n]", 1), ("\n]", 0)]);
+    assert_eq!(utf8_of(&text), "[\n  [\n    1,\n    2\n  ]\n]".as_bytes());
+  }
+
+  #[test]
+  fn a_surrogate_pair_may_meet_across_pieces_and_indents() {
+    // A gap cut by JSON.stringify can end in a high surrogate; the next copy of a gap that
+    // starts with a low one completes the pair, as in the single string.
+    let gap: Vec<u16> = vec![0xDE00, u16::from(b'x'), 0xD83D];
+    let mut p = Pieces::new(gap.clone());
+    p.push("[\n".encode_utf16().collect(), 0);
+    p.push("1\n2".encode_utf16().collect(), 2);
+    let mut whole: Vec<u16> = "[\n1\n".encode_utf16().collect();
+    whole.extend(&gap);
+    whole.extend(&gap);
+    whole.extend("2".encode_utf16());
+    assert_eq!(utf8_of(&Text::Pieces(p)), utf8_of(&Text::Utf16(whole)));
+  }
+
+  #[test]
+  fn pieces_longer_than_the_staging_buffer() {
+    let long = "é😀".repeat(STAGE);
+    let text = pieces("", &[(&long, 0), (&long, 0)]);
+    assert_eq!(utf8_of(&text), (long.clone() + &long).as_bytes());
   }
 
   #[test]

@@ -14,13 +14,22 @@ use crate::text::Text;
 /// Replace the file at `target` (already resolved, parents created) with `text`, atomically.
 ///
 /// On any error the temp file is removed and the target holds its previous content.
-pub fn write_text(target: &Target, text: &Text, options: &WriteOptions) -> Result<()> {
+pub fn write_text(target: &Target, text: Text, options: &WriteOptions) -> Result<()> {
   let previous = target.existing()?;
-  // Errors name the target, as `fs.writeFile`'s `open` would, not the directory.
-  let temp =
-    TempFile::create(&target.dir, &target.name).map_err(|err| err.with_path(&target.path))?;
-
-  let written = fill(&temp, text, &target.path)?;
+  let (temp, written) = match text {
+    Text::Spilled(spilled) => {
+      let filled = spilled.into_filled()?;
+      (filled.temp, filled.written)
+    }
+    text => {
+      // Errors name the target, as `fs.writeFile`'s `open` would, not the directory.
+      let temp =
+        TempFile::create(&target.dir, &target.name).map_err(|err| err.with_path(&target.path))?;
+      let written = fill(&temp, &text, &target.path)?;
+      (temp, written)
+    }
+  };
+  truncate_for_test(&temp, written, &target.path)?;
   verify(&temp, written, &target.path)?;
 
   let mode = options
@@ -42,15 +51,18 @@ pub fn write_text(target: &Target, text: &Text, options: &WriteOptions) -> Resul
 /// Write every byte of `text` into the temp file; return how many that was.
 fn fill(temp: &TempFile, text: &Text, target: &Path) -> Result<u64> {
   let mut out = FailableWriter { file: temp.file() };
-  let written = text.write_utf8(&mut out).at("write", target)?;
+  text.write_utf8(&mut out).at("write", target)
+}
+
+/// Failpoint `temp.truncate`: a real short file on disk, for the size check to catch.
+fn truncate_for_test(temp: &TempFile, written: u64, target: &Path) -> Result<()> {
   if failpoint::enabled("temp.truncate") {
-    // A real short file on disk, for the size check below to catch.
     temp
       .file()
       .set_len(written.saturating_sub(1))
       .at("write", target)?;
   }
-  Ok(written)
+  Ok(())
 }
 
 /// Guarantee 3: the size on disk is the number of bytes serialized.
@@ -93,8 +105,8 @@ fn sync_dirs(target: &Target, durability: Durability) -> Result<()> {
 }
 
 /// The temp file as a `Write` whose every chunk can be made to fail (failpoint `temp.write`).
-struct FailableWriter<'a> {
-  file: &'a std::fs::File,
+pub(crate) struct FailableWriter<'a> {
+  pub(crate) file: &'a std::fs::File,
 }
 
 impl Write for FailableWriter<'_> {

@@ -26,15 +26,17 @@ pub(crate) enum Type {
   BigInt,
 }
 
-/// The environment of the current call, and the realm (global object) of its caller.
+/// The environment of the current call, and what `index.js` passes about its caller.
 ///
 /// Under jest, test code runs in its own `vm` context: a `TypeError` made by the addon's own
-/// global would not be `instanceof TypeError` there. `index.js` therefore passes its
-/// `globalThis` with every call, and errors and `JSON.stringify` are taken from it.
+/// global would not be `instanceof TypeError` there. `index.js` therefore passes, with every
+/// call, `{ global: globalThis, walkInto }`: errors and `JSON.stringify` are taken from that
+/// realm, and `walkInto` (stringify.js) stringifies big values piece by piece.
 #[derive(Clone, Copy)]
 pub(crate) struct Js {
   env: sys::napi_env,
   realm: Value,
+  caller: Option<Value>,
 }
 
 /// Turn a Node-API status into a `Result`. A pending exception stays pending: napi-rs rethrows
@@ -48,23 +50,40 @@ fn check(status: sys::napi_status) -> Result<()> {
 }
 
 impl Js {
-  /// The call's environment; `realm` is the caller's `globalThis` (the addon's own global when
-  /// it is not an object).
-  pub(crate) fn new(env: &Env, realm: Option<Value>) -> Result<Self> {
+  /// The call's environment. `caller` is the object `index.js` passes; without it (the binding
+  /// called directly) the addon's own global is the realm and nothing is walked.
+  pub(crate) fn new(env: &Env, caller: Option<Value>) -> Result<Self> {
     let mut js = Js {
       env: env.raw(),
       realm: ptr::null_mut(),
+      caller: None,
     };
-    js.realm = match realm {
-      Some(value) if js.type_of(value)? == Type::Object => value,
-      _ => js.global()?,
+    js.caller = match caller {
+      Some(value) if js.type_of(value)? == Type::Object => Some(value),
+      _ => None,
     };
+    js.realm = match js.caller {
+      Some(caller) => js.get(caller, "global")?,
+      None => js.global()?,
+    };
+    if js.type_of(js.realm)? != Type::Object {
+      js.realm = js.global()?;
+    }
     Ok(js)
   }
 
   /// `realm[name]`: an intrinsic of the caller's realm (`JSON`, `TypeError`, …).
   pub(crate) fn intrinsic(self, name: &str) -> Result<Value> {
     self.get(self.realm, name)
+  }
+
+  /// A helper `index.js` passed along (`walkInto`), if it did.
+  pub(crate) fn helper(self, name: &str) -> Result<Option<Value>> {
+    let Some(caller) = self.caller else {
+      return Ok(None);
+    };
+    let helper = self.get(caller, name)?;
+    Ok((self.type_of(helper)? == Type::Function).then_some(helper))
   }
 
   pub(crate) fn type_of(self, value: Value) -> Result<Type> {

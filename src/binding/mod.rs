@@ -8,5 +8,6 @@ mod options;
 mod path;
 mod read_json;
 mod serialize;
+mod sink;
 mod update;
 mod write;

@@ -20,7 +20,7 @@ use crate::queue::{self, Lease};
 /// every other one have let go of the file. Used by `updateJson` in `index.js`; not public API.
 #[napi(
   js_name = "lockForUpdate",
-  ts_args_type = "path: string | URL, updater: unknown, options: unknown, realm: typeof globalThis",
+  ts_args_type = "path: string | URL, updater: unknown, options: unknown, caller: object",
   ts_return_type = "Promise<UpdateLease>"
 )]
 pub(crate) fn lock_for_update<'env>(
@@ -89,7 +89,7 @@ impl UpdateLease {
 
   /// The content parsed with the caller's `JSON.parse` (`undefined` if the file did not exist);
   /// throws EJSONPARSE if it does not parse.
-  #[napi(ts_args_type = "realm: typeof globalThis", ts_return_type = "unknown")]
+  #[napi(ts_args_type = "caller: object", ts_return_type = "unknown")]
   pub fn read<'env>(&self, env: &'env Env, realm: Unknown) -> Result<Unknown<'env>> {
     let js = Js::new(env, Some(realm.raw()))?;
     let parsed = match self
@@ -107,7 +107,7 @@ impl UpdateLease {
   /// Write `data` as `safeWriteJson` would (same `options`), under the held locks, then release
   /// them. The promise settles when the write is done.
   #[napi(
-    ts_args_type = "data: unknown, options: unknown, realm: typeof globalThis",
+    ts_args_type = "data: unknown, options: unknown, caller: object",
     ts_return_type = "Promise<void>"
   )]
   pub fn commit<'env>(
@@ -120,7 +120,7 @@ impl UpdateLease {
     let js = Js::new(env, Some(realm.raw()))?;
     let prepared = (|| {
       let options = update_options(js, options.raw())?;
-      json_text(js, data.raw(), &options)
+      json_text(js, env, data.raw(), &options, &self.caller)
     })();
     let (text, lease) = match (prepared, self.lease.take()) {
       (Ok(text), Some(lease)) => (text, lease),

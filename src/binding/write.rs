@@ -51,7 +51,7 @@ pub(crate) fn safe_write_json<'env>(
   settle_later(
     js,
     env,
-    json_request(js, path.raw(), data.raw(), options.raw()),
+    json_request(js, env, path.raw(), data.raw(), options.raw()),
   )
 }
 
@@ -71,7 +71,7 @@ pub(crate) fn safe_write_json_sync(
   realm: Unknown,
 ) -> Result<()> {
   let js = Js::new(env, Some(realm.raw()))?;
-  let (request, caller) = json_request(js, path.raw(), data.raw(), options.raw())?;
+  let (request, caller) = json_request(js, env, path.raw(), data.raw(), options.raw())?;
   queue::write_now(request).map_err(|err| js_error::to_js(env, &err, &caller))
 }
 
@@ -116,10 +116,16 @@ pub(crate) fn safe_write_file_sync(
   queue::write_now(request).map_err(|err| js_error::to_js(env, &err, &caller))
 }
 
-fn json_request(js: Js, path: Value, data: Value, options: Value) -> Result<(Request, CallerPath)> {
+fn json_request(
+  js: Js,
+  env: &Env,
+  path: Value,
+  data: Value,
+  options: Value,
+) -> Result<(Request, CallerPath)> {
   let caller = caller_path(js, path)?;
   let options = json_options(js, options)?;
-  let text = json_text(js, data, &options)?;
+  let text = json_text(js, env, data, &options, &caller)?;
   Ok((
     Request {
       path: caller.absolute.clone(),

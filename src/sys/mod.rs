@@ -22,6 +22,7 @@ pub(crate) fn message_of(code: &str) -> Option<&'static str> {
     "EAGAIN" => "resource temporarily unavailable",
     "EBADF" => "bad file descriptor",
     "EBUSY" => "resource busy or locked",
+    "ECANCELED" => "operation canceled",
     "EDQUOT" => "disk quota exceeded",
     "EEXIST" => "file already exists",
     "EFAULT" => "bad address in system call argument",

@@ -12,6 +12,7 @@ pub(super) const NAMES: &[(i32, &str)] = &[
   (libc::EAGAIN, "EAGAIN"),
   (libc::EBADF, "EBADF"),
   (libc::EBUSY, "EBUSY"),
+  (libc::ECANCELED, "ECANCELED"),
   (libc::EDQUOT, "EDQUOT"),
   (libc::EEXIST, "EEXIST"),
   (libc::EFAULT, "EFAULT"),

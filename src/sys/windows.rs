@@ -69,6 +69,7 @@ pub(super) fn node_errno(raw: i32) -> i32 {
     "EACCES" => -4092,
     "EBADF" => -4083,
     "EBUSY" => -4082,
+    "ECANCELED" => -4081,
     "EEXIST" => -4075,
     "EINVAL" => -4071,
     "EIO" => -4070,

@@ -1,0 +1,219 @@
+// JSON.stringify(value, null, space), produced piece by piece into a native sink instead of as
+// one string.
+//
+// One big string costs more than the stringify itself: V8 builds it as a rope that must be
+// flattened (a second full-size allocation and copy) before it can be copied out, and past
+// ~512 MiB it cannot exist at all. So large arrays and objects are walked here, at the top (and
+// into big nested arrays), and their members are stringified a few at a time by this realm's
+// own JSON.stringify: each piece comes out as a small flat string that the sink copies at once.
+// The text is the same, byte for byte, as JSON.stringify's.
+//
+// Only values where the walk is unobservable are walked: no replacer (the caller checks), an
+// ordinary array or object without `toJSON` anywhere on its prototype chain (looked up without
+// running getters), not a Proxy. Array members are stringified as a slice, where JSON.stringify
+// would pass `toJSON` the index within the slice, so a member with `toJSON` (or a Proxy, or a
+// BigInt) is stringified alone under its real index instead. Members are read (getters run)
+// a few at a time rather than one at a time. A circular structure is reported with the error
+// JSON.stringify(value) itself throws, found by running it once more.
+'use strict'
+
+const { isProxy, isBoxedPrimitive } = require('node:util').types
+
+const tuning = {
+  // Containers with fewer members are stringified in one piece: walking them gains nothing.
+  walkMin: Number(process.env.SAFE_WRITE_JSON_WALK_MIN) || 512,
+  // V8 hands back a flat string for output up to ~16K characters: aim below that.
+    pieceChars: Number(process.env.SAFE_WRITE_JSON_PIECE_CHARS) || 12000,
+  // Past this much held text (UTF-16 bytes), stream the rest to the temp file: bounded memory.
+  spillBytes: Number(process.env.SAFE_WRITE_JSON_SPILL_BYTES) || 64 * 1024 * 1024,
+}
+
+/**
+ * Walk `value` into `sink` if that is worth it and unobservable; return false (having run no
+ * user code and pushed nothing) if the caller should stringify it whole.
+ * `sink.push(text, trimStart, trimEnd, extraDepth, comma)` copies `text` minus `trimStart`
+ * leading and `trimEnd` trailing characters, after a comma if `comma`, with `extraDepth` more
+ * indentation after each of its newlines.
+ */
+function walkInto(value, space, sink) {
+  const walker = new Walker(sink)
+  const kind = walker.rootKind(value)
+  if (kind === null) return false
+      const probe = JSON.stringify([[]], null, space)
+  // What V8 writes as one level of indent; and a `space` that makes it write exactly that,
+  // evaluated once (a boxed `space` is converted here, not again per piece). V8 cuts the gap at
+  // a NUL but still breaks lines: '\0' keeps that quirk when what is left is empty.
+  walker.gap = probe.slice(2, probe.length - 4)
+  walker.space = probe === '[[]]' ? '' : walker.gap || '\0'
+  sink.begin(walker.gap, tuning.spillBytes)
+  try {
+    if (kind === 'array') walker.array(value, 0)
+    else walker.object(value, kind, 0)
+  } catch (err) {
+    // The walk puts other holders on JSON.stringify's stack than the whole call would, so a
+    // cycle is described from another starting point: get JavaScript's own message.
+    if (err instanceof TypeError && err.message.startsWith('Converting circular structure to JSON')) {
+      JSON.stringify(value, null, space)
+    }
+    throw err
+  }
+  return true
+}
+
+
+
+class Walker {
+  constructor(sink) {
+    this.sink = sink
+    this.gap = ''
+    this.space = ''
+    // Prototype last checked for `toJSON`, and the answer (valid for this walk only).
+    this.proto = undefined
+    this.protoHasToJSON = false
+  }
+
+  /** 'array', the object's keys, or null when the root `value` is not to be walked. */
+  rootKind(value) {
+    if (value === null || typeof value !== 'object' || isProxy(value) || this.hasToJSON(value)) return null
+    if (Array.isArray(value)) return value.length >= tuning.walkMin ? 'array' : null
+    if (isBoxedPrimitive(value)) return null
+    const keys = Object.keys(value)
+    return keys.length >= tuning.walkMin ? keys : null
+  }
+
+    /**
+   * Whether an object member is a big array to walk in turn (a Proxy's length would run a
+   * trap). Deeper pieces are indented by inserting the gap after each newline, which is only
+   * unambiguous while the gap holds no newline of its own.
+   */
+  isBigArray(member) {
+    return (
+      Array.isArray(member) &&
+      !this.gap.includes('\n') &&
+      !isProxy(member) &&
+      member.length >= tuning.walkMin &&
+      !this.hasToJSON(member)
+    )
+  }
+
+  /** Whether `toJSON` is on `object` or its prototype chain, found without calling a getter. */
+  hasToJSON(object) {
+    if (Object.hasOwn(object, 'toJSON')) return true
+    const proto = Object.getPrototypeOf(object)
+    if (proto !== this.proto) {
+      let found = false
+      for (let p = proto; p !== null && !found; p = Object.getPrototypeOf(p)) {
+        // A Proxy in the chain could answer anything: treat it as having `toJSON`.
+        found = isProxy(p) || Object.hasOwn(p, 'toJSON')
+      }
+      this.proto = proto
+      this.protoHasToJSON = found
+    }
+    return this.protoHasToJSON
+  }
+
+  /** `array`, at `depth` in the output: its members a slice at a time. */
+  array(array, depth) {
+    const { sink, gap, space } = this
+    const length = array.length
+    // Trimmed from a stringified slice: "[" and "]", or "[" and "\n]" when indenting.
+    const trimEnd = space ? 2 : 1
+    sink.push('[', 0, 0, 0, false)
+    let slice = []
+    let first = 0 // index of slice[0]
+    let want = 16
+    const flush = (end) => {
+      if (slice.length === 0) return
+      const text = JSON.stringify(slice, null, space)
+      sink.push(text, 1, trimEnd, depth, first > 0)
+      want = Math.max(1, Math.min(4096, Math.round((tuning.pieceChars * slice.length) / text.length)))
+      slice = []
+      first = end
+    }
+    for (let index = 0; index < length; index++) {
+      const member = array[index]
+      const type = typeof member
+      if ((type === 'object' && member !== null) || type === 'function' || type === 'bigint') {
+        // In a slice, JSON.stringify would pass `toJSON` the wrong index, and a Proxy could tell.
+        const alone = type === 'bigint' || isProxy(member) || this.hasToJSON(member)
+        const big = !alone && type === 'object' && this.isBigArray(member)
+        if (alone || big) {
+          flush(index)
+          if (big) this.nested(member, depth + 1, index > 0)
+          else this.alone(String(index), member, depth, index > 0)
+          first = index + 1
+          continue
+        }
+      }
+      slice.push(member)
+      if (slice.length >= want) flush(index + 1)
+    }
+    flush(length)
+    sink.push(space ? '\n]' : ']', 0, 0, depth, false)
+  }
+
+  /** A member that must be stringified under its real key: alone, in a holder of its own. */
+  alone(key, member, depth, comma) {
+    const { sink, gap, space } = this
+    const holder = Object.create(null)
+    holder[key] = member
+    const text = JSON.stringify(holder, null, space)
+    if (space) sink.push('\n', 0, 0, depth + 1, comma)
+    if (text === '{}') {
+      // An array member JSON.stringify maps to undefined is null.
+      sink.push('null', 0, 0, 0, comma && !space)
+      return
+    }
+    // '{"7":' + member + '}', or '{\n' + gap + '"7": ' + member + '\n}'
+    const trimStart = space ? 2 + gap.length + key.length + 4 : key.length + 4
+    sink.push(text, trimStart, space ? 2 : 1, depth, comma && !space)
+  }
+
+  /** A big array member, walked in turn one level deeper. */
+  nested(member, depth, comma) {
+    if (this.space) this.sink.push('\n', 0, 0, depth, comma)
+    else if (comma) this.sink.push(',', 0, 0, 0, false)
+    this.array(member, depth)
+  }
+
+  /** `object` (with its `keys`), at `depth` in the output: its members a batch at a time. */
+  object(object, keys, depth) {
+    const { sink, gap, space } = this
+    const trimEnd = space ? 2 : 1
+    sink.push('{', 0, 0, 0, false)
+    let any = false // a member has been written (so the next one needs a comma)
+    let batch = Object.create(null)
+    let count = 0
+    let want = 16
+    const flush = () => {
+      if (count === 0) return
+      const text = JSON.stringify(batch, null, space)
+      if (text.length > 2) {
+        sink.push(text, 1, trimEnd, depth, any)
+        any = true
+      }
+      want = Math.max(1, Math.min(4096, Math.round((tuning.pieceChars * count) / text.length)))
+      batch = Object.create(null)
+      count = 0
+    }
+    for (const key of keys) {
+      const member = object[key]
+      // Here the holder has the real key, so only a big array needs attention.
+      if (typeof member === 'object' && member !== null && this.isBigArray(member)) {
+        flush()
+        const name = JSON.stringify(key) + (space ? ': ' : ':')
+        if (space) sink.push('\n', 0, 0, depth + 1, any)
+        sink.push(name, 0, 0, 0, any && !space)
+        this.array(member, depth + 1)
+        any = true
+        continue
+      }
+      batch[key] = member
+      if (++count >= want) flush()
+    }
+    flush()
+    sink.push(space && any ? '\n}' : '}', 0, 0, depth, false)
+  }
+}
+
+module.exports = { walkInto }
