@@ -835,6 +835,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.cleanupTempFiles = nativeBinding.cleanupTempFiles
+module.exports.safeReadJson = nativeBinding.safeReadJson
 module.exports.safeWriteFile = nativeBinding.safeWriteFile
 module.exports.safeWriteFileSync = nativeBinding.safeWriteFileSync
 module.exports.safeWriteJson = nativeBinding.safeWriteJson

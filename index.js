@@ -22,3 +22,11 @@ exports.safeWriteFile = async function safeWriteFile(path, data, options) {
 exports.safeWriteFileSync = function safeWriteFileSync(path, data, options) {
   return binding.safeWriteFileSync(path, data, options, globalThis)
 }
+
+exports.safeReadJson = async function safeReadJson(path, options) {
+  return binding.safeReadJson(path, options, globalThis)
+}
+
+exports.cleanupTempFiles = async function cleanupTempFiles(dir, options) {
+  return binding.cleanupTempFiles(dir, options, globalThis)
+}

@@ -33,6 +33,24 @@ pub struct WriteOptions {
   /// Permission bits of the written file, applied exactly (no umask). Default: the existing
   /// file's bits, else `0o666 & !umask`.
   pub mode: Option<u32>,
+  /// Keep the previous version as `<name>.bak` beside the target. Default: `false`.
+  pub backup: bool,
+}
+
+/// Options of `cleanupTempFiles`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CleanupOptions {
+  /// Only temp files last modified at least this long ago are removed: younger ones may belong
+  /// to a write in progress. Default: 60 s.
+  pub older_than: std::time::Duration,
+}
+
+impl Default for CleanupOptions {
+  fn default() -> Self {
+    CleanupOptions {
+      older_than: std::time::Duration::from_secs(60),
+    }
+  }
 }
 
 /// The largest `mode` accepted: permission bits plus setuid, setgid and sticky.
@@ -47,6 +65,11 @@ mod tests {
     let options = WriteOptions::default();
     assert_eq!(options.durability, Durability::Full);
     assert_eq!(options.mode, None);
+    assert!(!options.backup);
+    assert_eq!(
+      CleanupOptions::default().older_than,
+      std::time::Duration::from_millis(60_000)
+    );
   }
 
   #[test]

@@ -106,9 +106,9 @@ fn next_seq() -> u64 {
   NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// The thread pool writes run on: tokio's blocking pool, which grows with demand, so a slow
-/// disk or a waiting writer never starves the others.
-fn pool() -> &'static tokio::runtime::Runtime {
+/// The thread pool writes run on (reads and cleanups too): tokio's blocking pool, which grows
+/// with demand, so a slow disk or a waiting writer never starves the others.
+pub(crate) fn pool() -> &'static tokio::runtime::Runtime {
   static POOL: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
   POOL.get_or_init(|| {
     tokio::runtime::Builder::new_multi_thread()

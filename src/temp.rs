@@ -29,13 +29,7 @@ impl TempFile {
   /// Create `.<basename>.<random>.tmp` in `dir` for a target called `basename`.
   pub fn create(dir: &Path, basename: &std::ffi::OsStr) -> Result<TempFile> {
     failpoint!("temp.create", "open", dir);
-    let prefix = prefix_for(basename, sys::name_max(dir));
-    let inner = tempfile::Builder::new()
-      .prefix(&prefix)
-      .suffix(".tmp")
-      .rand_bytes(RANDOM_LEN)
-      .make_in(dir, sys::create_exclusive)
-      .at("open", dir)?;
+    let inner = make_in(dir, basename, sys::create_exclusive).at("open", dir)?;
     Ok(TempFile { inner })
   }
 
@@ -47,6 +41,12 @@ impl TempFile {
   /// Where it is.
   pub fn path(&self) -> &Path {
     self.inner.path()
+  }
+
+  /// Close the file and keep only its name, still removed when dropped (for a temp file that
+  /// is not renamed over the target, such as a backup copy).
+  pub fn into_temp_path(self) -> tempfile::TempPath {
+    self.inner.into_temp_path()
   }
 
   /// Rename the temp file over `target`. On failure the temp file is removed (when the guard
@@ -61,6 +61,21 @@ impl TempFile {
     let _ = path.keep();
     Ok(())
   }
+}
+
+/// Make something (a file, a hard link) at a fresh temp name `.<basename>.<random>.tmp` in `dir`
+/// with `make`, retrying with a new name while the name exists. The returned guard removes that
+/// name when dropped.
+pub(crate) fn make_in<R>(
+  dir: &Path,
+  basename: &std::ffi::OsStr,
+  make: impl FnMut(&Path) -> std::io::Result<R>,
+) -> std::io::Result<tempfile::NamedTempFile<R>> {
+  tempfile::Builder::new()
+    .prefix(&prefix_for(basename, sys::name_max(dir)))
+    .suffix(".tmp")
+    .rand_bytes(RANDOM_LEN)
+    .make_in(dir, make)
 }
 
 /// `.<basename>.`, with the basename cut (at a character boundary) so that the whole temp name

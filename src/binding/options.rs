@@ -5,7 +5,9 @@ use napi::Result;
 
 use super::invalid_arg;
 use super::js::{Js, Type, Value};
-use crate::options::{Durability, WriteOptions, MAX_MODE};
+use std::time::Duration;
+
+use crate::options::{CleanupOptions, Durability, WriteOptions, MAX_MODE};
 
 /// Options of the JSON writers: the write options plus what `JSON.stringify` needs.
 pub(crate) struct JsonOptions {
@@ -17,10 +19,11 @@ pub(crate) struct JsonOptions {
   pub(crate) final_newline: bool,
 }
 
-const WRITE_KEYS: &[&str] = &["durability", "mode"];
+const WRITE_KEYS: &[&str] = &["durability", "mode", "backup"];
 const JSON_KEYS: &[&str] = &[
   "durability",
   "mode",
+  "backup",
   "indent",
   "replacer",
   "finalNewline",
@@ -119,6 +122,26 @@ pub(crate) fn write_options(js: Js, value: Value) -> Result<WriteOptions> {
 
 /// Check that every key of `object` is one of `known`, then read the write options from it.
 fn write_fields(js: Js, object: Value, known: &[&str]) -> Result<WriteOptions> {
+  reject_unknown(js, object, known)?;
+  let mut options = WriteOptions::default();
+  for_each_set(
+    js,
+    object,
+    &["durability", "mode", "backup"],
+    |key, field| {
+      match key {
+        "durability" => options.durability = durability(js, field)?,
+        "mode" => options.mode = Some(mode(js, field)?),
+        _ => options.backup = boolean(js, "options.backup", field)?,
+      }
+      Ok(())
+    },
+  )?;
+  Ok(options)
+}
+
+/// An unknown key is an error, so that a typo never passes silently.
+fn reject_unknown(js: Js, object: Value, known: &[&str]) -> Result<()> {
   for key in js.own_keys(object)? {
     if !known.contains(&key.as_str()) {
       let field = js.get(object, &key)?;
@@ -134,40 +157,134 @@ fn write_fields(js: Js, object: Value, known: &[&str]) -> Result<WriteOptions> {
       ));
     }
   }
-  let mut options = WriteOptions::default();
-  for_each_set(js, object, &["durability", "mode"], |key, field| {
-    if key == "durability" {
-      if js.type_of(field)? != Type::String {
-        return Err(invalid_arg::wrong_type(
-          js,
-          "options.durability",
-          "of type string",
-          field,
-        ));
-      }
-      let reason = "must be one of: 'full', 'data', 'none'";
-      options.durability = Durability::parse(&js.to_rust_string(field)?)
-        .ok_or_else(|| invalid_arg::wrong_value(js, "options.durability", reason, field))?;
-    } else {
-      if js.type_of(field)? != Type::Number {
-        return Err(invalid_arg::wrong_type(
-          js,
-          "options.mode",
-          "of type number",
-          field,
-        ));
-      }
-      let mode = js.to_f64(field)?;
-      if mode.fract() != 0.0 || !(0.0..=f64::from(MAX_MODE)).contains(&mode) {
-        return Err(invalid_arg::out_of_range(
-          js,
-          "options.mode",
-          "an integer >= 0 && <= 4095",
-          field,
-        ));
-      }
-      options.mode = Some(mode as u32);
+  Ok(())
+}
+
+fn durability(js: Js, field: Value) -> Result<Durability> {
+  if js.type_of(field)? != Type::String {
+    return Err(invalid_arg::wrong_type(
+      js,
+      "options.durability",
+      "of type string",
+      field,
+    ));
+  }
+  let reason = "must be one of: 'full', 'data', 'none'";
+  Durability::parse(&js.to_rust_string(field)?)
+    .ok_or_else(|| invalid_arg::wrong_value(js, "options.durability", reason, field))
+}
+
+fn mode(js: Js, field: Value) -> Result<u32> {
+  if js.type_of(field)? != Type::Number {
+    return Err(invalid_arg::wrong_type(
+      js,
+      "options.mode",
+      "of type number",
+      field,
+    ));
+  }
+  let mode = js.to_f64(field)?;
+  if mode.fract() != 0.0 || !(0.0..=f64::from(MAX_MODE)).contains(&mode) {
+    return Err(invalid_arg::out_of_range(
+      js,
+      "options.mode",
+      "an integer >= 0 && <= 4095",
+      field,
+    ));
+  }
+  Ok(mode as u32)
+}
+
+/// Options of `safeReadJson`. `default` and `reviver` stay JavaScript values.
+pub(crate) struct ReadOptions {
+  /// What to resolve with when the file does not exist; `None` for absent or `undefined`.
+  pub(crate) default: Option<Value>,
+  /// `JSON.parse`'s reviver.
+  pub(crate) reviver: Option<Value>,
+  /// Fall back to `<name>.bak` when the file is missing or does not parse.
+  pub(crate) recover: bool,
+}
+
+const READ_KEYS: &[&str] = &["default", "reviver", "recover"];
+
+/// Options of `safeReadJson`: `undefined`/`null` or an options object.
+pub(crate) fn read_options(js: Js, value: Value) -> Result<ReadOptions> {
+  let mut options = ReadOptions {
+    default: None,
+    reviver: None,
+    recover: false,
+  };
+  match js.type_of(value)? {
+    Type::Undefined | Type::Null => return Ok(options),
+    Type::Object if !js.is_array(value)? => {}
+    _ => {
+      return Err(invalid_arg::wrong_type(
+        js,
+        "options",
+        "of type object",
+        value,
+      ))
     }
+  }
+  reject_unknown(js, value, READ_KEYS)?;
+  for_each_set(js, value, READ_KEYS, |key, field| {
+    match key {
+      "default" => options.default = Some(field),
+      "reviver" => match js.type_of(field)? {
+        Type::Function => options.reviver = Some(field),
+        Type::Null => {}
+        _ => {
+          return Err(invalid_arg::wrong_type(
+            js,
+            "options.reviver",
+            "a function or null",
+            field,
+          ))
+        }
+      },
+      _ => options.recover = boolean(js, "options.recover", field)?,
+    }
+    Ok(())
+  })?;
+  Ok(options)
+}
+
+/// Options of `cleanupTempFiles`: `undefined`/`null` or `{ olderThanMs }`.
+pub(crate) fn cleanup_options(js: Js, value: Value) -> Result<CleanupOptions> {
+  let mut options = CleanupOptions::default();
+  match js.type_of(value)? {
+    Type::Undefined | Type::Null => return Ok(options),
+    Type::Object if !js.is_array(value)? => {}
+    _ => {
+      return Err(invalid_arg::wrong_type(
+        js,
+        "options",
+        "of type object",
+        value,
+      ))
+    }
+  }
+  reject_unknown(js, value, &["olderThanMs"])?;
+  for_each_set(js, value, &["olderThanMs"], |_, field| {
+    if js.type_of(field)? != Type::Number {
+      return Err(invalid_arg::wrong_type(
+        js,
+        "options.olderThanMs",
+        "of type number",
+        field,
+      ));
+    }
+    let ms = js.to_f64(field)?;
+    if ms.is_nan() || ms < 0.0 {
+      return Err(invalid_arg::out_of_range(
+        js,
+        "options.olderThanMs",
+        ">= 0",
+        field,
+      ));
+    }
+    // Infinity (or anything beyond Duration) means "nothing is old enough".
+    options.older_than = Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX);
     Ok(())
   })?;
   Ok(options)
