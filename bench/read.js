@@ -3,6 +3,8 @@
 // `JSON.parse(await fs.promises.readFile(p, 'utf8'))`, on a 1 MB and a 50 MB task history
 // (ASCII, as most are) and a 1 MB one with non-ASCII text. Both must give equal values first;
 // then the two are interleaved, alternating which goes first, and the medians are compared.
+// A full GC runs before each timed read: the previous read leaves hundreds of MB of garbage,
+// and without it whichever read happens to trigger the collection pays for the other's.
 //
 //   node bench/read.js [rounds1MB=40] [rounds50MB=7]
 //
@@ -13,7 +15,12 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const assert = require('node:assert')
+const v8 = require('node:v8')
+const vm = require('node:vm')
 const { safeReadJson } = require('..')
+
+v8.setFlagsFromString('--expose-gc')
+const gc = vm.runInNewContext('gc')
 
 /** A chat history of about `bytes` bytes: objects with ids, roles, timestamps and text. */
 function history(bytes, text) {
@@ -31,6 +38,7 @@ const floor = async (file) => JSON.parse(await fs.promises.readFile(file, 'utf8'
 const ours = (file) => safeReadJson(file)
 
 async function time(fn, file) {
+  gc()
   const start = process.hrtime.bigint()
   await fn(file)
   return Number(process.hrtime.bigint() - start) / 1e6
