@@ -176,7 +176,8 @@ impl Reading {
       // What `fs.readFile(path, 'utf8')` says of a file too large for one string.
       _ => return Err(Failure::Thrown(too_long(js))),
     }
-    .map_err(Failure::Thrown)?;
+    // V8 can still refuse (out of memory): its RangeError is the outcome, no longer pending.
+    .map_err(|err| Failure::Thrown(js.caught(err)))?;
     let call = || -> Result<Value> {
       let parse = js.get(js.intrinsic("JSON")?, "parse")?;
       let reviver = js.get(holder, "reviver")?;
