@@ -27,6 +27,14 @@ export interface WriteOptions {
    * @default 10000
    */
   lockTimeoutMs?: number
+  /**
+   * Keep the previous version as `<name>.bak` beside the target (the file a symlink names),
+   * with the target's mode. It is switched in without any instant where the target is missing
+   * (a hard link of the old file, renamed over the old `.bak`; a copy where hard links are not
+   * supported). The first write of a file that did not exist makes no `.bak`.
+   * @default false
+   */
+  backup?: boolean
 }
 
 /** `JSON.stringify`'s replacer: a function called with the holder as `this`, or the keys to keep. */
@@ -54,6 +62,43 @@ export interface WriteJsonOptions extends WriteOptions {
    * @default false
    */
   prettyPrint?: boolean
+}
+
+/** `JSON.parse`'s reviver: called with the holder as `this`, for every key, innermost first. */
+export type JsonReviver = (this: any, key: string, value: any) => any
+
+/** Options of `safeReadJson`. */
+export interface ReadJsonOptions<T = unknown> {
+  /**
+   * Resolve with this when the file (or a directory on its path) does not exist. `undefined`
+   * means no default: a missing file rejects with `ENOENT`. A file that exists but does not
+   * parse never gives the default: it rejects with `EJSONPARSE`.
+   * @default none
+   */
+  default?: T
+  /**
+   * `JSON.parse`'s reviver.
+   * @default none
+   */
+  reviver?: JsonReviver | null
+  /**
+   * When the file is missing or does not parse, return the content of its `<name>.bak` (kept
+   * by `backup: true`) if that is valid JSON, and emit a warning with code
+   * `'SAFE_WRITE_JSON_RECOVERED'` (`process.on('warning', …)` sees it). If the backup fails
+   * too, the file's own outcome stands.
+   * @default false
+   */
+  recover?: boolean
+}
+
+/** Options of `cleanupTempFiles`. */
+export interface CleanupOptions {
+  /**
+   * Remove only temp files last modified at least this many milliseconds ago (younger ones
+   * may belong to a write in progress). `0` removes every temp file of this package.
+   * @default 60000
+   */
+  olderThanMs?: number
 }
 
 /**
@@ -98,10 +143,67 @@ export declare class UpdateLease {
 }
 
 /**
+ * Remove what writes of this package left in `dir` when their process died, and resolve with
+ * their paths (`dir` joined with each name), sorted: temp files (names of exactly the shape
+ * `.<basename>.<8 letters or digits>.tmp`, regular files, last modified at least
+ * `olderThanMs` ago) and lock sidecars (`.<basename>.lock`, empty, as old, whose lock nobody
+ * holds). Files of any other name, younger temp files (a write may be filling them) and held
+ * sidecars are never touched. Subdirectories are not searched.
+ *
+ * @throws never synchronously; the promise rejects with a `TypeError`/`RangeError` coded
+ * `ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE` or `ERR_OUT_OF_RANGE` for a bad argument,
+ * and with an `Error` with `code` (`ENOENT`, `ENOTDIR`, `EACCES`, …), `errno`, `syscall`
+ * (`scandir`, `unlink`) and `path` when the directory cannot be read or a file removed.
+ *
+ * @example
+ * ```ts
+ * import { cleanupTempFiles } from 'safe-write-json'
+ * const removed = await cleanupTempFiles(stateDir) // e.g. ['state/.tasks.json.x8Kq2mZp.tmp']
+ * ```
+ */
+export declare function cleanupTempFiles(dir: string | URL, options?: CleanupOptions | null): Promise<string[]>
+
+/**
+ * The leftovers `cleanupTempFiles` would remove from `dir`, found the same way but not
+ * removed: `{ kind: 'temp' | 'lock', path }`, sorted by path. For the CLI's `check`; not
+ * public API.
+ */
+export declare function findLeftovers(dir: string | URL, options: CleanupOptions | null | undefined, caller: object): Promise<Array<{ kind: 'temp' | 'lock'; path: string }>>
+
+/**
  * Lock `path` for a read-modify-write and read it: resolves with a lease once this process and
  * every other one have let go of the file. Used by `updateJson` in `index.js`; not public API.
  */
 export declare function lockForUpdate(path: string | URL, updater: unknown, options: unknown, caller: object): Promise<UpdateLease>
+
+/**
+ * Read the JSON file at `path` and parse it, off the main thread: `JSON.parse` semantics
+ * (with `reviver`), a UTF-8 byte order mark skipped.
+ *
+ * - A file that does not exist (nor a directory on its path) resolves with `options.default`
+ *   when one is given (`undefined` is none), and rejects with `ENOENT` otherwise.
+ * - A file that is not JSON (truncated, empty, NUL-filled, invalid UTF-8) rejects with
+ *   `code: 'EJSONPARSE'`, never with the default. The error carries `path`, `position` (0-based
+ *   byte offset in the file), `line` and `column` (1-based, in characters), and its message
+ *   names the file and the place and shows the text around it.
+ * - With `recover: true`, a missing or unparseable file falls back to `<name>.bak` (kept by
+ *   the writers' `backup: true`). When the backup is valid JSON its content is returned and a
+ *   warning is emitted: `process.emitWarning(message, { code: 'SAFE_WRITE_JSON_RECOVERED',
+ *   detail })`, which Node prints to stderr and `process.on('warning')` observes. When the
+ *   backup fails too, the file's own outcome stands (the default, or the file's error).
+ *
+ * @throws never synchronously; the promise rejects with: a `TypeError`/`RangeError` coded
+ * `ERR_INVALID_ARG_TYPE` or `ERR_INVALID_ARG_VALUE` for a bad argument; `EJSONPARSE`; an
+ * `Error` with `code` (`ENOENT`, `EACCES`, `EISDIR`, …), `errno`, `syscall` and `path` when the
+ * file cannot be read; whatever the reviver throws.
+ *
+ * @example
+ * ```ts
+ * import { safeReadJson } from 'safe-write-json'
+ * const settings = await safeReadJson<Settings>('settings.json', { default: {}, recover: true })
+ * ```
+ */
+export declare function safeReadJson<T = unknown>(path: string | URL, options?: ReadJsonOptions<T> | null): Promise<T>
 
 /**
  * Write a string (as UTF-8) or a `Uint8Array` to `path`, with the same guarantees as

@@ -27,6 +27,14 @@ export interface WriteOptions {
    * @default 10000
    */
   lockTimeoutMs?: number
+  /**
+   * Keep the previous version as `<name>.bak` beside the target (the file a symlink names),
+   * with the target's mode. It is switched in without any instant where the target is missing
+   * (a hard link of the old file, renamed over the old `.bak`; a copy where hard links are not
+   * supported). The first write of a file that did not exist makes no `.bak`.
+   * @default false
+   */
+  backup?: boolean
 }
 
 /** `JSON.stringify`'s replacer: a function called with the holder as `this`, or the keys to keep. */
@@ -54,4 +62,41 @@ export interface WriteJsonOptions extends WriteOptions {
    * @default false
    */
   prettyPrint?: boolean
+}
+
+/** `JSON.parse`'s reviver: called with the holder as `this`, for every key, innermost first. */
+export type JsonReviver = (this: any, key: string, value: any) => any
+
+/** Options of `safeReadJson`. */
+export interface ReadJsonOptions<T = unknown> {
+  /**
+   * Resolve with this when the file (or a directory on its path) does not exist. `undefined`
+   * means no default: a missing file rejects with `ENOENT`. A file that exists but does not
+   * parse never gives the default: it rejects with `EJSONPARSE`.
+   * @default none
+   */
+  default?: T
+  /**
+   * `JSON.parse`'s reviver.
+   * @default none
+   */
+  reviver?: JsonReviver | null
+  /**
+   * When the file is missing or does not parse, return the content of its `<name>.bak` (kept
+   * by `backup: true`) if that is valid JSON, and emit a warning with code
+   * `'SAFE_WRITE_JSON_RECOVERED'` (`process.on('warning', …)` sees it). If the backup fails
+   * too, the file's own outcome stands.
+   * @default false
+   */
+  recover?: boolean
+}
+
+/** Options of `cleanupTempFiles`. */
+export interface CleanupOptions {
+  /**
+   * Remove only temp files last modified at least this many milliseconds ago (younger ones
+   * may belong to a write in progress). `0` removes every temp file of this package.
+   * @default 60000
+   */
+  olderThanMs?: number
 }

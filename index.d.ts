@@ -2,8 +2,22 @@
 // `updateJson`, which index.js implements over the binding's lease.
 import type { WriteJsonOptions } from './binding'
 
-export { safeWriteJson, safeWriteJsonSync, safeWriteFile, safeWriteFileSync } from './binding'
-export type { WriteOptions, WriteJsonOptions, JsonReplacer } from './binding'
+export {
+  safeWriteJson,
+  safeWriteJsonSync,
+  safeWriteFile,
+  safeWriteFileSync,
+  safeReadJson,
+  cleanupTempFiles,
+} from './binding'
+export type {
+  WriteOptions,
+  WriteJsonOptions,
+  JsonReplacer,
+  ReadJsonOptions,
+  JsonReviver,
+  CleanupOptions,
+} from './binding'
 
 /** Options of `updateJson`: those of `safeWriteJson` (it always locks), plus the value to start from. */
 export interface UpdateJsonOptions<T> extends WriteJsonOptions {

@@ -42,3 +42,11 @@ exports.updateJson = async function updateJson(path, updater, options) {
     lease.release()
   }
 }
+
+exports.safeReadJson = async function safeReadJson(path, options) {
+    return binding.safeReadJson(path, options, caller)
+}
+
+exports.cleanupTempFiles = async function cleanupTempFiles(dir, options) {
+    return binding.cleanupTempFiles(dir, options, caller)
+}

@@ -168,7 +168,6 @@ describe('bad arguments', () => {
 
   test.each([
     ['a typo', { indnet: 2 }, "The property 'options.indnet' is not a supported option"],
-    ['backup (not yet offered)', { backup: true }, "The property 'options.backup' is not a supported option"],
     ['an unknown durability', { durability: 'fast' }, "The property 'options.durability' must be one of: 'full', 'data', 'none'. Received 'fast'"],
   ])('%s: ERR_INVALID_ARG_VALUE', async (_label, options, message) => {
     const err = await json([target(), {}, options])
@@ -180,7 +179,7 @@ describe('bad arguments', () => {
   test('an unknown option of safeWriteFile, even a JSON one', async () => {
     const err = await file([target(), 'x', { indent: 2 }])
     expect(err.code).toBe('ERR_INVALID_ARG_VALUE')
-    expect(err.message).toBe("The property 'options.indent' is not a supported option (supported: durability, mode, lock, lockTimeoutMs). Received 2")
+    expect(err.message).toBe("The property 'options.indent' is not a supported option (supported: durability, mode, lock, lockTimeoutMs, backup). Received 2")
   })
 
   test.each([
@@ -190,6 +189,7 @@ describe('bad arguments', () => {
     ['finalNewline', { finalNewline: 1 }, 'of type boolean', 'type number (1)'],
     ['prettyPrint', { prettyPrint: 'yes' }, 'of type boolean', "type string ('yes')"],
     ['durability', { durability: 1 }, 'of type string', 'type number (1)'],
+    ['backup', { backup: 'yes' }, 'of type boolean', "type string ('yes')"],
     ['mode', { mode: '644' }, 'of type number', "type string ('644')"],
   ])('options.%s of the wrong type: ERR_INVALID_ARG_TYPE', async (name, options, expected, received) => {
     const err = await json([target(), {}, options])

@@ -4,7 +4,7 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
-const { safeWriteJson, safeWriteJsonSync, updateJson } = require('..')
+const { safeWriteJson, safeWriteJsonSync, updateJson, cleanupTempFiles } = require('..')
 const { tmpDir, leftovers } = require('./helpers')
 
 const fixture = (name) => path.join(__dirname, 'fixtures', name)
@@ -96,11 +96,25 @@ test('a holder killed with SIGKILL blocks nobody: the next writer gets the lock 
   expect(read(file)).toEqual({ owner: 'nobody' })
   expect(fs.existsSync(path.join(dir, '.held.json.lock'))).toBe(true)
 
+    // cleanupTempFiles leaves a held sidecar alone.
+  expect(await cleanupTempFiles(dir, { olderThanMs: 0 })).toEqual([])
   holder.kill('SIGKILL')
   await new Promise((resolve) => holder.on('exit', resolve))
   // The kernel released the lock with the process; 1 s of patience is plenty.
   await safeWriteJson(file, { owner: 'me' }, { lockTimeoutMs: 1000 })
   expect(read(file)).toEqual({ owner: 'me' })
+}, 30000)
+
+test("a killed holder's sidecar blocks nobody and cleanupTempFiles removes it", async () => {
+  const file = path.join(dir, 'left.json')
+  const holder = await startUntil('holder.js', 'holding', file)
+  holder.kill('SIGKILL')
+  await new Promise((resolve) => holder.on('exit', resolve))
+  const sidecar = path.join(dir, '.left.json.lock')
+  expect(fs.statSync(sidecar).size).toBe(0)
+  expect(await cleanupTempFiles(dir, { olderThanMs: 0 })).toEqual([sidecar])
+  expect(fs.existsSync(sidecar)).toBe(false)
+  await safeWriteJson(file, { after: 'cleanup' }, { lockTimeoutMs: 0 })
 }, 30000)
 
 test('lock: false writes without the lock, even while another process holds it', async () => {

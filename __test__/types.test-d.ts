@@ -1,7 +1,7 @@
 // Type test, run by `tsc -p __test__` (never executed): calls that must compile against
 // index.d.ts, and `@ts-expect-error` on calls that must not.
-import { safeWriteJson, safeWriteJsonSync, safeWriteFile, safeWriteFileSync, updateJson } from '..'
-import type { WriteJsonOptions, WriteOptions, JsonReplacer } from '..'
+import { safeWriteJson, safeWriteJsonSync, safeWriteFile, safeWriteFileSync, safeReadJson, cleanupTempFiles, updateJson } from '..'
+import type { WriteJsonOptions, WriteOptions, JsonReplacer, ReadJsonOptions, JsonReviver, CleanupOptions } from '..'
 
 async function usage(): Promise<void> {
   // The drop-in forms of the old safeWriteJson(filePath, data, indent?).
@@ -39,6 +39,38 @@ async function usage(): Promise<void> {
   await updateJson('stats.json', (c) => c, { lock: false })
   // @ts-expect-error the updater must return the file's type
   await updateJson<{ runs: number }>('stats.json', () => ({ runs: 'many' }))
+  await safeWriteJson('x.json', {}, { backup: true })
+  safeWriteFileSync('x.txt', 'x', { backup: false, durability: 'data' })
+
+  // safeReadJson is generic: the type argument, or the default's type, is what it resolves to.
+  interface Settings {
+    theme: string
+  }
+  const settings: Settings = await safeReadJson<Settings>('settings.json')
+  const inferred = await safeReadJson('settings.json', { default: { theme: 'light' } })
+  const theme: string = inferred.theme
+  const unknownByDefault: unknown = await safeReadJson('x.json')
+  const reviver: JsonReviver = (key, value) => (key === 'date' ? new Date(value) : value)
+  const readOptions: ReadJsonOptions<Settings> = { default: { theme: 'dark' }, reviver, recover: true }
+  await safeReadJson(new URL('file:///tmp/s.json'), readOptions)
+  await safeReadJson('x.json', null)
+  void settings, theme, unknownByDefault
+
+  const cleanup: CleanupOptions = { olderThanMs: 0 }
+  const removed: string[] = await cleanupTempFiles('state', cleanup)
+  await cleanupTempFiles(new URL('file:///tmp/'))
+  void removed
+
+  // @ts-expect-error the default must be of the type read
+  await safeReadJson<Settings>('s.json', { default: 42 })
+  // @ts-expect-error unknown read options are rejected
+  await safeReadJson('s.json', { recovery: true })
+  // @ts-expect-error recover is a boolean
+  await safeReadJson('s.json', { recover: 'yes' })
+  // @ts-expect-error cleanupTempFiles takes milliseconds as a number
+  await cleanupTempFiles('state', { olderThanMs: '60s' })
+  // @ts-expect-error backup is a boolean
+  await safeWriteJson('x.json', {}, { backup: 'yes' })
 
   // @ts-expect-error a path must be a string or a URL
   await safeWriteJson(42, {})

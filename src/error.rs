@@ -37,6 +37,24 @@ pub enum Code {
     /// Size reported by the file system.
     found: u64,
   },
+  /// A file read as JSON does not parse (`EJSONPARSE`): where, and why.
+  JsonParse(JsonSyntax),
+}
+
+/// Where and why a file is not JSON, as `EJSONPARSE` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonSyntax {
+  /// 0-based byte offset in the file (a BOM counts) of the first byte that cannot continue the
+  /// JSON text: the same place `JSON.parse` gives up.
+  pub position: u64,
+  /// 1-based line: one more than the `\n` bytes before `position`.
+  pub line: u64,
+  /// 1-based column, in characters from the start of the line (a BOM does not count).
+  pub column: u64,
+  /// What is wrong there, e.g. `unexpected end of JSON input`.
+  pub reason: String,
+  /// A short, escaped piece of the line around `position` (empty for an empty file).
+  pub excerpt: String,
 }
 
 /// A failed file operation: what failed, in which syscall, on which path.
@@ -82,6 +100,7 @@ impl Error {
       Code::Os { name, .. } => name,
       Code::Locked { .. } => "ELOCKED",
       Code::Verify { .. } => "EVERIFY",
+      Code::JsonParse(_) => "EJSONPARSE",
     }
   }
 
@@ -89,7 +108,7 @@ impl Error {
   pub fn errno(&self) -> Option<i32> {
     match self.code {
       Code::Os { errno, .. } => Some(errno),
-      Code::Locked { .. } | Code::Verify { .. } => None,
+      Code::Locked { .. } | Code::Verify { .. } | Code::JsonParse(_) => None,
     }
   }
 
@@ -103,13 +122,29 @@ impl Error {
 impl fmt::Display for Error {
   fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     write!(f, "{}: ", self.code_name())?;
-    match self.code {
+    match &self.code {
       Code::Os { name, .. } => f.write_str(sys::message_of(name).unwrap_or("unknown error"))?,
       Code::Locked { waited_ms: Some(ms) } => write!(f, "file is locked by another writer (waited {ms} ms)")?,
       Code::Locked { waited_ms: None } => {
         f.write_str("file is locked by an updateJson in progress in this process, which a Sync write cannot wait for")?
       }
       Code::Verify { expected, found } => write!(f, "size on disk is {found} bytes but {expected} were written")?,
+      // No syscall failed: say where in the file instead, and show that place.
+      Code::JsonParse(syntax) => {
+        write!(
+          f,
+          "{} at position {} (line {}, column {}) in '{}'",
+          syntax.reason,
+          syntax.position,
+          syntax.line,
+          syntax.column,
+          self.path.display()
+        )?;
+        if !syntax.excerpt.is_empty() {
+          write!(f, ": {}", syntax.excerpt)?;
+        }
+        return Ok(());
+      }
     }
     write!(f, ", {} '{}'", self.syscall, self.path.display())
   }
@@ -132,6 +167,27 @@ impl<T> IoResultExt<T> for io::Result<T> {
 #[cfg(test)]
 mod tests {
   use super::*;
+
+  #[test]
+  fn json_errors_name_the_place_and_show_it() {
+    let err = Error {
+      code: Code::JsonParse(JsonSyntax {
+        position: 7,
+        line: 1,
+        column: 8,
+        reason: "expected double-quoted property name".into(),
+        excerpt: "{\"a\":1,}".into(),
+      }),
+      syscall: "read",
+      path: "/x/a.json".into(),
+    };
+    assert_eq!(err.code_name(), "EJSONPARSE");
+    assert_eq!(err.errno(), None);
+    assert_eq!(
+      err.to_string(),
+      "EJSONPARSE: expected double-quoted property name at position 7 (line 1, column 8) in '/x/a.json': {\"a\":1,}"
+    );
+  }
 
   #[test]
   fn displays_in_node_form() {

@@ -19,6 +19,8 @@
 //! fstat(fd).size == bytes written or EVERIFY    // guarantee 3
 //! fchmod(fd, mode); fchown(fd, old owner)       // before the fsync, so it covers them
 //! fsync(fd)                                     // 'full' (F_FULLFSYNC on macOS) and 'data'
+//! link(path, ".<name>.bak.<random8>.tmp")       // backup: true, and a previous file exists
+//! rename(that, "<name>.bak")                    //   (a copy where links are refused; backup.rs)
 //! rename(tmp, path)                             // the atomic step
 //! fsync(dirname(path))                          // 'full' only; also the parents of new dirs
 //! unlink(".<name>.lock"); close(lk)             // releases the lock
@@ -28,6 +30,11 @@
 //! `'data'` skips the directory fsync: the content is never torn, but the rename (or a new
 //! file) may be lost on power loss. `'none'` skips both fsyncs: atomic against a crash of the
 //! process, not against power loss.
+//!
+//! Reading back (`safeReadJson`, [`read`]) runs `open`, `fstat`, `read`, the BOM skip, the
+//! UTF-8 check and the decoding on a worker; the main thread makes one string and calls
+//! `JSON.parse`. Only when that throws does [`syntax`] walk the bytes to say where. Cleaning up
+//! ([`cleanup`]) removes only names of the temp shape, older than a threshold.
 //!
 //! # Limitations
 //!
@@ -40,14 +47,18 @@
 
 // napi-derive registers the exported functions only outside `cfg(test)`, so a unit-test build
 // sees the binding as unused.
+pub mod backup;
 #[cfg_attr(test, allow(dead_code))]
 mod binding;
+pub mod cleanup;
 pub mod error;
 pub mod failpoint;
 pub mod lock;
 pub mod options;
 pub mod queue;
+pub mod read;
 pub mod spill;
+pub mod syntax;
 mod sys;
 pub mod target;
 pub mod temp;
@@ -55,6 +66,6 @@ pub mod text;
 pub mod write;
 
 pub use error::{Error, Result};
-pub use options::{Durability, WriteOptions};
+pub use options::{CleanupOptions, Durability, WriteOptions};
 pub use queue::Request;
 pub use text::Text;

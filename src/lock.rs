@@ -97,6 +97,21 @@ pub fn is_held(path: &Path) -> std::io::Result<bool> {
   Ok(!sys::try_lock(&file)?)
 }
 
+/// Remove the sidecar at `path` if nobody holds it, as a holder would: lock it, check that the
+/// path still names it, unlink, unlock. `false` if someone holds it (or it is gone).
+pub fn remove_if_stale(path: &Path) -> std::io::Result<bool> {
+  let file = match File::open(path) {
+    Ok(file) => file,
+    Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+    Err(err) => return Err(err),
+  };
+  if !sys::try_lock(&file)? || !sys::is_same_file(&file, path)? {
+    return Ok(false);
+  }
+  fs::remove_file(path)?;
+  Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
   use super::*;

@@ -39,6 +39,24 @@ pub struct WriteOptions {
   pub lock: bool,
   /// How long to wait for that lock before failing with ELOCKED. Default: 10 s.
   pub lock_timeout: Duration,
+  /// Keep the previous version as `<name>.bak` beside the target. Default: `false`.
+  pub backup: bool,
+}
+
+/// Options of `cleanupTempFiles`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CleanupOptions {
+  /// Only temp files last modified at least this long ago are removed: younger ones may belong
+  /// to a write in progress. Default: 60 s.
+  pub older_than: std::time::Duration,
+}
+
+impl Default for CleanupOptions {
+  fn default() -> Self {
+    CleanupOptions {
+      older_than: std::time::Duration::from_secs(60),
+    }
+  }
 }
 
 impl Default for WriteOptions {
@@ -48,6 +66,7 @@ impl Default for WriteOptions {
       mode: None,
       lock: true,
       lock_timeout: DEFAULT_LOCK_TIMEOUT,
+      backup: false,
     }
   }
 }
@@ -69,6 +88,11 @@ mod tests {
     assert_eq!(options.mode, None);
     assert!(options.lock);
     assert_eq!(options.lock_timeout, Duration::from_secs(10));
+    assert!(!options.backup);
+    assert_eq!(
+      CleanupOptions::default().older_than,
+      std::time::Duration::from_millis(60_000)
+    );
   }
 
   #[test]

@@ -24,9 +24,10 @@ use std::time::Duration;
 
 use tokio::sync::OwnedMutexGuard;
 
-use crate::error::{Code, Error, IoResultExt, Result};
+use crate::error::{Code, Error, Result};
 use crate::lock::FileLock;
 use crate::options::WriteOptions;
+use crate::read::{self, JsonText};
 use crate::target::Target;
 use crate::text::Text;
 use crate::write::write_text;
@@ -125,8 +126,8 @@ pub fn lease(path: PathBuf, options: WriteOptions, grant: Grant) {
 /// A file held for one read-modify-write: its content when it was locked, and the locks.
 /// Dropping it releases everything without writing.
 pub struct Lease {
-  /// The file's bytes when it was locked; `None` if it did not exist.
-  pub content: Option<Vec<u8>>,
+  /// The file's text when it was locked (checked as UTF-8, decoded); `None` if it did not exist.
+  pub content: Option<JsonText>,
   /// Where the file is (symlinks followed).
   pub target: Target,
   seq: u64,
@@ -193,10 +194,10 @@ fn hold(pending: &PendingLease, turn: Turn) -> Result<Lease> {
     &lease.target,
     lease.options.lock_timeout,
   )?);
-  lease.content = match std::fs::read(&lease.target.path) {
-    Ok(bytes) => Some(bytes),
-    Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
-    Err(err) => return Err(err).at("read", &lease.target.path),
+  lease.content = match read::load(&lease.target.path) {
+    Ok(text) => Some(text),
+    Err(err) if read::is_missing(&err) => None,
+    Err(err) => return Err(err),
   };
   Ok(lease)
 }
@@ -262,9 +263,9 @@ fn next_seq() -> u64 {
   NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// The thread pool writes run on: tokio's blocking pool, which grows with demand, so a slow
-/// disk or a writer waiting for a lock never starves the others.
-fn pool() -> &'static tokio::runtime::Runtime {
+/// The thread pool writes run on (reads and cleanups too): tokio's blocking pool, which grows
+/// with demand, so a slow disk or a waiting writer never starves the others.
+pub(crate) fn pool() -> &'static tokio::runtime::Runtime {
   static POOL: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
   POOL.get_or_init(|| {
     tokio::runtime::Builder::new_multi_thread()

@@ -68,6 +68,12 @@ impl Target {
   }
 }
 
+/// The path of the file `path` finally names, symlinks followed as a write would follow them
+/// (the file need not exist). Creates nothing.
+pub fn resolve(path: &Path) -> Result<PathBuf> {
+  follow_symlinks(path)
+}
+
 /// Follow `path` while it is a symlink, to the path of the file it finally names (which need
 /// not exist: a dangling link's target is created).
 fn follow_symlinks(path: &Path) -> Result<PathBuf> {
@@ -118,7 +124,7 @@ fn create_parents(dir: &Path, target: &Path) -> Result<Vec<PathBuf>> {
 
 /// ENOTDIR and ENOENT caused by an ancestor name that ancestor, as the contract says; every
 /// other error names the target.
-fn blame(err: Error, target: &Path) -> Error {
+pub(crate) fn blame(err: Error, target: &Path) -> Error {
   if !matches!(err.code_name(), "ENOTDIR" | "ENOENT") {
     return err.with_path(target);
   }

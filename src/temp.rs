@@ -27,14 +27,7 @@ impl TempFile {
   /// Create `.<basename>.<random>.tmp` in `dir` for a target called `basename`.
   pub fn create(dir: &Path, basename: &std::ffi::OsStr) -> Result<TempFile> {
     failpoint!("temp.create", "open", dir);
-    let mut prefix = hidden_name(basename, RANDOM_LEN + ".tmp".len() + 1, sys::name_max(dir));
-    prefix.push(".");
-    let inner = tempfile::Builder::new()
-      .prefix(&prefix)
-      .suffix(".tmp")
-      .rand_bytes(RANDOM_LEN)
-      .make_in(dir, sys::create_exclusive)
-      .at("open", dir)?;
+    let inner = make_in(dir, basename, sys::create_exclusive).at("open", dir)?;
     Ok(TempFile { inner })
   }
 
@@ -46,6 +39,12 @@ impl TempFile {
   /// Where it is.
   pub fn path(&self) -> &Path {
     self.inner.path()
+  }
+
+  /// Close the file and keep only its name, still removed when dropped (for a temp file that
+  /// is not renamed over the target, such as a backup copy).
+  pub fn into_temp_path(self) -> tempfile::TempPath {
+    self.inner.into_temp_path()
   }
 
   /// Rename the temp file over `target`. On failure the temp file is removed (when the guard
@@ -60,6 +59,23 @@ impl TempFile {
     let _ = path.keep();
     Ok(())
   }
+}
+
+/// Make something (a file, a hard link) at a fresh temp name `.<basename>.<random>.tmp` in `dir`
+/// with `make`, retrying with a new name while the name exists. The returned guard removes that
+/// name when dropped.
+pub(crate) fn make_in<R>(
+  dir: &Path,
+  basename: &std::ffi::OsStr,
+  make: impl FnMut(&Path) -> std::io::Result<R>,
+) -> std::io::Result<tempfile::NamedTempFile<R>> {
+  let mut prefix = hidden_name(basename, RANDOM_LEN + ".tmp".len() + 1, sys::name_max(dir));
+  prefix.push(".");
+  tempfile::Builder::new()
+    .prefix(&prefix)
+    .suffix(".tmp")
+    .rand_bytes(RANDOM_LEN)
+    .make_in(dir, make)
 }
 
 /// `.<basename>` for a side file (temp, lock) whose name goes on with `rest` more bytes: the

@@ -61,7 +61,7 @@ impl Piece {
     }
   }
 
-    /// Bytes held (for memory accounting: two per UTF-16 code unit).
+  /// Bytes held (for memory accounting: two per UTF-16 code unit).
   pub fn size(&self) -> usize {
     self.units.len() * 2
   }

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use crate::backup;
 use crate::error::{Code, Error, IoResultExt, Result};
 use crate::failpoint::{self, failpoint};
 use crate::options::{Durability, WriteOptions};
@@ -44,6 +45,10 @@ pub fn write_text(target: &Target, text: Text, options: &WriteOptions) -> Result
   }
 
   sync_file(&temp, options.durability, &target.path)?;
+  if let (true, Some(previous)) = (options.backup, &previous) {
+    // Before the rename: the old file gets its second name while it is still the target.
+    backup::keep_previous(target, previous, options.durability)?;
+  }
   temp.commit(&target.path)?;
   sync_dirs(target, options.durability)
 }

@@ -104,3 +104,83 @@ fn a_failure_to_take_the_lock_leaves_the_old_content() {
   assert_eq!(on_disk, OLD);
   assert!(!dir.path().join(".state.json.lock").exists());
 }
+
+/// Inject `action` at `point` during one `backup: true` write over OLD, whose previous backup
+/// holds OLDER; return the error (if any) and what the target and the backup hold afterwards.
+fn inject_with_backup(faults: &[(&str, &str)]) -> (safe_write_json::Result<()>, String, String) {
+  const OLDER: &str = "{\"version\":\"older\"}";
+  let dir = test_dir();
+  let path = dir.path().join("state.json");
+  let backup = dir.path().join("state.json.bak");
+  fs::write(&path, OLD).unwrap();
+  fs::write(&backup, OLDER).unwrap();
+  let scenario = fail::FailScenario::setup();
+  for (point, action) in faults {
+    fail::cfg(*point, action).unwrap();
+  }
+  let mut req = common::request(&path, NEW);
+  req.options.backup = true;
+  let result = safe_write_json::queue::write_now(req);
+  let (on_disk, backed_up) = (
+    fs::read_to_string(&path).unwrap(),
+    fs::read_to_string(&backup).unwrap(),
+  );
+  verify_no_leftovers(dir.path());
+  for (point, _) in faults {
+    fail::remove(*point);
+  }
+  // With nothing injected, the next backup write succeeds and keeps what the target held.
+  let mut req = common::request(&path, "\"next\"");
+  req.options.backup = true;
+  safe_write_json::queue::write_now(req).unwrap();
+  scenario.teardown();
+  assert_eq!(fs::read_to_string(&backup).unwrap(), on_disk);
+  (result, on_disk, backed_up)
+}
+
+#[test]
+fn a_failed_backup_step_fails_the_write_before_the_target_changes() {
+  for (point, code, syscall) in [
+    ("backup.link", "EIO", "link"),
+    ("backup.rename", "ENOSPC", "rename"),
+  ] {
+    let (result, on_disk, backed_up) = inject_with_backup(&[(point, &format!("return({code})"))]);
+    let err = result.expect_err(point);
+    assert_eq!((err.code_name(), err.syscall), (code, syscall), "{point}");
+    assert_eq!(on_disk, OLD, "{point}");
+    assert_eq!(backed_up, "{\"version\":\"older\"}", "{point}");
+  }
+}
+
+#[test]
+fn where_hard_links_are_refused_the_backup_is_a_copy() {
+  for refusal in ["EPERM", "ENOTSUP", "EXDEV", "EMLINK"] {
+    let (result, on_disk, backed_up) =
+      inject_with_backup(&[("backup.link", &format!("return({refusal})"))]);
+    result.unwrap();
+    assert_eq!(
+      (on_disk.as_str(), backed_up.as_str()),
+      (NEW, OLD),
+      "{refusal}"
+    );
+  }
+}
+
+#[test]
+fn a_failed_copy_fails_the_write_and_leaves_no_temp() {
+  let (result, on_disk, backed_up) = inject_with_backup(&[
+    ("backup.link", "return(EPERM)"),
+    ("backup.copy", "return(ENOSPC)"),
+  ]);
+  let err = result.unwrap_err();
+  assert_eq!((err.code_name(), err.syscall), ("ENOSPC", "copyfile"));
+  assert_eq!(on_disk, OLD);
+  assert_eq!(backed_up, "{\"version\":\"older\"}");
+}
+
+#[test]
+fn a_failed_final_rename_after_the_backup_leaves_the_old_content_in_both() {
+  let (result, on_disk, backed_up) = inject_with_backup(&[("commit.rename", "return(EIO)")]);
+  assert_eq!(result.unwrap_err().syscall, "rename");
+  assert_eq!((on_disk.as_str(), backed_up.as_str()), (OLD, OLD));
+}

@@ -9,8 +9,17 @@ use std::time::{Duration, Instant};
 use common::{request, test_dir, verify_no_leftovers, write};
 use safe_write_json::lock::FileLock;
 use safe_write_json::queue::{self, Lease};
+use safe_write_json::read::Units;
 use safe_write_json::target::Target;
 use safe_write_json::Text;
+
+/// The text a lease read, as a Rust string.
+fn content(lease: &Lease) -> Option<String> {
+  lease.content.as_ref().map(|text| match text.units() {
+    Units::Latin1(bytes) => bytes.iter().map(|&b| char::from(b)).collect(),
+    Units::Utf16(units) => String::from_utf16_lossy(units),
+  })
+}
 
 fn lease_of(path: &std::path::Path) -> Lease {
   let (tx, rx) = mpsc::channel();
@@ -59,7 +68,7 @@ fn a_lease_reads_the_file_and_holds_writes_until_it_commits() {
   let path = dir.path().join("count.json");
   fs::write(&path, "1").unwrap();
   let lease = lease_of(&path);
-  assert_eq!(lease.content.as_deref(), Some(&b"1"[..]));
+  assert_eq!(content(&lease).as_deref(), Some("1"));
 
   // A write queued behind the lease waits for it.
   let (tx, rx) = mpsc::channel();
@@ -88,7 +97,7 @@ fn a_dropped_lease_writes_nothing_and_frees_the_file() {
   let dir = test_dir();
   let path = dir.path().join("x.json");
   let lease = lease_of(&path);
-  assert_eq!(lease.content, None);
+  assert!(lease.content.is_none());
   drop(lease);
   assert!(!path.exists());
   assert!(!dir.path().join(".x.json.lock").exists());
@@ -136,10 +145,7 @@ fn leases_are_never_coalesced() {
       Default::default(),
       Box::new(move |held| {
         let lease = held.unwrap();
-        let n: u32 = lease
-          .content
-          .as_deref()
-          .map_or(0, |b| std::str::from_utf8(b).unwrap().parse().unwrap());
+        let n: u32 = content(&lease).map_or(0, |text| text.parse().unwrap());
         lease.commit(
           Text::Bytes((n + 1).to_string().into_bytes()),
           Box::new(move |r| {

@@ -217,21 +217,6 @@ impl Js {
     Ok(result)
   }
 
-  /// A string from UTF-8 bytes (invalid sequences become U+FFFD), in one copy.
-  pub(crate) fn string_from_utf8(self, bytes: &[u8]) -> Result<Value> {
-    let mut result = ptr::null_mut();
-    // SAFETY: `bytes` is valid for its length.
-    check(unsafe {
-      sys::napi_create_string_utf8(
-        self.env,
-        bytes.as_ptr().cast(),
-        bytes.len() as isize,
-        &mut result,
-      )
-    })?;
-    Ok(result)
-  }
-
   pub(crate) fn number(self, value: f64) -> Result<Value> {
     let mut result = ptr::null_mut();
     // SAFETY: live env; valid out-pointer.
@@ -387,4 +372,114 @@ pub(crate) enum ErrorKind {
   Error,
   Type,
   Range,
+}
+
+/// A value already made on the main thread, to settle a promise with as it is.
+pub(crate) struct Made(pub(crate) Value);
+
+impl napi::bindgen_prelude::ToNapiValue for Made {
+  unsafe fn to_napi_value(_env: sys::napi_env, made: Self) -> Result<sys::napi_value> {
+    Ok(made.0)
+  }
+}
+
+/// V8's longest string (`buffer.constants.MAX_STRING_LENGTH` on 64-bit Node).
+pub(crate) const MAX_STRING_LENGTH: usize = 0x1fff_ffe8;
+
+/// Values kept alive across an asynchronous gap: a Node-API reference to a holder object whose
+/// properties are the values (a reference to a primitive needs Node-API 10, which Node 20 lacks).
+pub(crate) struct Kept(sys::napi_ref);
+
+// SAFETY: a `napi_ref` is an opaque handle. It is created, read and deleted only by the `Js`
+// methods below, on the JavaScript thread; other threads only carry it.
+unsafe impl Send for Kept {}
+
+impl Js {
+  /// What to keep to make the same `Js` again after an asynchronous gap (pass it to
+  /// [`Js::new`]): the caller's object, or one naming just the realm.
+  pub(crate) fn caller(self) -> Result<Value> {
+    if let Some(caller) = self.caller {
+      return Ok(caller);
+    }
+    let caller = self.object()?;
+    self.set(caller, "global", self.realm)?;
+    Ok(caller)
+  }
+
+  /// `{}` of the addon's own realm (for holders and options bags).
+  pub(crate) fn object(self) -> Result<Value> {
+    let mut result = ptr::null_mut();
+    // SAFETY: live env; valid out-pointer.
+    check(unsafe { sys::napi_create_object(self.env, &mut result) })?;
+    Ok(result)
+  }
+
+  /// Keep `holder` (an object) alive until [`Js::release`].
+  pub(crate) fn keep(self, holder: Value) -> Result<Kept> {
+    let mut reference = ptr::null_mut();
+    // SAFETY: `holder` is a live object handle; a count of 1 makes the reference strong.
+    check(unsafe { sys::napi_create_reference(self.env, holder, 1, &mut reference) })?;
+    Ok(Kept(reference))
+  }
+
+  /// The object a [`Kept`] holds.
+  pub(crate) fn kept(self, kept: &Kept) -> Result<Value> {
+    let mut result = ptr::null_mut();
+    // SAFETY: the reference is alive (strong, not yet released).
+    check(unsafe { sys::napi_get_reference_value(self.env, kept.0, &mut result) })?;
+    Ok(result)
+  }
+
+  /// Let the held object go.
+  pub(crate) fn release(self, kept: Kept) {
+    // SAFETY: deleted once: `release` consumes the only handle to it.
+    unsafe { sys::napi_delete_reference(self.env, kept.0) };
+  }
+
+  /// A string of Latin-1 characters (a memcpy for V8, which stores them one byte each).
+  pub(crate) fn latin1_string(self, bytes: &[u8]) -> Result<Value> {
+    let mut result = ptr::null_mut();
+    // SAFETY: `bytes` is valid for `bytes.len()` bytes; the caller keeps it under V8's limit.
+    check(unsafe {
+      sys::napi_create_string_latin1(
+        self.env,
+        bytes.as_ptr().cast(),
+        bytes.len() as isize,
+        &mut result,
+      )
+    })?;
+    Ok(result)
+  }
+
+  /// A string of UTF-16 code units (a memcpy for V8).
+  pub(crate) fn utf16_string(self, units: &[u16]) -> Result<Value> {
+    let mut result = ptr::null_mut();
+    // SAFETY: `units` is valid for `units.len()` units; the caller keeps it under V8's limit.
+    check(unsafe {
+      sys::napi_create_string_utf16(self.env, units.as_ptr(), units.len() as isize, &mut result)
+    })?;
+    Ok(result)
+  }
+
+  /// An array of `items`, made by the caller's `Array` (so `instanceof Array` holds there).
+  pub(crate) fn array(self, items: &[Value]) -> Result<Value> {
+    let constructor = self.intrinsic("Array")?;
+    let mut array = ptr::null_mut();
+    // SAFETY: live handles; no arguments.
+    check(unsafe { sys::napi_new_instance(self.env, constructor, 0, ptr::null(), &mut array) })?;
+    for (index, item) in items.iter().enumerate() {
+      // SAFETY: `array` is the live array just made; `item` a live handle.
+      check(unsafe { sys::napi_set_element(self.env, array, index as u32, *item) })?;
+    }
+    Ok(array)
+  }
+
+  /// The error a failed call left: the value JavaScript threw (now no longer pending), or
+  /// `error` itself when nothing was thrown.
+  pub(crate) fn caught(self, error: Error) -> Error {
+    match self.take_exception() {
+      Ok(Some(thrown)) => self.into_error(thrown),
+      _ => error,
+    }
+  }
 }

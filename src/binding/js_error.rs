@@ -7,7 +7,7 @@ use napi::{Env, Result};
 
 use super::js::{ErrorKind, Js};
 use super::path::CallerPath;
-use crate::error::Error;
+use crate::error::{Code, Error};
 use crate::target::normalize;
 
 /// `EACCES: permission denied, open 'settings.json'` as a JavaScript error, naming the path the
@@ -19,16 +19,30 @@ pub(crate) fn to_js(env: &Env, err: &Error, caller: &CallerPath) -> napi::Error 
   let build = || -> Result<napi::Error> {
     let js = Js::new(env, None)?;
     let path = shown_path(&err.path, caller);
-    let message = err.clone().with_path(&path).to_string();
-    let value = js.error(ErrorKind::Error, err.code_name(), &message)?;
+    let value = js.error(ErrorKind::Error, err.code_name(), &message(err, caller))?;
     if let Some(errno) = err.errno() {
       js.set(value, "errno", js.number(f64::from(errno))?)?;
     }
-    js.set(value, "syscall", js.string(err.syscall)?)?;
+    if let Code::JsonParse(syntax) = &err.code {
+      // No syscall failed; where in the file it went wrong is what matters.
+      js.set(value, "position", js.number(syntax.position as f64)?)?;
+      js.set(value, "line", js.number(syntax.line as f64)?)?;
+      js.set(value, "column", js.number(syntax.column as f64)?)?;
+    } else {
+      js.set(value, "syscall", js.string(err.syscall)?)?;
+    }
     js.set(value, "path", js.string(&path)?)?;
     Ok(js.into_error(value))
   };
   build().unwrap_or_else(|failure| failure)
+}
+
+/// The error's message, naming the path the way the caller wrote it.
+pub(crate) fn message(err: &Error, caller: &CallerPath) -> String {
+  err
+    .clone()
+    .with_path(shown_path(&err.path, caller))
+    .to_string()
 }
 
 /// The caller's own spelling of the target; for an error caused by an ancestor directory (a

@@ -1,12 +1,13 @@
 //! The Node-API layer: the only module that uses napi. Thin by design: check arguments, turn
 //! JavaScript data into bytes, call the core, turn its errors into JavaScript errors.
 
+mod cleanup;
 mod invalid_arg;
 mod js;
 mod js_error;
 mod options;
 mod path;
-mod read_json;
+mod read;
 mod serialize;
 mod sink;
 mod update;

@@ -7,7 +7,7 @@ use napi::Result;
 
 use super::invalid_arg;
 use super::js::{Js, Type, Value};
-use crate::options::{Durability, WriteOptions, MAX_MODE};
+use crate::options::{CleanupOptions, Durability, WriteOptions, MAX_MODE};
 
 /// Options of the JSON writers: the write options plus what `JSON.stringify` needs.
 #[derive(Default)]
@@ -20,7 +20,7 @@ pub(crate) struct JsonOptions {
   pub(crate) final_newline: bool,
 }
 
-const WRITE_KEYS: &[&str] = &["durability", "mode", "lock", "lockTimeoutMs"];
+const WRITE_KEYS: &[&str] = &["durability", "mode", "lock", "lockTimeoutMs", "backup"];
 const JSON_ONLY_KEYS: &[&str] = &["indent", "replacer", "finalNewline", "prettyPrint"];
 
 /// Options of `safeWriteJson`: `undefined`/`null`, a number or string (the indent, as the old
@@ -190,6 +190,7 @@ fn write_fields(js: Js, object: Value) -> Result<WriteOptions> {
         options.mode = Some(mode as u32);
       }
       "lock" => options.lock = boolean(js, "options.lock", field)?,
+      "backup" => options.backup = boolean(js, "options.backup", field)?,
       _ => {
         let ms = number(js, "options.lockTimeoutMs", field)?;
         // NaN fails this test too. Infinity is allowed: wait as long as it takes.
@@ -204,6 +205,101 @@ fn write_fields(js: Js, object: Value) -> Result<WriteOptions> {
         options.lock_timeout = Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX);
       }
     }
+    Ok(())
+  })?;
+  Ok(options)
+}
+
+/// Options of `safeReadJson`. `default` and `reviver` stay JavaScript values.
+pub(crate) struct ReadOptions {
+  /// What to resolve with when the file does not exist; `None` for absent or `undefined`.
+  pub(crate) default: Option<Value>,
+  /// `JSON.parse`'s reviver.
+  pub(crate) reviver: Option<Value>,
+  /// Fall back to `<name>.bak` when the file is missing or does not parse.
+  pub(crate) recover: bool,
+}
+
+const READ_KEYS: &[&str] = &["default", "reviver", "recover"];
+
+/// Options of `safeReadJson`: `undefined`/`null` or an options object.
+pub(crate) fn read_options(js: Js, value: Value) -> Result<ReadOptions> {
+  let mut options = ReadOptions {
+    default: None,
+    reviver: None,
+    recover: false,
+  };
+  match js.type_of(value)? {
+    Type::Undefined | Type::Null => return Ok(options),
+    Type::Object if !js.is_array(value)? => {}
+    _ => {
+      return Err(invalid_arg::wrong_type(
+        js,
+        "options",
+        "of type object",
+        value,
+      ))
+    }
+  }
+  reject_unknown_keys(js, value, &[READ_KEYS])?;
+  for_each_set(js, value, READ_KEYS, |key, field| {
+    match key {
+      "default" => options.default = Some(field),
+      "reviver" => match js.type_of(field)? {
+        Type::Function => options.reviver = Some(field),
+        Type::Null => {}
+        _ => {
+          return Err(invalid_arg::wrong_type(
+            js,
+            "options.reviver",
+            "a function or null",
+            field,
+          ))
+        }
+      },
+      _ => options.recover = boolean(js, "options.recover", field)?,
+    }
+    Ok(())
+  })?;
+  Ok(options)
+}
+
+/// Options of `cleanupTempFiles`: `undefined`/`null` or `{ olderThanMs }`.
+pub(crate) fn cleanup_options(js: Js, value: Value) -> Result<CleanupOptions> {
+  let mut options = CleanupOptions::default();
+  match js.type_of(value)? {
+    Type::Undefined | Type::Null => return Ok(options),
+    Type::Object if !js.is_array(value)? => {}
+    _ => {
+      return Err(invalid_arg::wrong_type(
+        js,
+        "options",
+        "of type object",
+        value,
+      ))
+    }
+  }
+  reject_unknown_keys(js, value, &[&["olderThanMs"]])?;
+  for_each_set(js, value, &["olderThanMs"], |_, field| {
+    if js.type_of(field)? != Type::Number {
+      return Err(invalid_arg::wrong_type(
+        js,
+        "options.olderThanMs",
+        "of type number",
+        field,
+      ));
+    }
+    let ms = js.to_f64(field)?;
+    if ms.is_nan() || ms < 0.0 {
+      return Err(invalid_arg::out_of_range(
+        js,
+        "options.olderThanMs",
+        ">= 0",
+        field,
+      ));
+    }
+    // Infinity (or anything beyond Duration) means "nothing is old enough".
+    options.older_than = Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX);
     Ok(())
   })?;
   Ok(options)

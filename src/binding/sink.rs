@@ -93,7 +93,7 @@ impl JsonSink {
         .send(piece)
         .map_err(|err| js_error::to_js(env, &err, &self.caller));
     }
-        self.held_bytes += piece.size();
+    self.held_bytes += piece.size();
     self.pieces.push_piece(piece);
     if self.held_bytes > self.spill_after {
       let pieces = std::mem::take(&mut self.pieces);

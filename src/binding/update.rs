@@ -12,7 +12,7 @@ use super::js::{Js, Type};
 use super::js_error;
 use super::options::update_options;
 use super::path::{caller_path, CallerPath};
-use super::read_json::parse_json;
+use super::read::{parse_text, Failure};
 use super::serialize::json_text;
 use crate::queue::{self, Lease};
 
@@ -95,9 +95,13 @@ impl UpdateLease {
     let parsed = match self
       .lease
       .as_ref()
-      .and_then(|lease| lease.content.as_deref())
+      .and_then(|lease| lease.content.as_ref().map(|text| (lease, text)))
     {
-      Some(bytes) => parse_json(js, bytes, None, &self.caller)?,
+      Some((lease, text)) => match parse_text(js, js.undefined()?, &lease.target.path, text) {
+        Ok(value) => value,
+        Err(Failure::File(err)) => return Err(js_error::to_js(env, &err, &self.caller)),
+        Err(Failure::Thrown(thrown)) => return Err(thrown),
+      },
       None => js.undefined()?,
     };
     // SAFETY: a live handle of this env.

@@ -1,0 +1,151 @@
+// cleanupTempFiles on real directories: it removes exactly this package's orphan temp files
+// older than the threshold — including one left by a writer really killed mid-write — and
+// never another program's file.
+const fs = require('node:fs')
+const path = require('node:path')
+const { spawn } = require('node:child_process')
+const { cleanupTempFiles, safeReadJson } = require('..')
+const { tmpDir, leftovers } = require('./helpers')
+
+let dir
+beforeEach(() => {
+  dir = tmpDir()
+})
+
+/** Create `name` in `dir`, last modified `ageMs` ago. */
+function aged(name, ageMs, content = 'x') {
+  const file = path.join(dir, name)
+  fs.writeFileSync(file, content)
+  const when = new Date(Date.now() - ageMs)
+  fs.utimesSync(file, when, when)
+  return file
+}
+
+const HOUR = 3600 * 1000
+
+test('removes exactly our temp files older than 60 s by default, and returns their paths', async () => {
+  const orphans = [aged('.settings.json.Ab3dE9xZ.tmp', HOUR), aged('.tasks.json.00000000.tmp', 61000), aged('.a.json.bak.zZ9yY8xX.tmp', HOUR)]
+  const others = [
+    aged('.foo.tmp', HOUR), // no random part
+    aged('x.12345678.tmp', HOUR), // no leading dot
+    aged('.a.json.abc.tmp', HOUR), // random part too short
+    aged('.a.json.abcdefghi.tmp', HOUR), // too long
+    aged('.a.json.abc_efgh.tmp', HOUR), // not letters or digits
+    aged('.a.json.Ab3dE9xZ.tmp.part', HOUR),
+    aged('.a.json.Ab3dE9xZ.TMP', HOUR),
+    aged('settings.json', HOUR),
+    aged('settings.json.bak', HOUR),
+    aged('.young.json.Young123.tmp', 5000), // a write may be filling it right now
+  ]
+  fs.mkdirSync(path.join(dir, '.dir.json.Abcdefgh.tmp'))
+  fs.mkdirSync(path.join(dir, 'sub'))
+  fs.writeFileSync(path.join(dir, 'sub', '.deep.json.Abcdefgh.tmp'), 'x')
+  fs.utimesSync(path.join(dir, 'sub', '.deep.json.Abcdefgh.tmp'), new Date(0), new Date(0))
+
+  const removed = await cleanupTempFiles(dir)
+  expect(removed).toBeInstanceOf(Array)
+  expect(removed).toEqual([...orphans].sort())
+  for (const file of orphans) expect(fs.existsSync(file)).toBe(false)
+  for (const file of others) expect(fs.existsSync(file)).toBe(true)
+  expect(fs.existsSync(path.join(dir, '.dir.json.Abcdefgh.tmp'))).toBe(true)
+  expect(fs.existsSync(path.join(dir, 'sub', '.deep.json.Abcdefgh.tmp'))).toBe(true) // not recursive
+  expect(await cleanupTempFiles(dir)).toEqual([])
+  // Not ours to leave behind: the shared no-leftovers check runs after the file.
+  fs.rmSync(path.join(dir, 'sub'), { recursive: true })
+  fs.rmSync(path.join(dir, '.dir.json.Abcdefgh.tmp'), { recursive: true })
+  fs.unlinkSync(path.join(dir, '.young.json.Young123.tmp'))
+})
+
+test('olderThanMs sets the threshold; 0 takes every temp file of ours', async () => {
+  const tenSeconds = aged('.a.json.Aaaaaaaa.tmp', 10000)
+  const fresh = aged('.b.json.Bbbbbbbb.tmp', 0)
+  expect(await cleanupTempFiles(dir, { olderThanMs: 20000 })).toEqual([])
+  expect(await cleanupTempFiles(dir, { olderThanMs: 5000 })).toEqual([tenSeconds])
+  expect(await cleanupTempFiles(dir, { olderThanMs: Infinity })).toEqual([])
+  expect(await cleanupTempFiles(dir, { olderThanMs: 0 })).toEqual([fresh])
+  expect(fs.readdirSync(dir)).toEqual([])
+})
+
+const unix = process.platform === 'win32' ? test.skip : test
+unix('a symlink with our name is another program’s: neither it nor its target is touched', async () => {
+  const precious = aged('precious.json', HOUR, '{"keep":true}')
+  fs.symlinkSync('precious.json', path.join(dir, '.x.json.Linkname.tmp'))
+  expect(await cleanupTempFiles(dir, { olderThanMs: 0 })).toEqual([])
+  expect(await safeReadJson(precious)).toEqual({ keep: true })
+  fs.unlinkSync(path.join(dir, '.x.json.Linkname.tmp'))
+})
+
+test('the orphan of a writer killed mid-write is found and removed; the target is whole', async () => {
+  const target = path.join(dir, 'history.json')
+  fs.writeFileSync(target, '{"version":"before the crash"}')
+  // A child process writes ~32 MB again and again; it is SIGKILLed once its temp file exists.
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const { safeWriteJsonSync } = require(${JSON.stringify(path.resolve(__dirname, '..'))});
+       const big = { text: 'x'.repeat(32 * 1024 * 1024) };
+       for (;;) safeWriteJsonSync(${JSON.stringify(target)}, big, { durability: 'none' })`,
+    ],
+    { stdio: 'ignore' },
+  )
+  let orphan = []
+  while (orphan.length === 0) {
+    await new Promise((resolve) => setTimeout(resolve, 2))
+    orphan = leftovers(dir)
+  }
+  child.kill('SIGKILL')
+  await new Promise((resolve) => child.on('exit', resolve))
+  orphan = leftovers(dir) // what the killed writer really left (it may have renamed one meanwhile)
+  expect(orphan).toHaveLength(1)
+  const content = fs.readFileSync(target, 'utf8')
+  expect(content === '{"version":"before the crash"}' || content.length > 32 * 1024 * 1024).toBe(true)
+    expect(await cleanupTempFiles(dir)).toEqual([]) // too young for the default threshold
+  // It held the lock while writing: its sidecar is left too, now held by nobody.
+  const sidecar = path.join(dir, '.history.json.lock')
+  expect(await cleanupTempFiles(dir, { olderThanMs: 0 })).toEqual([...orphan, sidecar].sort())
+  expect(leftovers(dir)).toEqual([])
+  expect(fs.existsSync(sidecar)).toBe(false)
+}, 30000)
+
+test('paths are the directory as given joined with the name', async () => {
+  aged('.a.json.Aaaaaaaa.tmp', HOUR)
+  const cwd = process.cwd()
+  process.chdir(path.dirname(dir))
+  try {
+    expect(await cleanupTempFiles(path.basename(dir))).toEqual([path.join(path.basename(dir), '.a.json.Aaaaaaaa.tmp')])
+  } finally {
+    process.chdir(cwd)
+  }
+})
+
+describe('errors', () => {
+  const failure = (promise) => promise.then(() => Promise.reject(new Error('expected a rejection')), (err) => err)
+
+  test('a missing directory is ENOENT from scandir, like fs.readdir', async () => {
+    const missing = path.join(dir, 'nope')
+    const expected = await failure(fs.promises.readdir(missing))
+    const err = await failure(cleanupTempFiles(missing))
+    expect([err.code, err.errno, err.syscall, err.path, err.message]).toEqual(['ENOENT', expected.errno, 'scandir', missing, expected.message])
+  })
+
+  test('a file is ENOTDIR', async () => {
+    const file = aged('file.json', 0)
+    expect((await failure(cleanupTempFiles(file))).code).toBe('ENOTDIR')
+  })
+
+  test.each([
+    [[42], TypeError, 'ERR_INVALID_ARG_TYPE', 'The "path" argument must be of type string or an instance of URL. Received type number (42)'],
+    [['.', 'x'], TypeError, 'ERR_INVALID_ARG_TYPE', "The \"options\" argument must be of type object. Received type string ('x')"],
+    [['.', { olderThan: 1 }], TypeError, 'ERR_INVALID_ARG_VALUE', "The property 'options.olderThan' is not a supported option (supported: olderThanMs). Received 1"],
+    [['.', { olderThanMs: '1' }], TypeError, 'ERR_INVALID_ARG_TYPE', "The \"options.olderThanMs\" property must be of type number. Received type string ('1')"],
+    [['.', { olderThanMs: -1 }], RangeError, 'ERR_OUT_OF_RANGE', 'The value of "options.olderThanMs" is out of range. It must be >= 0. Received -1'],
+    [['.', { olderThanMs: NaN }], RangeError, 'ERR_OUT_OF_RANGE', 'The value of "options.olderThanMs" is out of range. It must be >= 0. Received NaN'],
+  ])('%j rejects', async (args, type, code, message) => {
+    const promise = cleanupTempFiles(...args)
+    expect(promise).toBeInstanceOf(Promise)
+    const err = await failure(promise)
+    expect(err).toBeInstanceOf(type)
+    expect([err.code, err.message]).toEqual([code, message])
+  })
+})

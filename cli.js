@@ -1,0 +1,220 @@
+#!/usr/bin/env node
+// The `safe-write-json` command: write, check and clean JSON state files from scripts. It uses
+// only the package's public API (./index.js) and Node's own modules, and turns every outcome
+// into an exit code (0 fine, 1 problems found or an operation failed, 2 wrong usage) with one
+// line on stderr for an error, rather than a stack trace.
+'use strict'
+
+const fs = require('node:fs')
+const path = require('node:path')
+const { parseArgs } = require('node:util')
+const { safeWriteJson, safeReadJson, cleanupTempFiles } = require('./index.js')
+// The one internal the CLI needs: cleanupTempFiles's own scan, without the removing.
+const { findLeftovers } = require('./binding.js')
+const caller = { global: globalThis }
+
+const HELP = `Usage: safe-write-json <command> [options]
+
+Commands:
+  write <file> [json]    write JSON atomically and durably; the JSON comes from the argument,
+                         or from stdin when it is missing or '-'; checked before anything is
+                         written, then written as JSON.stringify(JSON.parse(json), null, indent)
+  check <file|dir>...    report files that are not valid JSON and orphan temp files left by a
+                         crashed write; directories are searched recursively for *.json and
+                         *.json.bak files; exit code 1 when anything is found
+  clean <dir>            remove the orphan temp files in <dir> (not its subdirectories) and
+                         print their paths
+
+Options:
+  --indent <n|tab>       write: indent with n spaces (0-10) or a tab (default: compact)
+  --final-newline        write: end the file with a newline
+  --backup               write: keep the previous version as <file>.bak
+  --older-than <ms>      check, clean: temp files younger than this may belong to a write in
+                         progress and are left alone (default: 60000)
+  -h, --help             show this help
+  -v, --version          show the version
+
+Exit codes: 0 success, 1 problems found or the operation failed, 2 wrong usage.`
+
+/** Wrong usage: reported as one line, exit code 2. */
+class UsageError extends Error {}
+
+/** Run one command line; resolve with the exit code. Never throws. */
+async function main(argv, io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }) {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        indent: { type: 'string' },
+        'final-newline': { type: 'boolean' },
+        backup: { type: 'boolean' },
+        'older-than': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    })
+    if (values.help || values.version) {
+      print(io.stdout, values.help ? HELP : require('./package.json').version)
+      return 0
+    }
+    const [command, ...args] = positionals
+    const only = (allowed) => {
+      for (const name of ['indent', 'final-newline', 'backup', 'older-than']) {
+        if (values[name] !== undefined && !allowed.includes(name)) throw new UsageError(`--${name} does not apply to '${command}'`)
+      }
+    }
+    switch (command) {
+      case 'write':
+        only(['indent', 'final-newline', 'backup'])
+        return await write(args, values, io)
+      case 'check':
+        only(['older-than'])
+        return await check(args, olderThan(values), io)
+      case 'clean':
+        only(['older-than'])
+        return await clean(args, olderThan(values), io)
+      case undefined:
+        throw new UsageError('no command given (write, check or clean); see --help')
+      default:
+        throw new UsageError(`unknown command '${command}' (write, check or clean); see --help`)
+    }
+  } catch (err) {
+    const usage = err instanceof UsageError || String(err.code).startsWith('ERR_PARSE_ARGS')
+    print(io.stderr, `safe-write-json: ${firstLine(err.message)}`)
+    return usage ? 2 : 1
+  }
+}
+
+async function write(args, values, io) {
+  if (args.length < 1 || args.length > 2) throw new UsageError('write takes a file and, optionally, the JSON: write <file> [json]')
+  const [file, json = '-'] = args
+  let text = json
+  if (json === '-') {
+    if (io.stdin.isTTY) throw new UsageError('no JSON given: pass it as an argument or pipe it to stdin')
+    text = await readAll(io.stdin)
+  }
+  let data
+  try {
+    // A BOM from an editor or a PowerShell pipe is not part of the JSON.
+    data = JSON.parse(text.replace(/^\uFEFF/, ''))
+  } catch (err) {
+    throw new UsageError(`the JSON to write does not parse (${err.message}); nothing was written`)
+  }
+  await safeWriteJson(file, data, {
+    indent: indentOf(values.indent),
+    finalNewline: values['final-newline'] ?? false,
+    backup: values.backup ?? false,
+  })
+  return 0
+}
+
+async function check(args, olderThanMs, io) {
+  if (args.length === 0) throw new UsageError('check takes one or more files or directories: check <file|dir>...')
+  const problems = []
+  let checked = 0
+  for (const arg of args) {
+    const stat = fs.statSync(arg, { throwIfNoEntry: false })
+    const files = stat?.isDirectory() ? await walk(arg, olderThanMs, problems) : [arg]
+    for (const file of files) {
+      checked++
+      try {
+        await safeReadJson(file)
+      } catch (err) {
+        problems.push({ problem: err.code === 'EJSONPARSE' ? 'invalid JSON' : 'unreadable', file, detail: detailOf(err, file) })
+      }
+    }
+  }
+  if (problems.length === 0) {
+    print(io.stdout, `${plural(checked, 'JSON file')} checked: no problems`)
+    return 0
+  }
+  print(io.stdout, table(problems))
+  print(io.stdout, `${plural(problems.length, 'problem')} (${plural(checked, 'JSON file')} checked)`)
+  return 1
+}
+
+async function clean(args, olderThanMs, io) {
+  if (args.length !== 1) throw new UsageError('clean takes one directory: clean <dir>')
+  const removed = await cleanupTempFiles(args[0], { olderThanMs })
+  for (const file of removed) print(io.stdout, file)
+  return 0
+}
+
+/**
+ * The JSON files under `dir` (recursively; symlinked directories are not followed), and the
+ * leftovers found on the way — decided by the same code as cleanupTempFiles — added to
+ * `problems`.
+ */
+async function walk(dir, olderThanMs, problems) {
+  const files = []
+    for (const leftover of await findLeftovers(dir, { olderThanMs }, caller)) {
+    const { kind } = leftover
+    const file = path.join(dir, path.basename(leftover.path))
+    const age = ago(fs.lstatSync(file).mtimeMs)
+    const detail = kind === 'temp' ? `left by a write that never finished, ${age}` : `held by nobody since ${age.replace(/ ago$/, '')}: its writer died`
+    problems.push({ problem: LEFTOVER[kind], file, detail: `${detail}; remove with: safe-write-json clean ${dir}` })
+  }
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const full = path.join(dir, entry.name)
+    if (entry.isDirectory()) files.push(...(await walk(full, olderThanMs, problems)))
+    else if (entry.isFile() && /\.json(\.bak)?$/i.test(entry.name)) files.push(full)
+  }
+  return files
+}
+
+const LEFTOVER = { temp: 'orphan temp file', lock: 'stale lock file' }
+
+function olderThan(values) {
+  if (values['older-than'] === undefined) return 60000
+  if (!/^\d+$/.test(values['older-than'])) throw new UsageError(`--older-than takes milliseconds (a whole number), not '${values['older-than']}'`)
+  return Number(values['older-than'])
+}
+
+function indentOf(indent) {
+  if (indent === undefined) return undefined
+  if (indent === 'tab' || indent === '\\t' || indent === '\t') return '\t'
+  if (/^\d+$/.test(indent) && Number(indent) <= 10) return Number(indent)
+  throw new UsageError(`--indent takes a number of spaces (0-10) or 'tab', not '${indent}'`)
+}
+
+/** A problem table: fixed columns, the detail last (it may be long). */
+function table(rows) {
+  const width = (key, title) => Math.max(title.length, ...rows.map((row) => row[key].length))
+  const [p, f] = [width('problem', 'PROBLEM'), width('file', 'FILE')]
+  const line = (a, b, c) => `${a.padEnd(p)}  ${b.padEnd(f)}  ${c}`.trimEnd()
+  return [line('PROBLEM', 'FILE', 'DETAIL'), ...rows.map((row) => line(row.problem, row.file, row.detail))].join('\n')
+}
+
+/** What went wrong with a file, without repeating its path (the table shows it). */
+function detailOf(err, file) {
+  if (err.code !== 'EJSONPARSE') return firstLine(err.message)
+  return firstLine(err.message.replace('EJSONPARSE: ', '').replace(` in '${file}'`, ''))
+}
+
+function ago(mtimeMs) {
+  const seconds = Math.max(0, Math.round((Date.now() - mtimeMs) / 1000))
+  if (seconds < 120) return `${seconds} s ago`
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min ago`
+  if (seconds < 172800) return `${Math.round(seconds / 3600)} h ago`
+  return `${Math.round(seconds / 86400)} days ago`
+}
+
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`
+const firstLine = (text) => String(text).split('\n')[0]
+const print = (stream, text) => stream.write(`${text}\n`)
+
+async function readAll(stream) {
+  const chunks = []
+  for await (const chunk of stream) chunks.push(chunk)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+module.exports = { main }
+
+if (require.main === module) {
+  // exitCode, not exit(): output piped to another program is flushed first.
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code
+  })
+}
