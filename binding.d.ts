@@ -210,6 +210,12 @@ export declare function safeReadJson<T = unknown>(path: string | URL, options?: 
  * `safeWriteJson`. The data is copied during the call.
  *
  * @throws never synchronously; rejects as `safeWriteJson` does.
+ *
+ * @example
+ * ```ts
+ * import { safeWriteFile } from 'safe-write-json'
+ * await safeWriteFile('notes.md', '# Notes', { mode: 0o600 })
+ * ```
  */
 export declare function safeWriteFile(path: string | URL, data: string | Uint8Array, options?: WriteOptions | null): Promise<void>
 
@@ -217,6 +223,12 @@ export declare function safeWriteFile(path: string | URL, data: string | Uint8Ar
  * The synchronous twin of `safeWriteFile`.
  *
  * @throws the errors `safeWriteFile` rejects with.
+ *
+ * @example
+ * ```ts
+ * import { safeWriteFileSync } from 'safe-write-json'
+ * safeWriteFileSync('cache.bin', Buffer.from([1, 2, 3]), { durability: 'none' })
+ * ```
  */
 export declare function safeWriteFileSync(path: string | URL, data: string | Uint8Array, options?: WriteOptions | null): void
 
@@ -250,5 +262,12 @@ export declare function safeWriteJson(path: string | URL, data: unknown, options
  * already on the disk and supersedes queued ones (they settle with this call's outcome).
  *
  * @throws the errors `safeWriteJson` rejects with.
+ *
+ * @example
+ * ```ts
+ * import { safeWriteJsonSync } from 'safe-write-json'
+ * // where nothing can be awaited, e.g. a process 'exit' handler
+ * process.on('exit', () => safeWriteJsonSync('state.json', state, 2))
+ * ```
  */
 export declare function safeWriteJsonSync(path: string | URL, data: unknown, options?: number | string | WriteJsonOptions | null): void

@@ -7,7 +7,19 @@
 // this realm's.)
 'use strict'
 
-const binding = require('./binding.js')
+// The platforms a binary is published for: the `npm/` folders, one per `napi.targets` entry.
+const SUPPORTED = [
+  'darwin-arm64',
+  'darwin-x64',
+  'linux-arm64-gnu',
+  'linux-arm64-musl',
+  'linux-x64-gnu',
+  'linux-x64-musl',
+  'win32-arm64-msvc',
+  'win32-x64-msvc',
+]
+
+const binding = loadBinding()
 const { walkInto } = require('./stringify.js')
 
 const caller = { global: globalThis, walkInto }
@@ -44,9 +56,43 @@ exports.updateJson = async function updateJson(path, updater, options) {
 }
 
 exports.safeReadJson = async function safeReadJson(path, options) {
-    return binding.safeReadJson(path, options, caller)
+  return binding.safeReadJson(path, options, caller)
 }
 
 exports.cleanupTempFiles = async function cleanupTempFiles(dir, options) {
-    return binding.cleanupTempFiles(dir, options, caller)
+  return binding.cleanupTempFiles(dir, options, caller)
+}
+
+// The generated loader's own error blames an npm bug whatever happened; this one says what was
+// detected, what was looked for and what to do. The loader's error stays as `cause`.
+function loadBinding() {
+  try {
+    return require('./binding.js')
+  } catch (cause) {
+    const { platform, arch } = process
+    const header = platform === 'linux' && process.report?.getReport?.().header
+    const libc = platform !== 'linux' ? '' : header && !header.glibcVersionRuntime ? 'musl' : 'glibc'
+    const abi = libc === 'glibc' ? 'gnu' : libc || (platform === 'win32' ? 'msvc' : '')
+    const name = [platform, arch, abi].filter(Boolean).join('-')
+    const override = process.env.NAPI_RS_NATIVE_LIBRARY_PATH
+    const errors = []
+    for (let e = cause.cause; e; e = e.cause) {
+      const first = String(e.message).split('\n')[0]
+      if (!first.includes('wasi')) errors.unshift(`    ${first}`) // the loader's WASI fallback: not published
+    }
+    const message = [
+      `safe-write-json: no native binary could be loaded for ${name} (platform ${platform}, arch ${arch}${libc && `, libc ${libc}`}).`,
+      override
+        ? `Looked for: ${override} (NAPI_RS_NATIVE_LIBRARY_PATH)`
+        : `Looked for: the package safe-write-json-${name}, or safe-write-json.${name}.node beside binding.js`,
+      ...errors,
+      `Binaries are published for: ${SUPPORTED.join(', ')}.`,
+      'What to do:',
+      SUPPORTED.includes(name)
+        ? `  - Install with optional dependencies enabled, since safe-write-json-${name} is one (not with --omit=optional, --no-optional or --ignore-optional). If npm skipped it anyway (npm/cli#4828), delete node_modules and package-lock.json and run npm install again. An app or extension packaged on another machine needs the one for this machine: npm install --os=${platform} --cpu=${arch}${libc && ` --libc=${libc}`}.`
+        : `  - ${name} has no published binary: use one of the platforms above, or build one.`,
+      '  - Or build from source (needs Rust and cargo): in a clone of safe-write-json run npm ci && npm run build, then copy the safe-write-json.*.node it makes beside binding.js, or set NAPI_RS_NATIVE_LIBRARY_PATH to its path.',
+    ].join('\n')
+    throw Object.assign(new Error(message), { cause })
+  }
 }

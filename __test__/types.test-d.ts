@@ -1,7 +1,8 @@
-// Type test, run by `tsc -p __test__` (never executed): calls that must compile against
-// index.d.ts, and `@ts-expect-error` on calls that must not.
-import { safeWriteJson, safeWriteJsonSync, safeWriteFile, safeWriteFileSync, safeReadJson, cleanupTempFiles, updateJson } from '..'
-import type { WriteJsonOptions, WriteOptions, JsonReplacer, ReadJsonOptions, JsonReviver, CleanupOptions } from '..'
+// Type test, run by `tsc -p __test__` (never executed): calls that must compile against the
+// package's types, and `@ts-expect-error` on calls that must not. The import is by package name,
+// so it goes through the `exports` map's `types` condition, as in a user's project.
+import { safeWriteJson, safeWriteJsonSync, safeWriteFile, safeWriteFileSync, safeReadJson, cleanupTempFiles, updateJson } from 'safe-write-json'
+import type { WriteJsonOptions, WriteOptions, JsonReplacer, ReadJsonOptions, JsonReviver, CleanupOptions } from 'safe-write-json'
 
 async function usage(): Promise<void> {
   // The drop-in forms of the old safeWriteJson(filePath, data, indent?).
@@ -11,6 +12,13 @@ async function usage(): Promise<void> {
   await safeWriteJson(new URL('file:///tmp/x.json'), [1, 2, 3], null)
   const resolved: void = await safeWriteJson('x.json', undefined, { prettyPrint: true })
   void resolved
+
+  // The third argument is one union, not overloads, so a wrapper with the old signature, or one
+  // that passes either form through, compiles unchanged (overloads would reject both).
+  const legacy = (filePath: string, data: any, indent?: number | string) => safeWriteJson(filePath, data, indent)
+  const passThrough = (indentOrOptions: number | WriteJsonOptions) => safeWriteJsonSync('x.json', {}, indentOrOptions)
+  await legacy('x.json', {}, 4)
+  passThrough({ finalNewline: true })
 
   const options: WriteJsonOptions = {
     indent: 2,
@@ -22,6 +30,8 @@ async function usage(): Promise<void> {
   await safeWriteJson('x.json', {}, options)
   const keep: JsonReplacer = ['a', 1]
   safeWriteJsonSync('x.json', {}, { replacer: keep, durability: 'none' })
+  const durability = 'none' as const
+  await safeWriteJson('x.json', {}, { durability })
 
   const fileOptions: WriteOptions = { durability: 'full', mode: 0o644 }
   await safeWriteFile('notes.txt', 'text', fileOptions)
@@ -74,14 +84,34 @@ async function usage(): Promise<void> {
 
   // @ts-expect-error a path must be a string or a URL
   await safeWriteJson(42, {})
+  // @ts-expect-error the data is required (write `null` explicitly)
+  await safeWriteJson('x.json')
+  // @ts-expect-error the third argument is an indent or options, not a boolean
+  await safeWriteJson('x.json', {}, true)
   // @ts-expect-error durability is one of 'full' | 'data' | 'none'
   await safeWriteJson('x.json', {}, { durability: 'fast' })
+  const someString: string = 'full'
+  // @ts-expect-error a plain string is not a durability
+  await safeWriteJson('x.json', {}, { durability: someString })
   // @ts-expect-error unknown options are rejected
   await safeWriteJson('x.json', {}, { indnet: 2 })
+  // @ts-expect-error indent is a number or a string
+  await safeWriteJson('x.json', {}, { indent: true })
+  // @ts-expect-error mode is a number (0o644), not a string
+  await safeWriteJson('x.json', {}, { mode: '644' })
+  // @ts-expect-error prettyPrint is a boolean
+  await safeWriteJson('x.json', {}, { prettyPrint: 'yes' })
+  // @ts-expect-error a replacer is a function or an array of keys
+  await safeWriteJson('x.json', {}, { replacer: 'secret' })
   // @ts-expect-error safeWriteFile takes no JSON options
   await safeWriteFile('x.txt', 'x', { indent: 2 })
+  // @ts-expect-error safeWriteFile takes no indent argument either
+  await safeWriteFile('x.txt', 'x', 2)
   // @ts-expect-error safeWriteFile writes strings and bytes, not objects
   await safeWriteFile('x.txt', { a: 1 })
+  // @ts-expect-error the async writers return a promise, to be awaited
+  const notAwaited: void = safeWriteJson('x.json', {})
+  void notAwaited
   // @ts-expect-error the Sync twins return nothing
   const nothing: Promise<void> = safeWriteJsonSync('x.json', {})
   void nothing

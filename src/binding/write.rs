@@ -60,6 +60,13 @@ pub(crate) fn safe_write_json<'env>(
 /// already on the disk and supersedes queued ones (they settle with this call's outcome).
 ///
 /// @throws the errors `safeWriteJson` rejects with.
+///
+/// @example
+/// ```ts
+/// import { safeWriteJsonSync } from 'safe-write-json'
+/// // where nothing can be awaited, e.g. a process 'exit' handler
+/// process.on('exit', () => safeWriteJsonSync('state.json', state, 2))
+/// ```
 #[napi(
   ts_args_type = "path: string | URL, data: unknown, options?: number | string | WriteJsonOptions | null"
 )]
@@ -79,6 +86,12 @@ pub(crate) fn safe_write_json_sync(
 /// `safeWriteJson`. The data is copied during the call.
 ///
 /// @throws never synchronously; rejects as `safeWriteJson` does.
+///
+/// @example
+/// ```ts
+/// import { safeWriteFile } from 'safe-write-json'
+/// await safeWriteFile('notes.md', '# Notes', { mode: 0o600 })
+/// ```
 #[napi(
   ts_args_type = "path: string | URL, data: string | Uint8Array, options?: WriteOptions | null",
   ts_return_type = "Promise<void>"
@@ -101,6 +114,12 @@ pub(crate) fn safe_write_file<'env>(
 /// The synchronous twin of `safeWriteFile`.
 ///
 /// @throws the errors `safeWriteFile` rejects with.
+///
+/// @example
+/// ```ts
+/// import { safeWriteFileSync } from 'safe-write-json'
+/// safeWriteFileSync('cache.bin', Buffer.from([1, 2, 3]), { durability: 'none' })
+/// ```
 #[napi(
   ts_args_type = "path: string | URL, data: string | Uint8Array, options?: WriteOptions | null"
 )]
