@@ -59,12 +59,14 @@ function markdown(m, ctx) {
       "Each contender wrote the workload's data once; its file was compared byte for byte with `JSON.stringify(data)` (the large cases: SHA-256 of the file against the expected bytes).",
       '',
     )
-    const failed = ctx.checks.filter((c) => !c.same)
-    const passed = ctx.checks.filter((c) => c.same)
+    const failed = ctx.checks.filter((c) => c.same === false)
+    const passed = ctx.checks.filter((c) => c.same === true)
+    const noFile = ctx.checks.filter((c) => c.same === null)
     const byContender = new Map()
     for (const c of passed) byContender.set(c.contender, [...(byContender.get(c.contender) || []), c.workload])
     for (const [id, ws] of byContender) out.push(`- \`${id}\` = JSON.stringify ✓ (${ws.join(', ')})`)
     for (const c of failed) out.push(`- \`${c.contender}\` ✗ in ${c.workload}: ${c.detail}`)
+    for (const c of noFile) out.push(`- \`${c.contender}\` wrote no file to compare in ${c.workload}: ${c.detail}`)
     out.push('')
   }
   for (const s of ctx.sections) {
@@ -94,21 +96,27 @@ function svg(m, ctx) {
   parts.push(
     `<text x="10" y="18" font-size="14" font-weight="bold">safe-write-json benchmark — ${escXml(m.cpu)}, ${m.cores} cores, Node ${escXml(m.node)}, ${escXml(m.date.slice(0, 10))}${m.quick ? ' (--quick)' : ''}</text>`,
   )
-  for (const s of ctx.sections) {
-    const bars = s.chart.bars.filter(([, v]) => Number.isFinite(v))
+  const groups = ctx.sections.flatMap((s) => [].concat(s.chart))
+  for (const g of groups) {
+    // A bar is [label, value] or [label, null, note]: a contender that failed shows its note.
+    const bars = g.bars.filter(([, v, note]) => Number.isFinite(v) || note)
     if (!bars.length) continue
     y += 14
-    parts.push(`<text x="10" y="${y}" font-size="13" font-weight="bold">${escXml(s.chart.label)}</text>`)
+    parts.push(`<text x="10" y="${y}" font-size="13" font-weight="bold">${escXml(g.label)}</text>`)
     y += 6
-    const max = Math.max(...bars.map(([, v]) => v))
-    for (const [label, v] of bars) {
-      const w = Math.max(1, (v / max) * BARW)
+    const max = Math.max(...bars.map(([, v]) => (Number.isFinite(v) ? v : 0)))
+    for (const [label, v, note] of bars) {
       const ours = label.startsWith('safe-write-json')
       const floor = label.startsWith('Rust floor') || label.startsWith('JSON.stringify')
       const color = ours ? '#d9480f' : floor ? '#868e96' : '#4c6ef5'
       parts.push(`<text x="${LABEL - 6}" y="${y + BAR - 4}" font-size="11" text-anchor="end">${escXml(label)}</text>`)
-      parts.push(`<rect x="${LABEL}" y="${y}" width="${w.toFixed(1)}" height="${BAR}" fill="${color}"/>`)
-      parts.push(`<text x="${LABEL + w + 4}" y="${y + BAR - 4}" font-size="11">${escXml(fmt(v))}</text>`)
+      if (Number.isFinite(v)) {
+        const w = Math.max(1, (v / max) * BARW)
+        parts.push(`<rect x="${LABEL}" y="${y}" width="${w.toFixed(1)}" height="${BAR}" fill="${color}"/>`)
+        parts.push(`<text x="${LABEL + w + 4}" y="${y + BAR - 4}" font-size="11">${escXml(fmt(v))}</text>`)
+      } else {
+        parts.push(`<text x="${LABEL + 4}" y="${y + BAR - 4}" font-size="11" fill="${color}">${escXml(note)}</text>`)
+      }
       y += BAR + GAP
     }
   }

@@ -191,7 +191,7 @@ async function loadAndCheck(contenders, label, dataForCheck, checks) {
           `${got.length} bytes vs ${expected.length}` +
           (got.equals(Buffer.concat([expected, Buffer.from('\n')])) ? ' (a trailing newline)' : '')
     } catch (err) {
-      same = false
+      same = null // no file to compare: the failure is the finding
       detail = `${err.name}: ${err.message}`
     }
     checks.push({ workload: label, contender: c.id, same, detail })
@@ -405,7 +405,7 @@ async function burst(ctx) {
         String(r.rejected),
         `${r.lastWins}/${r.reps}`,
       ]),
-      [FLOOR.id, 'file + dir', '—', fmt(floorMs), fmt(min(floorTimes)), '1.0×', '1', '1', '—', '—'],
+      [FLOOR.id, 'file + dir', '—', fmt(floorMs), fmt(min(floorTimes)), '1.0×', '—', '—', '—', '—'],
     ],
     chart: {
       label: `burst: wall ms for ${cfg.calls} writes at once (lower is better)`,
@@ -516,6 +516,8 @@ async function history(ctx, id) {
     if (r.fatal) r.error = { message: r.fatal }
     return r
   }
+  // true: the expected bytes; false: other bytes; null: no file to compare (error, time limit).
+  const sameOf = (v) => (!v ? true : v.startsWith('wrong bytes') ? false : null)
   const verdict = (c, r) =>
     r.timeout
       ? `timed out after ${r.timeoutS} s`
@@ -533,8 +535,8 @@ async function history(ctx, id) {
       if (c.floor) continue
       const r = await one(c)
       const v = verdict(c, r)
-      same.set(c.id, !v)
-      if (!c.stringify) ctx.checks.push({ workload: id, contender: c.id, same: !v, detail: v || '' })
+      same.set(c.id, sameOf(v))
+      if (!c.stringify) ctx.checks.push({ workload: id, contender: c.id, same: sameOf(v), detail: v || '' })
       log(`  bytes: ${c.id} = JSON.stringify ${v ? `✗ ${v}` : '✓'}`)
     }
   }
@@ -544,8 +546,8 @@ async function history(ctx, id) {
       results.get(c.id).push(r)
       if (!checkRound && !c.floor) {
         const v = verdict(c, r)
-        same.set(c.id, !v)
-        if (!c.stringify) ctx.checks.push({ workload: id, contender: c.id, same: !v, detail: v || '' })
+        same.set(c.id, sameOf(v))
+        if (!c.stringify) ctx.checks.push({ workload: id, contender: c.id, same: sameOf(v), detail: v || '' })
         log(`  ${c.id}: ${v ? `✗ ${v}` : `✓ ${fmt(r.wallMs)} ms`}`)
       }
     }
@@ -574,8 +576,9 @@ async function history(ctx, id) {
       floor: c.floor,
     }
   })
-  // Every row's numbers have been taken; free the disk (700 MB files add up).
-  for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f), { force: true })
+  // Every row's numbers have been taken; free the disk (700 MB files add up). Recursive: a
+  // lock+stream child killed at its time limit leaves proper-lockfile's lock directory behind.
+  for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f), { recursive: true, force: true })
 
   const get = (name) => rows.find((r) => r.id === name)
   const pkg = get('safe-write-json')
@@ -646,7 +649,8 @@ async function history(ctx, id) {
             )
           : failed(rssText),
       )
-    if (!same.get(pkg.id)) goals.push(report.goal(id, 'same bytes as JSON.stringify', null, false, 'different bytes'))
+    if (same.get(pkg.id) === false)
+      goals.push(report.goal(id, 'same bytes as JSON.stringify', null, false, 'different bytes'))
   }
   const stall0 = str.ok ? str.stall : NaN
   return {
@@ -688,12 +692,17 @@ async function history(ctx, id) {
             `${r.ok}/${r.runs}`,
           ],
     ),
-    chart: {
-      label: `${id}: wall ms and longest event-loop stall ms (lower is better)`,
-      bars: rows
-        .filter((r) => r.ok)
-        .flatMap((r) => [[`${r.id} wall`, r.wall], ...(r.floor ? [] : [[`${r.id} stall`, r.stall]])]),
-    },
+    // Two groups (wall, stall); a row that failed is shown as text in place of its bar.
+    chart: [
+      {
+        label: `${id}: wall ms (lower is better)`,
+        bars: rows.map((r) => [r.id, r.ok ? r.wall : null, r.ok ? '' : `failed: ${r.failure}`]),
+      },
+      {
+        label: `${id}: longest event-loop stall ms (lower is better)`,
+        bars: rows.filter((r) => !r.floor).map((r) => [r.id, r.ok ? r.stall : null, r.ok ? '' : 'failed']),
+      },
+    ],
     goals,
   }
 }
@@ -844,7 +853,7 @@ async function main() {
   log(
     `\nwrote ${path.relative(process.cwd(), path.join(OUT, 'results.md'))} and results.svg in ${machine.seconds.toFixed(0)} s`,
   )
-  if (ctx.checks.some((c) => !c.same))
+  if (ctx.checks.some((c) => c.same === false))
     log('note: some contenders did not write the same bytes; see the byte check in results.md')
 }
 
