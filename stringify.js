@@ -24,8 +24,10 @@ const tuning = {
   walkMin: Number(process.env.SAFE_WRITE_JSON_WALK_MIN) || 512,
   // V8 hands back a flat string for output up to ~16K characters: aim below that.
     pieceChars: Number(process.env.SAFE_WRITE_JSON_PIECE_CHARS) || 12000,
-  // Past this much held text (UTF-16 bytes), stream the rest to the temp file: bounded memory.
-  spillBytes: Number(process.env.SAFE_WRITE_JSON_SPILL_BYTES) || 64 * 1024 * 1024,
+    // Past this much held text (UTF-16 bytes), stream the rest to the temp file: bounded memory.
+  // High enough that a 50 MB history stays in memory (streaming makes the main thread keep
+  // pace with the disk), low enough that any size fits in a few hundred MB.
+  spillBytes: Number(process.env.SAFE_WRITE_JSON_SPILL_BYTES) || 128 * 1024 * 1024,
 }
 
 /**
