@@ -191,19 +191,8 @@ fn write_fields(js: Js, object: Value) -> Result<WriteOptions> {
       }
       "lock" => options.lock = boolean(js, "options.lock", field)?,
       "backup" => options.backup = boolean(js, "options.backup", field)?,
-      _ => {
-        let ms = number(js, "options.lockTimeoutMs", field)?;
-        // NaN fails this test too. Infinity is allowed: wait as long as it takes.
-        if ms.is_nan() || ms < 0.0 {
-          return Err(invalid_arg::out_of_range(
-            js,
-            "options.lockTimeoutMs",
-            ">= 0",
-            field,
-          ));
-        }
-        options.lock_timeout = Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX);
-      }
+      // Infinity is allowed: wait as long as it takes.
+      _ => options.lock_timeout = milliseconds(js, "options.lockTimeoutMs", field)?,
     }
     Ok(())
   })?;
@@ -281,25 +270,8 @@ pub(crate) fn cleanup_options(js: Js, value: Value) -> Result<CleanupOptions> {
   }
   reject_unknown_keys(js, value, &[&["olderThanMs"]])?;
   for_each_set(js, value, &["olderThanMs"], |_, field| {
-    if js.type_of(field)? != Type::Number {
-      return Err(invalid_arg::wrong_type(
-        js,
-        "options.olderThanMs",
-        "of type number",
-        field,
-      ));
-    }
-    let ms = js.to_f64(field)?;
-    if ms.is_nan() || ms < 0.0 {
-      return Err(invalid_arg::out_of_range(
-        js,
-        "options.olderThanMs",
-        ">= 0",
-        field,
-      ));
-    }
-    // Infinity (or anything beyond Duration) means "nothing is old enough".
-    options.older_than = Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX);
+    // Infinity means "nothing is old enough".
+    options.older_than = milliseconds(js, "options.olderThanMs", field)?;
     Ok(())
   })?;
   Ok(options)
@@ -320,6 +292,15 @@ fn for_each_set(
     }
   }
   Ok(())
+}
+
+/// A duration in milliseconds: a number >= 0 (NaN is not), Infinity the longest there is.
+fn milliseconds(js: Js, name: &str, value: Value) -> Result<Duration> {
+  let ms = number(js, name, value)?;
+  if ms.is_nan() || ms < 0.0 {
+    return Err(invalid_arg::out_of_range(js, name, ">= 0", value));
+  }
+  Ok(Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX))
 }
 
 fn boolean(js: Js, name: &str, value: Value) -> Result<bool> {
