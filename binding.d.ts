@@ -113,15 +113,14 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class JsonSink {
   /**
    * Start: deeper pieces are indented with `gap` (JSON.stringify's), and past `spill_bytes`
-   * of held text, pieces are streamed to disk.
+   * of text copied out, pieces are streamed to disk.
    */
   begin(gap: string, spillBytes: number): void
   /**
-   * Append `text` without its first `trim_start` and last `trim_end` characters, after a comma
-   * if `comma`, with `extra_depth` more levels of indent after each of its newlines. Throws the
-   * write's error if the text is being streamed to disk and that failed.
+   * Copy these pieces now: the walker holds more text than it should keep as strings. Throws
+   * the write's error if the text is being streamed to disk and that failed.
    */
-  push(text: string, trimStart: number, trimEnd: number, extraDepth: number, comma: boolean): void
+  copyNow(texts: string[], meta: number[]): void
 }
 
 /** A file locked for `updateJson`: read it, then commit new data or release it. */

@@ -31,11 +31,13 @@ const tuning = {
 }
 
 /**
- * Walk `value` into `sink` if that is worth it and unobservable; return false (having run no
- * user code and pushed nothing) if the caller should stringify it whole.
- * `sink.push(text, trimStart, trimEnd, extraDepth, comma)` copies `text` minus `trimStart`
- * leading and `trimEnd` trailing characters, after a comma if `comma`, with `extraDepth` more
- * indentation after each of its newlines.
+ * Walk `value` if that is worth it and unobservable: return its pieces as `{ texts, meta }` —
+ * each text to be written without `trimStart` leading and `trimEnd` trailing characters, after
+ * a comma if `comma`, with `extraDepth` more indentation after each of its newlines (four
+ * numbers per text in `meta`) — for the binding to copy out later. Past `spillBytes` of held
+ * text, pieces are handed to `sink.copyNow` at once (which streams them to disk), so memory
+ * stays bounded. Return false (having run no user code) if the value should be stringified
+ * whole.
  */
 function walkInto(value, space, sink) {
   const walker = new Walker(sink)
@@ -51,6 +53,7 @@ function walkInto(value, space, sink) {
   try {
     if (kind === 'array') walker.array(value, 0)
     else walker.object(value, kind, 0)
+    return { texts: walker.texts, meta: walker.meta }
   } catch (err) {
     // The walk puts other holders on JSON.stringify's stack than the whole call would, so a
     // cycle is described from another starting point: get JavaScript's own message.
@@ -59,7 +62,6 @@ function walkInto(value, space, sink) {
     }
     throw err
   }
-  return true
 }
 
 
@@ -67,11 +69,28 @@ function walkInto(value, space, sink) {
 class Walker {
   constructor(sink) {
     this.sink = sink
+    // The pieces so far, and the characters they hold.
+    this.texts = []
+    this.meta = []
+    this.held = 0
     this.gap = ''
     this.space = ''
     // Prototype last checked for `toJSON`, and the answer (valid for this walk only).
     this.proto = undefined
     this.protoHasToJSON = false
+  }
+
+  /** Add a piece (see `walkInto`); past the threshold, have the binding copy them all now. */
+  push(text, trimStart, trimEnd, extraDepth, comma) {
+    this.texts.push(text)
+    this.meta.push(trimStart, trimEnd, extraDepth, comma ? 1 : 0)
+    this.held += text.length
+    if (this.held * 2 > tuning.spillBytes) {
+      this.sink.copyNow(this.texts, this.meta)
+      this.texts = []
+      this.meta = []
+      this.held = 0
+    }
   }
 
   /** 'array', the object's keys, or null when the root `value` is not to be walked. */
@@ -116,18 +135,18 @@ class Walker {
 
   /** `array`, at `depth` in the output: its members a slice at a time. */
   array(array, depth) {
-    const { sink, gap, space } = this
+    const { gap, space } = this
     const length = array.length
     // Trimmed from a stringified slice: "[" and "]", or "[" and "\n]" when indenting.
     const trimEnd = space ? 2 : 1
-    sink.push('[', 0, 0, 0, false)
+    this.push('[', 0, 0, 0, false)
     let slice = []
     let first = 0 // index of slice[0]
     let want = 16
     const flush = (end) => {
       if (slice.length === 0) return
       const text = JSON.stringify(slice, null, space)
-      sink.push(text, 1, trimEnd, depth, first > 0)
+      this.push(text, 1, trimEnd, depth, first > 0)
       want = Math.max(1, Math.min(4096, Math.round((tuning.pieceChars * slice.length) / text.length)))
       slice = []
       first = end
@@ -151,38 +170,38 @@ class Walker {
       if (slice.length >= want) flush(index + 1)
     }
     flush(length)
-    sink.push(space ? '\n]' : ']', 0, 0, depth, false)
+    this.push(space ? '\n]' : ']', 0, 0, depth, false)
   }
 
   /** A member that must be stringified under its real key: alone, in a holder of its own. */
   alone(key, member, depth, comma) {
-    const { sink, gap, space } = this
+    const { gap, space } = this
     const holder = Object.create(null)
     holder[key] = member
     const text = JSON.stringify(holder, null, space)
-    if (space) sink.push('\n', 0, 0, depth + 1, comma)
+    if (space) this.push('\n', 0, 0, depth + 1, comma)
     if (text === '{}') {
       // An array member JSON.stringify maps to undefined is null.
-      sink.push('null', 0, 0, 0, comma && !space)
+      this.push('null', 0, 0, 0, comma && !space)
       return
     }
     // '{"7":' + member + '}', or '{\n' + gap + '"7": ' + member + '\n}'
     const trimStart = space ? 2 + gap.length + key.length + 4 : key.length + 4
-    sink.push(text, trimStart, space ? 2 : 1, depth, comma && !space)
+    this.push(text, trimStart, space ? 2 : 1, depth, comma && !space)
   }
 
   /** A big array member, walked in turn one level deeper. */
   nested(member, depth, comma) {
-    if (this.space) this.sink.push('\n', 0, 0, depth, comma)
-    else if (comma) this.sink.push(',', 0, 0, 0, false)
+    if (this.space) this.push('\n', 0, 0, depth, comma)
+    else if (comma) this.push(',', 0, 0, 0, false)
     this.array(member, depth)
   }
 
   /** `object` (with its `keys`), at `depth` in the output: its members a batch at a time. */
   object(object, keys, depth) {
-    const { sink, gap, space } = this
+    const { gap, space } = this
     const trimEnd = space ? 2 : 1
-    sink.push('{', 0, 0, 0, false)
+    this.push('{', 0, 0, 0, false)
     let any = false // a member has been written (so the next one needs a comma)
     let batch = Object.create(null)
     let count = 0
@@ -191,7 +210,7 @@ class Walker {
       if (count === 0) return
       const text = JSON.stringify(batch, null, space)
       if (text.length > 2) {
-        sink.push(text, 1, trimEnd, depth, any)
+        this.push(text, 1, trimEnd, depth, any)
         any = true
       }
       want = Math.max(1, Math.min(4096, Math.round((tuning.pieceChars * count) / text.length)))
@@ -204,8 +223,8 @@ class Walker {
       if (typeof member === 'object' && member !== null && this.isBigArray(member)) {
         flush()
         const name = JSON.stringify(key) + (space ? ': ' : ':')
-        if (space) sink.push('\n', 0, 0, depth + 1, any)
-        sink.push(name, 0, 0, 0, any && !space)
+        if (space) this.push('\n', 0, 0, depth + 1, any)
+        this.push(name, 0, 0, 0, any && !space)
         this.array(member, depth + 1)
         any = true
         continue
@@ -214,7 +233,7 @@ class Walker {
       if (++count >= want) flush()
     }
     flush()
-    sink.push(space && any ? '\n}' : '}', 0, 0, depth, false)
+    this.push(space && any ? '\n}' : '}', 0, 0, depth, false)
   }
 }
 

@@ -32,12 +32,17 @@ test('a serialization error after streaming began leaves nothing: no temp file, 
       throw boom
     },
   }
-  const file = path.join(dir, 'new', 'dirs', 'x.json')
+    const file = path.join(dir, 'new', 'dirs', 'x.json')
+  // The writer thread removes what it made as soon as it sees the text abandoned. (One call at
+  // a time: a second writer's temp file in the same new directory would keep it.)
+  const gone = async () => {
+    for (let i = 0; i < 500 && fs.readdirSync(dir).length > 0; i++) await new Promise((r) => setTimeout(r, 10))
+    expect(fs.readdirSync(dir)).toEqual([])
+  }
   await expect(safeWriteJson(file, data)).rejects.toBe(boom)
+  await gone()
   expect(() => safeWriteJsonSync(file, data)).toThrow(boom)
-  // The writer thread removes what it made as soon as it sees the text abandoned.
-  for (let i = 0; i < 100 && fs.existsSync(path.join(dir, 'new')); i++) await new Promise((r) => setTimeout(r, 10))
-  expect(fs.readdirSync(dir)).toEqual([])
+  await gone()
 })
 
 test('an existing target is untouched when serialization fails mid-stream', async () => {

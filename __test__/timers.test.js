@@ -33,6 +33,14 @@ describe('with jest fake timers', () => {
     expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ n: 10 })
   })
 
+    test('a big value, copied out in later turns (no timer involved)', async () => {
+    jest.useFakeTimers({ doNotFake: [] })
+    const file = path.join(dir, 'big.json')
+    const data = Array.from({ length: 20000 }, (_, i) => ({ i, text: 'later' }))
+    await safeWriteJson(file, data, { indent: 1 })
+    expect(fs.readFileSync(file, 'utf8')).toBe(JSON.stringify(data, null, 1))
+  })
+
   test('errors reject too', async () => {
     jest.useFakeTimers()
     await expect(safeWriteJson(dir, {})).rejects.toMatchObject({ code: 'EISDIR' })

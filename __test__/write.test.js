@@ -213,6 +213,39 @@ describe('order', () => {
     expect(read(file)).toBe('{"sync":true}')
   })
 
+    test('a big value is fixed at the call, though copied out in later turns', async () => {
+    const file = path.join(dir, 'big.json')
+    const data = Array.from({ length: 20000 }, (_, i) => ({ i, text: `message ${i} — grüße 😀` }))
+    const expected = JSON.stringify(data)
+    const pending = safeWriteJson(file, data)
+    data[0].text = 'changed'
+    data.push({ late: true })
+    await pending
+    expect(read(file)).toBe(expected)
+  })
+
+  test('a Sync write right after an async write of a big value does not wait forever', async () => {
+    // The async write's text is still being copied out in later turns when the Sync write
+    // blocks this thread: the Sync write finishes that copy itself.
+    const file = path.join(dir, 'big-then-sync.json')
+    const big = Array.from({ length: 20000 }, (_, i) => ({ i, text: 'x'.repeat(20) }))
+    const pending = Promise.all([safeWriteJson(file, big), safeWriteJson(path.join(dir, 'other.json'), big)])
+    safeWriteJsonSync(file, { sync: true })
+    expect(read(file)).toBe('{"sync":true}')
+    await pending
+    expect(read(file)).toBe('{"sync":true}')
+    expect(read(path.join(dir, 'other.json'))).toBe(JSON.stringify(big))
+  })
+
+  test('a process that exits without awaiting still writes a big value completely', () => {
+    const file = path.join(dir, 'exit.json')
+    const script = `const big = Array.from({ length: 30000 }, (_, i) => ({ i }));
+      require(${JSON.stringify(path.resolve(__dirname, '..'))}).safeWriteJson(${JSON.stringify(file)}, big)`
+    const child = require('node:child_process').spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+    expect(child.status).toBe(0)
+    expect(JSON.parse(read(file))).toHaveLength(30000)
+  })
+
   test('writes to many files in parallel all land', async () => {
     await Promise.all(Array.from({ length: 50 }, (_, i) => safeWriteJson(path.join(dir, `f${i}.json`), { i })))
     for (let i = 0; i < 50; i++) expect(read(path.join(dir, `f${i}.json`))).toBe(`{"i":${i}}`)

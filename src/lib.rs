@@ -6,7 +6,9 @@
 //! # How it works
 //!
 //! The main thread turns the JavaScript value into text with V8's own `JSON.stringify` and
-//! copies it out (a memcpy). Everything below runs on a worker thread:
+//! copies it out (a memcpy): in one piece, or — a big array or object — a slice of members at a
+//! time (`stringify.js` and [`text::Pieces`]); past 128 MiB the pieces stream into the temp
+//! file while the rest is made ([`spill`]). Everything below runs on a worker thread:
 //!
 //! ```text
 //! path   = follow symlinks from the target     // the link stays; the file it names is replaced

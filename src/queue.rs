@@ -2,7 +2,7 @@
 //! data ends in the file, and a burst of writes costs two disk writes, not one per call.
 //!
 //! Each path (as the caller named it, made absolute) has a slot. One job of a slot runs at a
-//! time — it holds the slot's [`Turn`] — and the others wait in call order. A write that arrives
+//! time — it holds the slot's `Turn` — and the others wait in call order. A write that arrives
 //! behind a waiting write takes its place and its promise: the data it replaces is dropped and
 //! never hits the disk, and its caller gets the outcome of the write that superseded it. A lease
 //! (the read-modify-write of `updateJson`) is never dropped: its updater must run.

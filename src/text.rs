@@ -6,6 +6,7 @@
 //! full-size copy exists.
 
 use std::io::{self, Write};
+use std::sync::mpsc;
 
 /// Size of the UTF-8 chunks handed to `write(2)` when transcoding.
 const CHUNK: usize = 256 * 1024;
@@ -24,6 +25,43 @@ pub enum Text {
   Pieces(Pieces),
   /// A text too big to hold, already streamed into a temp file beside its target.
   Spilled(Box<crate::spill::Spilled>),
+  /// A text whose pieces are still being copied out of JavaScript, in later turns of the event
+  /// loop, and arrive through a channel as they are (see [`Streamed`]).
+  Streamed(Streamed),
+}
+
+/// The receiving end of a text copied out of JavaScript piece by piece while the write waits.
+#[derive(Debug)]
+pub struct Streamed {
+  pieces: mpsc::Receiver<Option<Piece>>,
+  gap: Vec<u16>,
+}
+
+/// Where the pieces of a [`Streamed`] text are sent: each [`Piece`], then `None` when complete.
+/// Dropped without the `None`, the text is abandoned and the write fails.
+pub type PieceSender = mpsc::Sender<Option<Piece>>;
+
+impl Streamed {
+  /// A channel for a text whose deeper pieces are indented with `gap`.
+  pub fn channel(gap: Vec<u16>) -> (PieceSender, Streamed) {
+    let (sender, pieces) = mpsc::channel();
+    (sender, Streamed { pieces, gap })
+  }
+
+  fn write_utf8(&self, out: &mut impl Write) -> io::Result<u64> {
+    let mut stream = Utf8Stream::new(out);
+    loop {
+      match self.pieces.recv() {
+        Ok(Some(piece)) => piece.write_to(&mut stream, &self.gap)?,
+        Ok(None) => return stream.finish(),
+        Err(_) => {
+          return Err(io::Error::other(
+            "the text was abandoned before it was complete",
+          ))
+        }
+      }
+    }
+  }
 }
 
 /// UTF-16 pieces of one JSON text, in order, some of them to be indented deeper than V8 made
@@ -219,6 +257,7 @@ impl Text {
         Ok(total)
       }
       Text::Pieces(pieces) => pieces.write_utf8(out),
+      Text::Streamed(streamed) => streamed.write_utf8(out),
       // Written already; the pipeline takes its temp file instead of calling this.
       Text::Spilled(_) => Err(io::Error::other(
         "a spilled text is already in its temp file",
@@ -233,6 +272,8 @@ impl Text {
       Text::Utf16(units) => units.push(u16::from(b'\n')),
       Text::Pieces(pieces) => pieces.pieces.push(Piece::newline()),
       Text::Spilled(spilled) => spilled.push_newline(),
+      // Its sender adds the newline before the end; nothing can be added from here.
+      Text::Streamed(_) => {}
     }
   }
 }

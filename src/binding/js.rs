@@ -224,6 +224,32 @@ impl Js {
     Ok(result)
   }
 
+  /// A string's length in UTF-16 units (without flattening it).
+  pub(crate) fn string_length(self, string: Value) -> Result<usize> {
+    let mut length = 0;
+    // SAFETY: a null buffer asks for the length only.
+    check(unsafe {
+      sys::napi_get_value_string_utf16(self.env, string, ptr::null_mut(), 0, &mut length)
+    })?;
+    Ok(length)
+  }
+
+  /// `array.length` of an array.
+  pub(crate) fn array_length(self, array: Value) -> Result<u32> {
+    let mut length = 0;
+    // SAFETY: the caller passes an array; valid out-pointer.
+    check(unsafe { sys::napi_get_array_length(self.env, array, &mut length) })?;
+    Ok(length)
+  }
+
+  /// `array[index]`.
+  pub(crate) fn element(self, array: Value, index: u32) -> Result<Value> {
+    let mut result = ptr::null_mut();
+    // SAFETY: live handles; valid out-pointer.
+    check(unsafe { sys::napi_get_element(self.env, array, index, &mut result) })?;
+    Ok(result)
+  }
+
   /// `String(value)`, for numbers and bigints (whose conversion runs no user code).
   pub(crate) fn coerce_to_string(self, value: Value) -> Result<Value> {
     let mut result = ptr::null_mut();

@@ -2,9 +2,11 @@
 //! JavaScript data into bytes, call the core, turn its errors into JavaScript errors.
 
 mod cleanup;
+mod copier;
 mod invalid_arg;
 mod js;
 mod js_error;
+mod later;
 mod options;
 mod path;
 mod read;

@@ -2,19 +2,34 @@
 //!
 //! JSON text comes from V8's own `JSON.stringify`, so `toJSON`, the replacer, key order, number
 //! formatting and escaping are JavaScript's by construction. A big array or object is walked by
-//! `stringify.js` and stringified piece by piece into a [`JsonSink`]; anything else in one
-//! call. Strings are copied out as UTF-16 (a memcpy inside V8); the UTF-8 encoding happens
-//! later, on the worker.
+//! `stringify.js` and stringified piece by piece; anything else in one call. What is written is
+//! fixed when the call returns (strings are immutable); for an async write, copying the strings
+//! out (UTF-16, a memcpy once V8 has flattened them) happens in later turns of the event loop
+//! ([`copier`](super::copier)), so it never lengthens the call's own stall. The UTF-8 encoding
+//! happens on the worker.
 
 use napi::bindgen_prelude::JavaScriptClassExt;
 use napi::{Env, Result};
 
+use super::copier;
 use super::invalid_arg;
 use super::js::{Js, Type, Value};
 use super::options::JsonOptions;
 use super::path::CallerPath;
 use super::sink::JsonSink;
-use crate::text::Text;
+use crate::text::{Streamed, Text};
+
+/// When the text is copied out of JavaScript.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Copy {
+  /// During the call (a Sync write, or an update's commit).
+  Now,
+  /// In later turns, while the write waits (an async write).
+  Later,
+}
+
+/// Texts shorter than this are copied during the call: a later turn would cost more.
+const LATER_FROM_UNITS: usize = 64 * 1024;
 
 /// The caller's `JSON.stringify(data, replacer, indent)` as the bytes to write (`null` where it
 /// returns `undefined`). A throw (circular structure, BigInt, a throwing getter) is left
@@ -25,32 +40,53 @@ pub(crate) fn json_text(
   data: Value,
   options: &JsonOptions,
   caller: &CallerPath,
+  copy: Copy,
 ) -> Result<Text> {
   let undefined = js.undefined()?;
   let indent = options.indent.unwrap_or(undefined);
-  let mut text = match walked(js, env, data, indent, options, caller)? {
-    Some(text) => text,
-    None => {
-      let stringify = js.get(js.intrinsic("JSON")?, "stringify")?;
-      let json = js.call(
-        stringify,
-        &[data, options.replacer.unwrap_or(undefined), indent],
-      )?;
-      match js.type_of(json)? {
-        Type::String => Text::Utf16(js.to_utf16(json, usize::from(options.final_newline))?),
-        // What JSON.stringify maps to `undefined` (a function, a symbol, `undefined`) writes `null`.
-        _ => Text::Bytes(b"null".to_vec()),
-      }
+  if options.replacer.is_none() {
+    if let Some(text) = walked(js, env, data, indent, options, caller, copy)? {
+      return Ok(text);
     }
-  };
+  }
+  let stringify = js.get(js.intrinsic("JSON")?, "stringify")?;
+  let json = js.call(
+    stringify,
+    &[data, options.replacer.unwrap_or(undefined), indent],
+  )?;
+  if js.type_of(json)? != Type::String {
+    // What JSON.stringify maps to `undefined` (a function, a symbol, `undefined`) writes `null`.
+    let mut text = Text::Bytes(b"null".to_vec());
+    if options.final_newline {
+      text.push_newline();
+    }
+    return Ok(text);
+  }
+  if copy == Copy::Later && js.string_length(json)? >= LATER_FROM_UNITS {
+    // One text, no trimming, no extra indent, no comma.
+    let holder = js.object()?;
+    js.set(holder, "texts", js.array(&[json])?)?;
+    js.set(
+      holder,
+      "meta",
+      js.array(&[
+        js.number(0.0)?,
+        js.number(0.0)?,
+        js.number(0.0)?,
+        js.number(0.0)?,
+      ])?,
+    )?;
+    return later(env, holder, Vec::new(), options.final_newline);
+  }
+  let mut text = Text::Utf16(js.to_utf16(json, usize::from(options.final_newline))?);
   if options.final_newline {
     text.push_newline();
   }
   Ok(text)
 }
 
-/// The text of `data` in pieces, if `stringify.js` walks it (a big array or object, no
-/// replacer); `None` — nothing run, nothing made — when it should be stringified whole.
+/// The text of `data`, if `stringify.js` walks it (a big array or object, no replacer); `None`
+/// — nothing run, nothing made — when it should be stringified whole.
 fn walked(
   js: Js,
   env: &Env,
@@ -58,21 +94,42 @@ fn walked(
   indent: Value,
   options: &JsonOptions,
   caller: &CallerPath,
+  copy: Copy,
 ) -> Result<Option<Text>> {
-  let Some(walk_into) = js
-    .helper("walkInto")?
-    .filter(|_| options.replacer.is_none())
-  else {
+  let Some(walk_into) = js.helper("walkInto")? else {
     return Ok(None);
   };
   let mut sink = JsonSink::new(caller.clone()).into_instance(env)?;
-  let walked = js
-    .call(walk_into, &[data, indent, sink.value])
-    .and_then(|walked| js.to_bool(walked));
-  // Taken either way: on a throw, now rather than whenever the sink is garbage-collected, so
-  // that a text already streaming to disk is abandoned (its temp file removed) at once.
+  let rest = match js.call(walk_into, &[data, indent, sink.value]) {
+    Ok(rest) if js.type_of(rest)? == Type::Object => rest,
+    Ok(_) => return Ok(None),
+    Err(err) => {
+      // Taken now rather than when the sink is garbage-collected, so that a text already
+      // streaming to disk is abandoned (its temp file removed) at once.
+      drop(sink.take());
+      return Err(err);
+    }
+  };
+  // Copied later only if nothing was copied yet: a text big enough that the walker already
+  // handed pieces over is copied (and streamed to disk) now, its rest with it.
+  if copy == Copy::Later && sink.is_untouched() {
+    return later(env, rest, sink.gap(), options.final_newline).map(Some);
+  }
+  let copied = sink
+    .copy_now(env, rest)
+    .and_then(|()| match options.final_newline {
+      true => sink.push_newline(env),
+      false => Ok(()),
+    });
   let text = sink.take();
-  Ok(walked?.then_some(text))
+  copied.map(|()| Some(text))
+}
+
+/// A text whose pieces (`holder`) will be copied in later turns.
+fn later(env: &Env, holder: Value, gap: Vec<u16>, final_newline: bool) -> Result<Text> {
+  let (sender, streamed) = Streamed::channel(gap);
+  copier::start(env, holder, final_newline, sender)?;
+  Ok(Text::Streamed(streamed))
 }
 
 /// The `data` of `safeWriteFile`, copied now so later changes to it do not matter: a string

@@ -1,13 +1,14 @@
-//! Where `stringify.js` puts the pieces of a JSON text it walks: each piece is copied out of
-//! V8 as it is made (a small flat string: one memcpy), so no big string is ever built. Past a
-//! threshold the pieces go on to a writer thread that streams them into the temp file, so any
-//! size fits in bounded memory.
+//! Where the pieces of a JSON text that `stringify.js` walks end up, when they are copied out
+//! during the call: pieces past a threshold of held text (then streamed on to a writer thread
+//! that writes them into the temp file, so any size fits in bounded memory), and everything in
+//! a Sync call. Otherwise the pieces are copied in later turns ([`super::copier`]).
 
 use napi::bindgen_prelude::Unknown;
 use napi::{Env, JsValue, Result};
 use napi_derive::napi;
 
-use super::js::Js;
+use super::copier::read_piece;
+use super::js::{Js, Value};
 use super::js_error;
 use super::path::CallerPath;
 use crate::spill::Spill;
@@ -35,58 +36,48 @@ impl JsonSink {
     }
   }
 
+  /// Whether nothing was copied into the sink yet.
+  pub(crate) fn is_untouched(&self) -> bool {
+    self.spill.is_none() && self.pieces.is_empty()
+  }
+
+  /// The indent of deeper pieces.
+  pub(crate) fn gap(&self) -> Vec<u16> {
+    self.pieces.gap().to_vec()
+  }
+
+  /// Copy `holder`'s texts (`{ texts, meta }`, as stringify.js makes them) now.
+  pub(crate) fn copy_now(&mut self, env: &Env, holder: Value) -> Result<()> {
+    let js = Js::new(env, None)?;
+    self.copy(env, js, js.get(holder, "texts")?, js.get(holder, "meta")?)
+  }
+
+  /// A `\n` after the text.
+  pub(crate) fn push_newline(&mut self, env: &Env) -> Result<()> {
+    self.add(env, Piece::newline())
+  }
+
   /// The text collected, leaving the sink empty.
   pub(crate) fn take(&mut self) -> Text {
     match self.spill.take().map(Spill::finish) {
       Some(Some(spilled)) => Text::Spilled(Box::new(spilled)),
-      // The writer failed and `push` threw its error: the text is being discarded.
+      // The writer failed and a copy threw its error: the text is being discarded.
       Some(None) => Text::Pieces(Pieces::default()),
       None => Text::Pieces(std::mem::take(&mut self.pieces)),
     }
   }
-}
 
-#[napi]
-impl JsonSink {
-  /// Start: deeper pieces are indented with `gap` (JSON.stringify's), and past `spill_bytes`
-  /// of held text, pieces are streamed to disk.
-  #[napi(ts_args_type = "gap: string, spillBytes: number")]
-  pub fn begin(&mut self, env: &Env, gap: Unknown, spill_bytes: f64) -> Result<()> {
-    self.pieces = Pieces::new(Js::new(env, None)?.to_utf16(gap.raw(), 0)?);
-    self.spill_after = if spill_bytes >= 0.0 {
-      spill_bytes as usize
-    } else {
-      usize::MAX
-    };
+  fn copy(&mut self, env: &Env, js: Js, texts: Value, meta: Value) -> Result<()> {
+    for index in 0..js.array_length(texts)? {
+      let (comma, piece) = read_piece(js, texts, meta, index)?;
+      if comma {
+        self.add(env, Piece::new(vec![u16::from(b',')], 0))?;
+      }
+      self.add(env, piece)?;
+    }
     Ok(())
   }
 
-  /// Append `text` without its first `trim_start` and last `trim_end` characters, after a comma
-  /// if `comma`, with `extra_depth` more levels of indent after each of its newlines. Throws the
-  /// write's error if the text is being streamed to disk and that failed.
-  #[napi(
-    ts_args_type = "text: string, trimStart: number, trimEnd: number, extraDepth: number, comma: boolean"
-  )]
-  pub fn push(
-    &mut self,
-    env: &Env,
-    text: Unknown,
-    trim_start: u32,
-    trim_end: u32,
-    extra_depth: u32,
-    comma: bool,
-  ) -> Result<()> {
-    let mut units = Js::new(env, None)?.to_utf16(text.raw(), 0)?;
-    units.truncate(units.len().saturating_sub(trim_end as usize));
-    units.drain(..(trim_start as usize).min(units.len()));
-    if comma {
-      self.add(env, Piece::new(vec![u16::from(b',')], 0))?;
-    }
-    self.add(env, Piece::new(units, extra_depth as usize))
-  }
-}
-
-impl JsonSink {
   fn add(&mut self, env: &Env, piece: Piece) -> Result<()> {
     if let Some(spill) = self.spill.as_mut() {
       return spill
@@ -106,5 +97,29 @@ impl JsonSink {
       self.spill = Some(spill);
     }
     Ok(())
+  }
+}
+
+#[napi]
+impl JsonSink {
+  /// Start: deeper pieces are indented with `gap` (JSON.stringify's), and past `spill_bytes`
+  /// of text copied out, pieces are streamed to disk.
+  #[napi(ts_args_type = "gap: string, spillBytes: number")]
+  pub fn begin(&mut self, env: &Env, gap: Unknown, spill_bytes: f64) -> Result<()> {
+    self.pieces = Pieces::new(Js::new(env, None)?.to_utf16(gap.raw(), 0)?);
+    self.spill_after = if spill_bytes >= 0.0 {
+      spill_bytes as usize
+    } else {
+      usize::MAX
+    };
+    Ok(())
+  }
+
+  /// Copy these pieces now: the walker holds more text than it should keep as strings. Throws
+  /// the write's error if the text is being streamed to disk and that failed.
+  #[napi(js_name = "copyNow", ts_args_type = "texts: string[], meta: number[]")]
+  pub fn copy_pieces(&mut self, env: &Env, texts: Unknown, meta: Unknown) -> Result<()> {
+    let js = Js::new(env, None)?;
+    self.copy(env, js, texts.raw(), meta.raw())
   }
 }

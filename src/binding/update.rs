@@ -13,7 +13,7 @@ use super::js_error;
 use super::options::update_options;
 use super::path::{caller_path, CallerPath};
 use super::read::{parse_text, Failure};
-use super::serialize::json_text;
+use super::serialize::{json_text, Copy};
 use crate::queue::{self, Lease};
 
 /// Lock `path` for a read-modify-write and read it: resolves with a lease once this process and
@@ -124,7 +124,7 @@ impl UpdateLease {
     let js = Js::new(env, Some(realm.raw()))?;
     let prepared = (|| {
       let options = update_options(js, options.raw())?;
-      json_text(js, env, data.raw(), &options, &self.caller)
+      json_text(js, env, data.raw(), &options, &self.caller, Copy::Now)
     })();
     let (text, lease) = match (prepared, self.lease.take()) {
       (Ok(text), Some(lease)) => (text, lease),

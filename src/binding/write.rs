@@ -9,11 +9,12 @@ use napi::bindgen_prelude::Unknown;
 use napi::{Env, JsValue, Result};
 use napi_derive::napi;
 
+use super::copier;
 use super::js::{Js, Value};
 use super::js_error;
 use super::options::{json_options, write_options};
 use super::path::{caller_path, CallerPath};
-use super::serialize::{file_bytes, json_text};
+use super::serialize::{file_bytes, json_text, Copy};
 use crate::queue::{self, Request};
 
 /// Write `data` as JSON to `path`, atomically and durably, without blocking the event loop.
@@ -51,7 +52,7 @@ pub(crate) fn safe_write_json<'env>(
   settle_later(
     js,
     env,
-    json_request(js, env, path.raw(), data.raw(), options.raw()),
+    json_request(js, env, path.raw(), data.raw(), options.raw(), Copy::Later),
   )
 }
 
@@ -78,8 +79,8 @@ pub(crate) fn safe_write_json_sync(
   realm: Unknown,
 ) -> Result<()> {
   let js = Js::new(env, Some(realm.raw()))?;
-  let (request, caller) = json_request(js, env, path.raw(), data.raw(), options.raw())?;
-  queue::write_now(request).map_err(|err| js_error::to_js(env, &err, &caller))
+  let (request, caller) = json_request(js, env, path.raw(), data.raw(), options.raw(), Copy::Now)?;
+  write_now(env, request, &caller)
 }
 
 /// Write a string (as UTF-8) or a `Uint8Array` to `path`, with the same guarantees as
@@ -132,7 +133,7 @@ pub(crate) fn safe_write_file_sync(
 ) -> Result<()> {
   let js = Js::new(env, Some(realm.raw()))?;
   let (request, caller) = file_request(js, path.raw(), data.raw(), options.raw())?;
-  queue::write_now(request).map_err(|err| js_error::to_js(env, &err, &caller))
+  write_now(env, request, &caller)
 }
 
 fn json_request(
@@ -141,10 +142,11 @@ fn json_request(
   path: Value,
   data: Value,
   options: Value,
+  copy: Copy,
 ) -> Result<(Request, CallerPath)> {
   let caller = caller_path(js, path)?;
   let options = json_options(js, options)?;
-  let text = json_text(js, env, data, &options, &caller)?;
+  let text = json_text(js, env, data, &options, &caller, copy)?;
   Ok((
     Request {
       path: caller.absolute.clone(),
@@ -153,6 +155,14 @@ fn json_request(
     },
     caller,
   ))
+}
+
+/// A Sync write, on this thread. Any async write still waiting for its text to be copied out
+/// of JavaScript needs this thread to do that; finish those copies first, or a write of the
+/// same file that this one waits for could never end.
+fn write_now(env: &Env, request: Request, caller: &CallerPath) -> Result<()> {
+  copier::finish_all(env);
+  queue::write_now(request).map_err(|err| js_error::to_js(env, &err, caller))
 }
 
 fn file_request(js: Js, path: Value, data: Value, options: Value) -> Result<(Request, CallerPath)> {
