@@ -111,14 +111,11 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** Collects the pieces of one walked JSON text (used by stringify.js; not public API). */
 export declare class JsonSink {
+  /** Start: deeper pieces are indented with `gap` (JSON.stringify's). */
+  begin(gap: string): void
   /**
-   * Start: deeper pieces are indented with `gap` (JSON.stringify's), and past `spill_bytes`
-   * of text copied out, pieces are streamed to disk.
-   */
-  begin(gap: string, spillBytes: number): void
-  /**
-   * Copy these pieces now: the walker holds more text than it should keep as strings. Throws
-   * the write's error if the text is being streamed to disk and that failed.
+   * Copy these pieces now and stream them, and the rest of the text, into the temp file: the
+   * text is too big to hold. Throws the write's error if that failed.
    */
   copyNow(texts: string[], meta: number[]): void
 }

@@ -22,22 +22,26 @@ const { isProxy, isBoxedPrimitive } = require('node:util').types
 const tuning = {
   // Containers with fewer members are stringified in one piece: walking them gains nothing.
   walkMin: Number(process.env.SAFE_WRITE_JSON_WALK_MIN) || 512,
-  // V8 hands back a flat string for output up to ~16K characters: aim below that.
-    pieceChars: Number(process.env.SAFE_WRITE_JSON_PIECE_CHARS) || 12000,
-    // Past this much held text (UTF-16 bytes), stream the rest to the temp file: bounded memory.
-  // High enough that a 50 MB history stays in memory (streaming makes the main thread keep
-  // pace with the disk), low enough that any size fits in a few hundred MB.
-  spillBytes: Number(process.env.SAFE_WRITE_JSON_SPILL_BYTES) || 128 * 1024 * 1024,
+    // Characters per piece: few calls of JSON.stringify (each has a cost), yet each piece, once V8
+  // flattens it to be copied out, small enough (< 128 KB) to stay off V8's large-object space.
+  pieceChars: Number(process.env.SAFE_WRITE_JSON_PIECE_CHARS) || 32000,
+      // Past this much held text (UTF-16 bytes), the text streams to the temp file as it is made:
+  // bounded memory. Below, the pieces are held as strings and copied out after the call. High
+  // enough that a 50 MB history is held (streaming makes the main thread keep pace with the
+  // disk), low enough that any size fits in a few hundred MB.
+  spillBytes: Number(process.env.SAFE_WRITE_JSON_SPILL_BYTES) || 96 * 1024 * 1024,
+  // Once streaming, pieces are handed over every this many characters.
+  flushChars: 1 << 20,
 }
 
 /**
  * Walk `value` if that is worth it and unobservable: return its pieces as `{ texts, meta }` —
  * each text to be written without `trimStart` leading and `trimEnd` trailing characters, after
- * a comma if `comma`, with `extraDepth` more indentation after each of its newlines (four
+  * a comma if `comma`, with `extraDepth` more indentation after each of its newlines (four
  * numbers per text in `meta`) — for the binding to copy out later. Past `spillBytes` of held
- * text, pieces are handed to `sink.copyNow` at once (which streams them to disk), so memory
- * stays bounded. Return false (having run no user code) if the value should be stringified
- * whole.
+ * text, the pieces so far and then every `flushChars` more are handed to `sink.copyNow`, which
+ * streams them to the temp file, so memory stays bounded. Return false (having run no user
+ * code) if the value should be stringified whole.
  */
 function walkInto(value, space, sink) {
   const walker = new Walker(sink)
@@ -49,7 +53,7 @@ function walkInto(value, space, sink) {
   // a NUL but still breaks lines: '\0' keeps that quirk when what is left is empty.
   walker.gap = probe.slice(2, probe.length - 4)
   walker.space = probe === '[[]]' ? '' : walker.gap || '\0'
-  sink.begin(walker.gap, tuning.spillBytes)
+    sink.begin(walker.gap)
   try {
     if (kind === 'array') walker.array(value, 0)
     else walker.object(value, kind, 0)
@@ -69,10 +73,11 @@ function walkInto(value, space, sink) {
 class Walker {
   constructor(sink) {
     this.sink = sink
-    // The pieces so far, and the characters they hold.
+        // The pieces so far, and the characters they hold; whether the text streams to disk.
     this.texts = []
     this.meta = []
     this.held = 0
+    this.streaming = false
     this.gap = ''
     this.space = ''
     // Prototype last checked for `toJSON`, and the answer (valid for this walk only).
@@ -84,12 +89,13 @@ class Walker {
   push(text, trimStart, trimEnd, extraDepth, comma) {
     this.texts.push(text)
     this.meta.push(trimStart, trimEnd, extraDepth, comma ? 1 : 0)
-    this.held += text.length
-    if (this.held * 2 > tuning.spillBytes) {
+        this.held += text.length
+    if (this.streaming ? this.held >= tuning.flushChars : this.held * 2 > tuning.spillBytes) {
       this.sink.copyNow(this.texts, this.meta)
       this.texts = []
       this.meta = []
       this.held = 0
+      this.streaming = true
     }
   }
 

@@ -7,8 +7,10 @@
 //!
 //! The main thread turns the JavaScript value into text with V8's own `JSON.stringify` and
 //! copies it out (a memcpy): in one piece, or — a big array or object — a slice of members at a
-//! time (`stringify.js` and [`text::Pieces`]); past 128 MiB the pieces stream into the temp
-//! file while the rest is made ([`spill`]). Everything below runs on a worker thread:
+//! time (`stringify.js`). For an async write the copy happens in later turns of the event loop,
+//! the pieces reaching the worker through a channel ([`text::Streamed`]); past 96 MiB they are
+//! copied during the call and stream into the temp file while the rest is made ([`spill`]).
+//! Everything below runs on a worker thread:
 //!
 //! ```text
 //! path   = follow symlinks from the target     // the link stays; the file it names is replaced

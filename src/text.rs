@@ -6,7 +6,8 @@
 //! full-size copy exists.
 
 use std::io::{self, Write};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 
 /// Size of the UTF-8 chunks handed to `write(2)` when transcoding.
 const CHUNK: usize = 256 * 1024;
@@ -35,24 +36,103 @@ pub enum Text {
 pub struct Streamed {
   pieces: mpsc::Receiver<Option<Piece>>,
   gap: Vec<u16>,
+  flow: Arc<Flow>,
+}
+
+/// Back-pressure between whoever sends the pieces of a [`Streamed`] text and the write: the
+/// sender stops when [`Flow::LIMIT`] units are in flight and calls [`Flow::pause`]; the write,
+/// having written half of them, calls the `resume` given at creation (once per pause). So the
+/// copies held between the two stay bounded.
+pub struct Flow {
+  in_flight: AtomicUsize,
+  paused: AtomicBool,
+  resume: Box<dyn Fn() + Send + Sync>,
+}
+
+impl std::fmt::Debug for Flow {
+  fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    f.debug_struct("Flow")
+      .field("in_flight", &self.in_flight)
+      .field("paused", &self.paused)
+      .finish()
+  }
+}
+
+impl Flow {
+  /// UTF-16 units in flight before the sender stops (16 MB).
+  pub const LIMIT: usize = 8 << 20;
+
+  /// A flow whose paused sender is woken by `resume`.
+  pub fn new(resume: impl Fn() + Send + Sync + 'static) -> Arc<Flow> {
+    Arc::new(Flow {
+      in_flight: AtomicUsize::new(0),
+      paused: AtomicBool::new(false),
+      resume: Box::new(resume),
+    })
+  }
+
+  /// The sender sent `units` more.
+  pub fn sent(&self, units: usize) {
+    self.in_flight.fetch_add(units, Ordering::SeqCst);
+  }
+
+  /// Whether the sender should stop for now.
+  pub fn is_full(&self) -> bool {
+    self.in_flight.load(Ordering::SeqCst) >= Self::LIMIT
+  }
+
+  /// The sender stops until `resume` is called. `false` if the write caught up meanwhile (then
+  /// the sender goes on at once, and nobody will call `resume` for this pause).
+  pub fn pause(&self) -> bool {
+    self.paused.store(true, Ordering::SeqCst);
+    if self.in_flight.load(Ordering::SeqCst) < Self::LIMIT / 2 {
+      return !self.paused.swap(false, Ordering::SeqCst);
+    }
+    true
+  }
+
+  /// The write has written `units`: wake a paused sender once half the limit is free.
+  fn consumed(&self, units: usize) {
+    let left = self.in_flight.fetch_sub(units, Ordering::SeqCst) - units;
+    if left < Self::LIMIT / 2 {
+      self.wake();
+    }
+  }
+
+  fn wake(&self) {
+    if self.paused.swap(false, Ordering::SeqCst) {
+      (self.resume)();
+    }
+  }
 }
 
 /// Where the pieces of a [`Streamed`] text are sent: each [`Piece`], then `None` when complete.
 /// Dropped without the `None`, the text is abandoned and the write fails.
 pub type PieceSender = mpsc::Sender<Option<Piece>>;
 
+impl Drop for Streamed {
+  fn drop(&mut self) {
+    // Not wanted any more (written, failed or superseded): a paused sender must run once more
+    // to find that out and let its texts go.
+    self.flow.wake();
+  }
+}
+
 impl Streamed {
-  /// A channel for a text whose deeper pieces are indented with `gap`.
-  pub fn channel(gap: Vec<u16>) -> (PieceSender, Streamed) {
+  /// A channel for a text whose deeper pieces are indented with `gap`, paced by `flow`.
+  pub fn channel(gap: Vec<u16>, flow: Arc<Flow>) -> (PieceSender, Streamed) {
     let (sender, pieces) = mpsc::channel();
-    (sender, Streamed { pieces, gap })
+    (sender, Streamed { pieces, gap, flow })
   }
 
   fn write_utf8(&self, out: &mut impl Write) -> io::Result<u64> {
     let mut stream = Utf8Stream::new(out);
     loop {
       match self.pieces.recv() {
-        Ok(Some(piece)) => piece.write_to(&mut stream, &self.gap)?,
+        Ok(Some(piece)) => {
+          piece.write_to(&mut stream, &self.gap)?;
+          self.flow.consumed(piece.size() / 2);
+        }
         Ok(None) => return stream.finish(),
         Err(_) => {
           return Err(io::Error::other(

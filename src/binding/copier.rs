@@ -3,113 +3,132 @@
 //!
 //! The call itself only runs `JSON.stringify`: what is written is fixed then (strings are
 //! immutable), but copying the strings out — V8 flattens each before Node-API can read it —
-//! costs half as much again. Done in later turns, it never lengthens the call's own stall, and
-//! no turn copies more than [`UNITS_PER_TURN`].
+//! costs half as much again. Done in later turns, it never lengthens the call's own stall; no
+//! turn copies more than [`UNITS_PER_TURN`], and the copier pauses while the write has more than
+//! [`Flow::LIMIT`] units to catch up with (the write wakes it). Each text is let go once copied.
 //!
 //! A Sync write blocks the JavaScript thread, so it first finishes every copy still pending
 //! ([`finish_all`]): an async write of the same file may be waiting for one.
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use napi::{Env, Result};
 
 use super::js::{Js, Kept, Value};
 use super::later::Later;
-use crate::text::{Piece, PieceSender};
+use crate::text::{Flow, Piece, PieceSender, Streamed, Text};
 
-/// UTF-16 units copied per turn: a few milliseconds of work at most.
-const UNITS_PER_TURN: usize = 1 << 20;
+/// UTF-16 units copied per turn: about a millisecond of work.
+const UNITS_PER_TURN: usize = 1 << 19;
 
-/// Copy the texts of `holder` (`{ texts: string[], meta: number[] }`, four numbers per text:
-/// characters to trim at the start and at the end, extra indent depth, comma before it) to
-/// `sender`, then a newline if `final_newline`, then the end; starting in the next turn.
-pub(crate) fn start(
-  env: &Env,
-  holder: Value,
-  final_newline: bool,
-  sender: PieceSender,
-) -> Result<()> {
+/// A text whose pieces, `holder` (`{ texts: string[], meta: number[] }`, four numbers per text:
+/// characters to trim at the start and at the end, extra indent depth, comma before it), are
+/// copied out from the next turn on; then a newline if `final_newline`, then the end.
+pub(crate) fn later(env: &Env, holder: Value, gap: Vec<u16>, final_newline: bool) -> Result<Text> {
   let js = Js::new(env, None)?;
   let count = js.array_length(js.get(holder, "texts")?)?;
   let later = Later::new(env)?;
-  let copying = Rc::new(RefCell::new(Copying {
+  let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+  // The write wakes a paused copier from its own thread: by id, through the threadsafe function.
+  let flow = Flow::new(move || later.run(Box::new(move |env| turn(&env, id))));
+  let (sender, streamed) = Streamed::channel(gap, flow.clone());
+  let copying = Copying {
+    id,
     holder: Some(js.keep(holder)?),
     next: 0,
     count,
     final_newline,
     sender: Some(sender),
-  }));
-  ACTIVE.with(|active| active.borrow_mut().push(copying.clone()));
-  schedule(later, copying);
-  Ok(())
+    flow,
+    later,
+  };
+  ACTIVE.with(|active| active.borrow_mut().push(copying));
+  later.run(Box::new(move |env| turn(&env, id)));
+  Ok(Text::Streamed(streamed))
 }
 
-/// Finish, now, every copy still pending on this thread.
+/// Finish, now, every copy still pending on this thread (whatever is in flight).
 pub(crate) fn finish_all(env: &Env) {
-  let pending: Vec<_> = ACTIVE.with(|active| active.borrow().clone());
-  for copying in pending {
-    copying.borrow_mut().step(env, usize::MAX);
+  let ids: Vec<u64> =
+    ACTIVE.with(|active| active.borrow().iter().map(|copying| copying.id).collect());
+  for id in ids {
+    // Done now; a turn releases it (one may be queued already: the second finds nothing).
+    if let Some((Next::Done, later)) =
+      with_copying(id, |copying| copying.step(env, usize::MAX, false))
+    {
+      later.run(Box::new(move |env| turn(&env, id)));
+    }
   }
 }
 
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
 thread_local! {
   /// Copies started on this (JavaScript) thread and not yet released.
-  static ACTIVE: RefCell<Vec<Rc<RefCell<Copying>>>> = const { RefCell::new(Vec::new()) };
+  static ACTIVE: RefCell<Vec<Copying>> = const { RefCell::new(Vec::new()) };
 }
 
 struct Copying {
+  id: u64,
   /// The texts, kept alive until copied; `None` once done.
   holder: Option<Kept>,
   next: u32,
   count: u32,
   final_newline: bool,
   sender: Option<PieceSender>,
+  flow: Arc<Flow>,
+  later: Later,
 }
 
-/// Only ever touched on the JavaScript thread that made it; `Later` merely carries it there.
-struct OnMainThread(Rc<RefCell<Copying>>);
-// SAFETY: see above: the value is created, used and dropped on one thread.
-unsafe impl Send for OnMainThread {}
+/// What a step left to do.
+enum Next {
+  /// More to copy: go on in the next turn.
+  Turn,
+  /// The write has enough to catch up with; it will wake the copier.
+  Wait,
+  /// All sent (or abandoned): let everything go.
+  Done,
+}
 
-impl OnMainThread {
-  fn into_inner(self) -> Rc<RefCell<Copying>> {
-    self.0
+/// One turn of copy `id` (if it is still there: [`finish_all`] may have finished it).
+fn turn(env: &Env, id: u64) {
+  let next = with_copying(id, |copying| copying.step(env, UNITS_PER_TURN, true));
+  match next {
+    Some((Next::Turn, later)) => later.run(Box::new(move |env| turn(&env, id))),
+    Some((Next::Wait, _)) => {}
+    Some((Next::Done, later)) => {
+      ACTIVE.with(|active| active.borrow_mut().retain(|copying| copying.id != id));
+      later.release();
+    }
+    None => {}
   }
 }
 
-fn schedule(later: Later, copying: Rc<RefCell<Copying>>) {
-  let carried = OnMainThread(copying);
-  later.run(Box::new(move |env| {
-    let copying = carried.into_inner();
-    let done = copying.borrow_mut().step(&env, UNITS_PER_TURN);
-    if done {
-      ACTIVE.with(|active| {
-        active
-          .borrow_mut()
-          .retain(|other| !Rc::ptr_eq(other, &copying))
-      });
-      later.release();
-    } else {
-      schedule(later, copying);
-    }
-  }));
+/// Run `f` on copy `id`, if it is active; with its `Later`.
+fn with_copying(id: u64, f: impl FnOnce(&mut Copying) -> Next) -> Option<(Next, Later)> {
+  ACTIVE.with(|active| {
+    let mut active = active.borrow_mut();
+    let copying = active.iter_mut().find(|copying| copying.id == id)?;
+    Some((f(copying), copying.later))
+  })
 }
 
 impl Copying {
-  /// Copy up to `budget` units; return whether the copy is complete (or abandoned).
-  fn step(&mut self, env: &Env, budget: usize) -> bool {
+  /// Copy up to `budget` units (pausing when the write is behind, if `paced`).
+  fn step(&mut self, env: &Env, budget: usize, paced: bool) -> Next {
     let Ok(js) = Js::new(env, None) else {
       return self.finish(None, false);
     };
     let holder = match self.holder.as_ref().map(|kept| js.kept(kept)) {
-      None => return true,
+      None => return Next::Done,
       Some(Ok(holder)) => holder,
       Some(Err(_)) => return self.finish(Some(js), false),
     };
-    match self.copy(js, holder, budget) {
-      Ok(false) => false,
-      Ok(true) => self.finish(Some(js), true),
+    match self.copy(js, holder, budget, paced) {
+      Ok(Next::Done) => self.finish(Some(js), true),
+      Ok(next) => next,
       // Node-API failed: dropping the sender without the end abandons the text.
       Err(_) => self.finish(Some(js), false),
     }
@@ -117,10 +136,11 @@ impl Copying {
 
   /// End the copy: if `complete`, tell the write so (else it learns the text was abandoned);
   /// let the texts go.
-  fn finish(&mut self, js: Option<Js>, complete: bool) -> bool {
+  fn finish(&mut self, js: Option<Js>, complete: bool) -> Next {
     if let (true, Some(sender)) = (complete, self.sender.take()) {
       if self.final_newline {
         let _ = sender.send(Some(Piece::newline()));
+        self.flow.sent(1);
       }
       let _ = sender.send(None);
     }
@@ -128,30 +148,41 @@ impl Copying {
     if let (Some(kept), Some(js)) = (self.holder.take(), js) {
       js.release(kept);
     }
-    true
+    Next::Done
   }
 
-  /// Copy texts until the budget is spent; `Ok(true)` when all are sent (or nobody listens).
-  fn copy(&mut self, js: Js, holder: Value, budget: usize) -> Result<bool> {
+  /// Copy texts until the budget is spent, or the write is behind (if `paced`).
+  fn copy(&mut self, js: Js, holder: Value, budget: usize, paced: bool) -> Result<Next> {
     let (texts, meta) = (js.get(holder, "texts")?, js.get(holder, "meta")?);
     let Some(sender) = self.sender.as_ref() else {
-      return Ok(true);
+      return Ok(Next::Done);
     };
+    let undefined = js.undefined()?;
     let mut spent = 0;
-    while self.next < self.count && spent < budget {
+    while self.next < self.count {
+      if spent >= budget {
+        return Ok(Next::Turn);
+      }
+      if paced && self.flow.is_full() && self.flow.pause() {
+        return Ok(Next::Wait);
+      }
       let (comma, piece) = read_piece(js, texts, meta, self.next)?;
-      spent += piece.size() / 2;
+      // Copied: the string (and the flat copy V8 made of it) can go.
+      js.set_element(texts, self.next, undefined)?;
+      let units = piece.size() / 2 + usize::from(comma);
       let sent = (!comma
         || sender
           .send(Some(Piece::new(vec![u16::from(b',')], 0)))
           .is_ok())
         && sender.send(Some(piece)).is_ok();
       if !sent {
-        return Ok(true);
+        return Ok(Next::Done); // the write no longer wants it (superseded)
       }
+      self.flow.sent(units);
+      spent += units;
       self.next += 1;
     }
-    Ok(self.next == self.count)
+    Ok(Next::Done)
   }
 }
 

@@ -250,6 +250,12 @@ impl Js {
     Ok(result)
   }
 
+  /// `array[index] = value`.
+  pub(crate) fn set_element(self, array: Value, index: u32, value: Value) -> Result<()> {
+    // SAFETY: live handles.
+    check(unsafe { sys::napi_set_element(self.env, array, index, value) })
+  }
+
   /// `String(value)`, for numbers and bigints (whose conversion runs no user code).
   pub(crate) fn coerce_to_string(self, value: Value) -> Result<Value> {
     let mut result = ptr::null_mut();

@@ -17,8 +17,11 @@ type Job = Box<dyn FnOnce(Env) + Send>;
 #[derive(Clone, Copy)]
 pub(crate) struct Later(sys::napi_threadsafe_function);
 
-// SAFETY: a threadsafe function is made to be called from any thread; that is its purpose.
+// SAFETY: a threadsafe function is made to be called from any thread, concurrently; that is
+// its purpose.
 unsafe impl Send for Later {}
+// SAFETY: as above.
+unsafe impl Sync for Later {}
 
 impl Later {
   pub(crate) fn new(env: &Env) -> Result<Later> {

@@ -17,7 +17,7 @@ use super::js::{Js, Type, Value};
 use super::options::JsonOptions;
 use super::path::CallerPath;
 use super::sink::JsonSink;
-use crate::text::{Streamed, Text};
+use crate::text::Text;
 
 /// When the text is copied out of JavaScript.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -76,7 +76,7 @@ pub(crate) fn json_text(
         js.number(0.0)?,
       ])?,
     )?;
-    return later(env, holder, Vec::new(), options.final_newline);
+    return copier::later(env, holder, Vec::new(), options.final_newline);
   }
   let mut text = Text::Utf16(js.to_utf16(json, usize::from(options.final_newline))?);
   if options.final_newline {
@@ -113,7 +113,7 @@ fn walked(
   // Copied later only if nothing was copied yet: a text big enough that the walker already
   // handed pieces over is copied (and streamed to disk) now, its rest with it.
   if copy == Copy::Later && sink.is_untouched() {
-    return later(env, rest, sink.gap(), options.final_newline).map(Some);
+    return copier::later(env, rest, sink.gap(), options.final_newline).map(Some);
   }
   let copied = sink
     .copy_now(env, rest)
@@ -123,13 +123,6 @@ fn walked(
     });
   let text = sink.take();
   copied.map(|()| Some(text))
-}
-
-/// A text whose pieces (`holder`) will be copied in later turns.
-fn later(env: &Env, holder: Value, gap: Vec<u16>, final_newline: bool) -> Result<Text> {
-  let (sender, streamed) = Streamed::channel(gap);
-  copier::start(env, holder, final_newline, sender)?;
-  Ok(Text::Streamed(streamed))
 }
 
 /// The `data` of `safeWriteFile`, copied now so later changes to it do not matter: a string

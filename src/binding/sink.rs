@@ -1,7 +1,7 @@
-//! Where the pieces of a JSON text that `stringify.js` walks end up, when they are copied out
-//! during the call: pieces past a threshold of held text (then streamed on to a writer thread
-//! that writes them into the temp file, so any size fits in bounded memory), and everything in
-//! a Sync call. Otherwise the pieces are copied in later turns ([`super::copier`]).
+//! Where the pieces of a JSON text that `stringify.js` walks end up when they are copied out
+//! during the call: a text too big to hold (streamed on to a writer thread that writes it into
+//! the temp file as it comes, so any size fits in bounded memory), and everything in a Sync
+//! call. Otherwise the pieces are copied in later turns ([`super::copier`]).
 
 use napi::bindgen_prelude::Unknown;
 use napi::{Env, JsValue, Result};
@@ -18,8 +18,6 @@ use crate::text::{Piece, Pieces, Text};
 #[napi]
 pub struct JsonSink {
   pieces: Pieces,
-  held_bytes: usize,
-  spill_after: usize,
   spill: Option<Spill>,
   caller: CallerPath,
 }
@@ -29,8 +27,6 @@ impl JsonSink {
   pub(crate) fn new(caller: CallerPath) -> Self {
     JsonSink {
       pieces: Pieces::default(),
-      held_bytes: 0,
-      spill_after: usize::MAX,
       spill: None,
       caller,
     }
@@ -79,46 +75,48 @@ impl JsonSink {
   }
 
   fn add(&mut self, env: &Env, piece: Piece) -> Result<()> {
-    if let Some(spill) = self.spill.as_mut() {
-      return spill
+    match self.spill.as_mut() {
+      Some(spill) => spill
         .send(piece)
-        .map_err(|err| js_error::to_js(env, &err, &self.caller));
-    }
-    self.held_bytes += piece.size();
-    self.pieces.push_piece(piece);
-    if self.held_bytes > self.spill_after {
-      let pieces = std::mem::take(&mut self.pieces);
-      let mut spill = Spill::start(self.caller.absolute.clone(), pieces.gap().to_vec());
-      for piece in pieces.into_pieces() {
-        spill
-          .send(piece)
-          .map_err(|err| js_error::to_js(env, &err, &self.caller))?;
+        .map_err(|err| js_error::to_js(env, &err, &self.caller)),
+      None => {
+        self.pieces.push_piece(piece);
+        Ok(())
       }
-      self.spill = Some(spill);
     }
+  }
+
+  /// From now on, stream the text into the temp file (what is held first).
+  fn start_spill(&mut self, env: &Env) -> Result<()> {
+    if self.spill.is_some() {
+      return Ok(());
+    }
+    let pieces = std::mem::take(&mut self.pieces);
+    let mut spill = Spill::start(self.caller.absolute.clone(), pieces.gap().to_vec());
+    for piece in pieces.into_pieces() {
+      spill
+        .send(piece)
+        .map_err(|err| js_error::to_js(env, &err, &self.caller))?;
+    }
+    self.spill = Some(spill);
     Ok(())
   }
 }
 
 #[napi]
 impl JsonSink {
-  /// Start: deeper pieces are indented with `gap` (JSON.stringify's), and past `spill_bytes`
-  /// of text copied out, pieces are streamed to disk.
-  #[napi(ts_args_type = "gap: string, spillBytes: number")]
-  pub fn begin(&mut self, env: &Env, gap: Unknown, spill_bytes: f64) -> Result<()> {
+  /// Start: deeper pieces are indented with `gap` (JSON.stringify's).
+  #[napi(ts_args_type = "gap: string")]
+  pub fn begin(&mut self, env: &Env, gap: Unknown) -> Result<()> {
     self.pieces = Pieces::new(Js::new(env, None)?.to_utf16(gap.raw(), 0)?);
-    self.spill_after = if spill_bytes >= 0.0 {
-      spill_bytes as usize
-    } else {
-      usize::MAX
-    };
     Ok(())
   }
 
-  /// Copy these pieces now: the walker holds more text than it should keep as strings. Throws
-  /// the write's error if the text is being streamed to disk and that failed.
+  /// Copy these pieces now and stream them, and the rest of the text, into the temp file: the
+  /// text is too big to hold. Throws the write's error if that failed.
   #[napi(js_name = "copyNow", ts_args_type = "texts: string[], meta: number[]")]
   pub fn copy_pieces(&mut self, env: &Env, texts: Unknown, meta: Unknown) -> Result<()> {
+    self.start_spill(env)?;
     let js = Js::new(env, None)?;
     self.copy(env, js, texts.raw(), meta.raw())
   }
