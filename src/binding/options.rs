@@ -49,17 +49,9 @@ pub(crate) fn json_options(js: Js, value: Value) -> Result<JsonOptions> {
 /// Options of `updateJson`: those of `safeWriteJson` as an object, plus `default` (read by
 /// `index.js`, not here). It always locks, so `lock: false` is refused.
 pub(crate) fn update_options(js: Js, value: Value) -> Result<JsonOptions> {
-  let options = match js.type_of(value)? {
-    Type::Undefined | Type::Null => JsonOptions::default(),
-    Type::Object if !js.is_array(value)? => json_fields(js, value, &["default"])?,
-    _ => {
-      return Err(invalid_arg::wrong_type(
-        js,
-        "options",
-        "of type object",
-        value,
-      ))
-    }
+  let options = match options_object(js, value)? {
+    None => JsonOptions::default(),
+    Some(object) => json_fields(js, object, &["default"])?,
   };
   if !options.write.lock {
     let reason = "must not be false: updateJson always holds the lock from read to write";
@@ -75,19 +67,11 @@ pub(crate) fn update_options(js: Js, value: Value) -> Result<JsonOptions> {
 
 /// Options of `safeWriteFile`: `undefined`/`null` or an options object.
 pub(crate) fn write_options(js: Js, value: Value) -> Result<WriteOptions> {
-  match js.type_of(value)? {
-    Type::Undefined | Type::Null => Ok(WriteOptions::default()),
-    Type::Object if !js.is_array(value)? => {
-      reject_unknown_keys(js, value, &[WRITE_KEYS])?;
-      write_fields(js, value)
-    }
-    _ => Err(invalid_arg::wrong_type(
-      js,
-      "options",
-      "of type object",
-      value,
-    )),
-  }
+  let Some(object) = options_object(js, value)? else {
+    return Ok(WriteOptions::default());
+  };
+  reject_unknown_keys(js, object, &[WRITE_KEYS])?;
+  write_fields(js, object)
 }
 
 /// The JSON writers' options object (with `extra` keys allowed that the caller reads itself).
@@ -218,18 +202,9 @@ pub(crate) fn read_options(js: Js, value: Value) -> Result<ReadOptions> {
     reviver: None,
     recover: false,
   };
-  match js.type_of(value)? {
-    Type::Undefined | Type::Null => return Ok(options),
-    Type::Object if !js.is_array(value)? => {}
-    _ => {
-      return Err(invalid_arg::wrong_type(
-        js,
-        "options",
-        "of type object",
-        value,
-      ))
-    }
-  }
+  let Some(value) = options_object(js, value)? else {
+    return Ok(options);
+  };
   reject_unknown_keys(js, value, &[READ_KEYS])?;
   for_each_set(js, value, READ_KEYS, |key, field| {
     match key {
@@ -256,18 +231,9 @@ pub(crate) fn read_options(js: Js, value: Value) -> Result<ReadOptions> {
 /// Options of `cleanupTempFiles`: `undefined`/`null` or `{ olderThanMs }`.
 pub(crate) fn cleanup_options(js: Js, value: Value) -> Result<CleanupOptions> {
   let mut options = CleanupOptions::default();
-  match js.type_of(value)? {
-    Type::Undefined | Type::Null => return Ok(options),
-    Type::Object if !js.is_array(value)? => {}
-    _ => {
-      return Err(invalid_arg::wrong_type(
-        js,
-        "options",
-        "of type object",
-        value,
-      ))
-    }
-  }
+  let Some(value) = options_object(js, value)? else {
+    return Ok(options);
+  };
   reject_unknown_keys(js, value, &[&["olderThanMs"]])?;
   for_each_set(js, value, &["olderThanMs"], |_, field| {
     // Infinity means "nothing is old enough".
@@ -275,6 +241,21 @@ pub(crate) fn cleanup_options(js: Js, value: Value) -> Result<CleanupOptions> {
     Ok(())
   })?;
   Ok(options)
+}
+
+/// An options argument that must be an object: `None` for `undefined`/`null`, the object, or
+/// `ERR_INVALID_ARG_TYPE` for anything else (an array included).
+fn options_object(js: Js, value: Value) -> Result<Option<Value>> {
+  match js.type_of(value)? {
+    Type::Undefined | Type::Null => Ok(None),
+    Type::Object if !js.is_array(value)? => Ok(Some(value)),
+    _ => Err(invalid_arg::wrong_type(
+      js,
+      "options",
+      "of type object",
+      value,
+    )),
+  }
 }
 
 /// Call `each(key, value)` for the keys of `object` whose value is not `undefined`. Each
