@@ -278,7 +278,8 @@ test.each(rows)('%s: %s', async (name, _label, call, expected) => {
   expect(snapshot()).toEqual(before)
 })
 
-afterAll(() => report('bad input', { calls: rows.length }))
+let cliRuns = 0
+afterAll(() => report('bad input', { calls: rows.length, cli: cliRuns }))
 
 describe('the CLI', () => {
   /** Run the CLI in-process in `dir`; resolve with its exit code and output. */
@@ -320,7 +321,7 @@ describe('the CLI', () => {
     [['check'], 2, 'check takes one or more files or directories: check <file|dir>...'],
     [['check', '--older-than=-1', '.'], 2, "--older-than takes milliseconds (a whole number), not '-1'"],
     [['--frob'], 2, /^Unknown option '--frob'/],
-  ].map((row) => [shown(row[0]), ...row]))('%s: exit %#', async (_shown, args, code, message) => {
+  ].map(([args, code, message]) => [shown(args), code, args, message]))('%s: exit %d', async (_shown, code, args, message) => {
     const before = snapshot()
     const result = await cli(args)
     expect(result.code).toBe(code)
@@ -330,5 +331,6 @@ describe('the CLI', () => {
     else expect(line).toBe(message)
     expect(result.stderr.split('\n')).toHaveLength(2) // one line
     expect(snapshot()).toEqual(before)
+    cliRuns++
   })
 })

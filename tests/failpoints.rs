@@ -203,8 +203,9 @@ fn every_step_with_every_error() {
     ("commit.rename", "rename", false),
     ("commit.fsync-dir", "fsync", true),
   ];
+  let codes = ["EIO", "ENOSPC", "EACCES", "EROFS", "EDQUOT"];
   for (point, syscall, after_rename) in steps {
-    for code in ["EIO", "ENOSPC", "EACCES", "EROFS", "EDQUOT"] {
+    for code in codes {
       let (err, on_disk, dir) = inject(point, &format!("return({code})"));
       let case = format!("{point} {code}");
       assert_eq!((err.code_name(), err.syscall), (code, syscall), "{case}");
@@ -220,6 +221,8 @@ fn every_step_with_every_error() {
       assert_eq!(on_disk, if after_rename { NEW } else { OLD }, "{case}");
     }
   }
+  let cases = steps.len() * codes.len();
+  common::report_torture("failpoints (cargo)", &format!("\"cases\":{cases}"));
 }
 
 #[test]
