@@ -13,7 +13,8 @@ const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 
 const root = path.join(__dirname, '..')
-const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'swj-torture-')), 'report.jsonl')
+const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'swj-torture-'))
+const report = path.join(reportDir, 'report.jsonl')
 const env = {
   ...process.env,
   TORTURE_REPORT: report,
@@ -49,6 +50,7 @@ const figures = fs.existsSync(report)
       .split('\n')
       .map((line) => JSON.parse(line))
   : []
+fs.rmSync(reportDir, { recursive: true, force: true })
 const failed = outcomes.filter((o) => !o.ok)
 console.log('\n=== torture figures' + (failed.length ? ' (NOT TRUSTWORTHY: a step failed)' : ''))
 for (const { what, ...rest } of figures) {
