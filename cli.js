@@ -80,7 +80,8 @@ async function main(argv, io = { stdin: process.stdin, stdout: process.stdout, s
         throw new UsageError(`unknown command '${command}' (write, check or clean); see --help`)
     }
   } catch (err) {
-    const usage = err instanceof UsageError || String(err.code).startsWith('ERR_PARSE_ARGS')
+    // A file argument the API refuses (empty, a NUL byte) is wrong usage too, like a bad option.
+    const usage = err instanceof UsageError || /^ERR_(PARSE_ARGS|INVALID_ARG)/.test(String(err.code))
     print(io.stderr, `safe-write-json: ${firstLine(err.message)}`)
     return usage ? 2 : 1
   }

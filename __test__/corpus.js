@@ -87,6 +87,11 @@ const { value: arbitraryValue } = fc.letrec((tie) => ({
     fc.double().map((n) => new Number(n)),
     fc.constant(() => 1),
     fc.constant(Symbol('s')),
+    // A getter: read once, in JSON.stringify's order.
+    tie('value').map((v) => Object.defineProperty({ before: 1 }, 'got', { enumerable: true, get: () => v })),
+    // Proxies (of objects and of arrays): the walk leaves them to JSON.stringify.
+    tie('object').map((o) => new Proxy(o, {})),
+    tie('array').map((a) => new Proxy(a, {})),
   ),
 }))
 
@@ -94,12 +99,29 @@ const { value: arbitraryValue } = fc.letrec((tie) => ({
 const arbitraryBig = fc.oneof(
   fc.array(arbitraryValue, { minLength: 8, maxLength: 40 }),
   fc.dictionary(fc.string(), arbitraryValue, { minKeys: 8, maxKeys: 40 }),
+  // Big arrays nested in big arrays (walked in turn), and in an object.
+  fc.array(fc.array(arbitraryValue, { minLength: 8, maxLength: 16 }), { minLength: 8, maxLength: 12 }),
+  fc.dictionary(fc.string(), fc.array(arbitraryValue, { minLength: 8, maxLength: 24 }), { minKeys: 1, maxKeys: 4 }),
 )
 
 const arbitraryIndent = fc.oneof(
   fc.constant(undefined),
   fc.integer({ min: -2, max: 12 }),
+  fc.constantFrom(NaN, Infinity, -Infinity, 2.5),
+  // Any code units, lone surrogates and NULs included (cut at 10 by JSON.stringify: a cut
+  // surrogate pair becomes U+FFFD in the file).
   fc.string({ unit: 'binary', maxLength: 12 }),
+  fc.constantFrom('\0', '\0\0', '\ud800', 'a\udc00b', '\0\ud83d\ude00', '123456789\ud83d\ude00'),
+  fc.oneof(fc.string({ maxLength: 12 }), fc.integer({ min: 0, max: 12 })).map((v) => Object(v)), // boxed
 )
 
-module.exports = { values, indents, expected, arbitraryValue, arbitraryBig, arbitraryIndent }
+/** A replacer: none, an array of keys (names and numbers), or a function. */
+const arbitraryReplacer = fc.oneof(
+  fc.constant(undefined),
+  fc.array(fc.oneof(fc.string({ maxLength: 4 }), fc.nat(20)), { maxLength: 6 }),
+  fc.constant(function (key, value) {
+    return typeof value === 'number' ? -value : Array.isArray(this) && key === '0' ? undefined : value
+  }),
+)
+
+module.exports = { values, indents, expected, arbitraryValue, arbitraryBig, arbitraryIndent, arbitraryReplacer }

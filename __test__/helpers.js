@@ -53,12 +53,14 @@ const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
 /**
  * Mount a tmpfs of `size` at a fresh directory, or return null where mounting is not permitted
  * (not Linux, not root, a container without CAP_SYS_ADMIN). Unmount with `unmount()`.
+ * `inodes` limits how many files and directories it can hold (`nr_inodes`).
  */
-function mountTmpfs(size) {
+function mountTmpfs(size, inodes) {
   if (process.platform !== 'linux' || !isRoot) return null
   const dir = tmpDir('swj-tmpfs')
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' })
+    const options = `size=${size}${inodes ? `,nr_inodes=${inodes}` : ''}`
+    execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { stdio: 'ignore' })
   } catch {
     return null
   }
@@ -97,4 +99,19 @@ function fillUp(dir) {
   return filler
 }
 
-module.exports = { tmpDir, leftovers, expectFileBytes, isRoot, mountTmpfs, tmpfsTest, fillUp }
+/** Use up the inodes of the file system holding `dir` (empty files); return them, to free. */
+function fillInodes(dir) {
+  const made = []
+  for (;;) {
+    const file = path.join(dir, `inode-${made.length}`)
+    try {
+      fs.writeFileSync(file, '')
+    } catch (err) {
+      if (err.code !== 'ENOSPC') throw err
+      return made
+    }
+    made.push(file)
+  }
+}
+
+module.exports = { tmpDir, leftovers, expectFileBytes, isRoot, mountTmpfs, tmpfsTest, fillUp, fillInodes }

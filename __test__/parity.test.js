@@ -6,7 +6,8 @@ const path = require('node:path')
 const fc = require('fast-check')
 const { safeWriteJson, safeWriteJsonSync } = require('..')
 const { tmpDir, expectFileBytes } = require('./helpers')
-const { values, indents, expected, arbitraryValue, arbitraryBig, arbitraryIndent } = require('./corpus')
+const { report } = require('./torture-helpers')
+const { values, indents, expected, arbitraryValue, arbitraryBig, arbitraryIndent, arbitraryReplacer } = require('./corpus')
 
 const dir = tmpDir()
 const runs = Number(process.env.PROPERTY_RUNS) || 1000
@@ -22,16 +23,18 @@ describe.each(Object.entries(values))('%s', (_label, data) => {
   )
 })
 
-test(`property: arbitrary values and indents (${runs} runs)`, async () => {
+test(`property: arbitrary values, indents and replacers (${runs} runs)`, async () => {
   const file = path.join(dir, 'p.json')
   await fc.assert(
-    fc.asyncProperty(fc.oneof(arbitraryValue, arbitraryBig), arbitraryIndent, async (data, indent) => {
-      await safeWriteJson(file, data, { indent, durability: 'none' })
-      expectFileBytes(file, expected(data, undefined, indent))
+    fc.asyncProperty(fc.oneof(arbitraryValue, arbitraryBig), arbitraryIndent, arbitraryReplacer, async (data, indent, replacer) => {
+      await safeWriteJson(file, data, { indent, replacer, durability: 'none' })
+      expectFileBytes(file, expected(data, replacer, indent))
     }),
     { numRuns: runs },
   )
-}, 120000)
+  const how = Number(process.env.SAFE_WRITE_JSON_SPILL_BYTES) < 1e9 ? 'spilled' : process.env.SAFE_WRITE_JSON_WALK_MIN ? 'walked' : 'whole'
+  report(`property (${how})`, { runs, mismatches: 0 })
+}, runs * 1000)
 
 describe('top-level values JSON.stringify maps to undefined write null', () => {
   test.each([

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use crate::error::{Error, IoResultExt, Result};
+use crate::failpoint::failpoint;
 use crate::lock::{self, is_lock_name};
 use crate::options::CleanupOptions;
 use crate::temp::is_temp_name;
@@ -89,6 +90,7 @@ pub fn find(dir: &Path, options: &CleanupOptions) -> Result<Vec<(PathBuf, Orphan
 pub fn cleanup(dir: &Path, options: &CleanupOptions) -> Result<Vec<PathBuf>> {
   let mut removed = Vec::new();
   for (path, kind) in find(dir, options)? {
+    failpoint!("cleanup.unlink", "unlink", &path);
     let gone = match kind {
       Orphan::Temp => fs::remove_file(&path),
       // Taken first, so that a writer that locked it a moment ago keeps its sidecar.

@@ -2,8 +2,15 @@
 //!
 //! Configure with the `FAILPOINTS` environment variable (read by [`setup`]) or
 //! `fail::cfg(name, action)`: `return(ENOSPC)` makes that step fail with that code (EIO if none
-//! is given), `sleep(ms)` and `pause` hold the writer there (for crash tests), `panic` unwinds.
+//! is given), `sleep(ms)` and `pause` hold the writer there, `panic` unwinds. [`setup`] adds
+//! `hold`: print `failpoint NAME reached` to stderr, then block there for good — so that a test
+//! knows the writer is at that very step when it kills the process.
 //! Without the feature every point compiles to nothing.
+//!
+//! The points, in pipeline order: `lock.acquire`, `target.mkdir`, `target.stat`, `temp.create`,
+//! `temp.write` (each chunk), `temp.truncate`, `temp.verify`, `temp.chmod`, `temp.fsync`,
+//! `backup.link`, `backup.copy`, `backup.rename`, `commit.rename`, `commit.fsync-dir`,
+//! `lock.release`; reading: `read.open`, `read.read`; cleaning: `cleanup.unlink`.
 
 /// `failpoint!("temp.fsync", "fsync", path)` at the start of a step that returns `Result`.
 macro_rules! failpoint {
@@ -65,9 +72,24 @@ pub fn setup() {
     ONCE.call_once(|| {
       if let Ok(spec) = std::env::var("FAILPOINTS") {
         for (name, action) in spec.split(';').filter_map(|p| p.split_once('=')) {
-          let _ = fail::cfg(name.trim(), action.trim());
+          let name = name.trim().to_owned();
+          if action.trim() == "hold" {
+            let _ = fail::cfg_callback(name.clone(), move || hold(&name));
+          } else {
+            let _ = fail::cfg(name, action.trim());
+          }
         }
       }
     });
+  }
+}
+
+/// The `hold` action: tell the test (on stderr, which it reads) and never go on.
+#[cfg(feature = "failpoints")]
+fn hold(name: &str) -> ! {
+  use std::io::Write;
+  let _ = writeln!(std::io::stderr(), "failpoint {name} reached");
+  loop {
+    std::thread::park();
   }
 }

@@ -13,7 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::error::{Code, Error, IoResultExt, Result};
-use crate::failpoint::failpoint;
+use crate::failpoint::{self, failpoint};
 use crate::sys;
 use crate::target::Target;
 use crate::temp::hidden_name;
@@ -70,6 +70,11 @@ impl FileLock {
 
 impl Drop for FileLock {
   fn drop(&mut self) {
+    // Failpoint `lock.release`: the unlink fails, as it may (EACCES, EIO); the sidecar stays,
+    // an empty file that blocks nobody. The write itself has succeeded by now.
+    if failpoint::io_error("lock.release").is_some() {
+      return;
+    }
     // While still locked: whoever opens the path next creates a fresh sidecar.
     let _ = fs::remove_file(&self.sidecar);
   }

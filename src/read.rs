@@ -17,6 +17,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Code, Error, IoResultExt, Result};
+use crate::failpoint::failpoint;
 use crate::syntax::{first_error, locate};
 use crate::target;
 
@@ -144,6 +145,7 @@ pub fn backup_path(path: &Path) -> Result<PathBuf> {
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>> {
+  failpoint!("read.open", "open", path);
   let mut file =
     File::open(path).map_err(|err| target::blame(Error::io(&err, "open", path), path))?;
   let meta = file.metadata().at("fstat", path)?;
@@ -160,6 +162,8 @@ fn read_file(path: &Path) -> Result<Vec<u8>> {
   bytes
     .try_reserve_exact(meta.len() as usize + 1)
     .map_err(|_| Error::os("ENOMEM", "read", path))?;
+  failpoint!("read.read", "read", path);
+  // `read_to_end` retries EINTR itself.
   file.read_to_end(&mut bytes).at("read", path)?;
   Ok(bytes)
 }

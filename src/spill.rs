@@ -28,10 +28,14 @@ pub struct Spill {
 }
 
 /// A spilled text whose last piece was sent: its temp file, once the writer is done.
+///
+/// Dropped unused (serialization failed, or a newer write superseded it), it waits for the
+/// writer to remove what it made: a failed call must leave nothing behind by the time it
+/// settles, or a second call could find the first one's directories and count them as its own.
 #[derive(Debug)]
 pub struct Spilled {
-  pieces: SyncSender<Message>,
-  writer: JoinHandle<Result<Filled>>,
+  pieces: Option<SyncSender<Message>>,
+  writer: Option<JoinHandle<Result<Filled>>>,
 }
 
 /// A temp file holding a whole text.
@@ -81,8 +85,8 @@ impl Spill {
   /// error went to the caller of [`Spill::send`]).
   pub fn finish(mut self) -> Option<Spilled> {
     Some(Spilled {
-      pieces: self.pieces.take()?,
-      writer: self.writer.take()?,
+      pieces: Some(self.pieces.take()?),
+      writer: Some(self.writer.take()?),
     })
   }
 
@@ -97,18 +101,35 @@ impl Spill {
 
 impl Spilled {
   /// The temp file with the whole text in it, once the writer has written everything.
-  pub(crate) fn into_filled(self) -> Result<Filled> {
+  pub(crate) fn into_filled(mut self) -> Result<Filled> {
     // Sent only now, so that a spilled write superseded before it runs is discarded instead.
-    let _ = self.pieces.send(Message::Done);
+    if let Some(pieces) = self.pieces.take() {
+      let _ = pieces.send(Message::Done);
+    }
     self
       .writer
-      .join()
-      .unwrap_or_else(|_| Err(Error::os("EIO", "write", PathBuf::new())))
+      .take()
+      .map(JoinHandle::join)
+      .and_then(|joined| joined.ok())
+      .unwrap_or_else(|| Err(Error::os("EIO", "write", PathBuf::new())))
   }
 
   /// `finalNewline` comes as a last piece before the text is finished; nothing to add here.
   pub(crate) fn push_newline(&mut self) {
-    let _ = self.pieces.send(Message::Piece(Piece::newline()));
+    if let Some(pieces) = &self.pieces {
+      let _ = pieces.send(Message::Piece(Piece::newline()));
+    }
+  }
+}
+
+impl Drop for Spilled {
+  fn drop(&mut self) {
+    // Closing the channel without `Done` tells the writer to remove its temp file and the
+    // directories it created; wait until it has.
+    drop(self.pieces.take());
+    if let Some(writer) = self.writer.take() {
+      let _ = writer.join();
+    }
   }
 }
 

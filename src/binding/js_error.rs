@@ -48,6 +48,16 @@ pub(crate) fn message(err: &Error, caller: &CallerPath) -> String {
 /// The caller's own spelling of the target; for an error caused by an ancestor directory (a
 /// file where a directory should be), that ancestor, spelled the same way.
 fn shown_path(failed: &Path, caller: &CallerPath) -> String {
+  // A file inside the directory the caller named (cleanupTempFiles failing to remove an
+  // orphan): that file, under the caller's spelling of the directory.
+  if let Ok(rest) = failed.strip_prefix(&caller.absolute) {
+    if !rest.as_os_str().is_empty() {
+      return Path::new(&caller.given)
+        .join(rest)
+        .to_string_lossy()
+        .into_owned();
+    }
+  }
   if failed == caller.absolute || !caller.absolute.starts_with(failed) {
     return caller.given.clone();
   }

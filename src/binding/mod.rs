@@ -14,3 +14,12 @@ mod serialize;
 mod sink;
 mod update;
 mod write;
+
+/// The addon built with `--features failpoints` (for the jest fault tests) reads `FAILPOINTS`
+/// once, as the library loads: a child process started with `FAILPOINTS='temp.fsync=return(EIO)'`
+/// fails there. Runs before any export can be called. Not compiled into the normal build.
+#[cfg(feature = "failpoints")]
+#[napi_derive::module_init]
+fn init_failpoints() {
+  crate::failpoint::setup();
+}

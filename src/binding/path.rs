@@ -67,7 +67,19 @@ fn is_url(js: Js, value: Value) -> Result<bool> {
 
 /// `url.fileURLToPath(url)`.
 fn file_url_to_path(js: Js, url: Value) -> Result<String> {
-  let text = |name| -> Result<String> { js.to_rust_string(js.get(url, name)?) };
+  let text = |name| -> Result<String> {
+    let field = js.get(url, name)?;
+    match js.type_of(field)? {
+      Type::String => js.to_rust_string(field),
+      // An object with `href` and `protocol` but a non-string part is no URL after all.
+      _ => Err(invalid_arg::wrong_type(
+        js,
+        "path",
+        "of type string or an instance of URL",
+        url,
+      )),
+    }
+  };
   if text("protocol")? != "file:" {
     return Err(invalid_arg::type_error(
       js,

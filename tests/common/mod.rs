@@ -45,3 +45,17 @@ pub fn request(path: &Path, content: &str) -> Request {
 pub fn write(path: &Path, content: &str) -> safe_write_json::Result<()> {
   queue::write_now(request(path, content))
 }
+
+/// Hand figures to `npm run torture` (`__test__/torture.js`), which asks for them with
+/// `TORTURE_REPORT`: one JSON line, `{"what": …, <fields>}`.
+pub fn report_torture(what: &str, fields: &str) {
+  if let Ok(file) = std::env::var("TORTURE_REPORT") {
+    use std::io::Write;
+    let mut out = fs::OpenOptions::new()
+      .create(true)
+      .append(true)
+      .open(file)
+      .unwrap();
+    writeln!(out, "{{\"what\":\"{what}\",{fields}}}").unwrap();
+  }
+}
