@@ -55,6 +55,7 @@ pub mod backup;
 #[cfg_attr(test, allow(dead_code))]
 mod binding;
 pub mod cleanup;
+pub mod dir_sync;
 pub mod error;
 pub mod failpoint;
 pub mod lock;

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::backup;
+use crate::dir_sync;
 use crate::error::{Code, Error, IoResultExt, Result};
 use crate::failpoint::{self, failpoint};
 use crate::options::{Durability, WriteOptions};
@@ -100,7 +101,7 @@ fn sync_dirs(target: &Target, durability: Durability) -> Result<()> {
     return Ok(());
   }
   failpoint!("commit.fsync-dir", "fsync", &target.path);
-  sys::sync_dir(&target.dir).at("fsync", &target.path)?;
+  dir_sync::sync_dir_shared(&target.dir, &target.path)?;
   for created in target.created_dirs.iter().rev() {
     if let Some(parent) = created.parent() {
       sys::sync_dir(parent).at("fsync", &target.path)?;

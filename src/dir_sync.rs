@@ -1,0 +1,126 @@
+//! Directory fsyncs shared by writes that finish together (group commit).
+//!
+//! After its rename, a write needs *an* fsync of its directory that started after the rename.
+//! If one is running, the write waits for it to end and then for the next one; the first writer
+//! to find none running does it for everyone waiting. Sixteen writes in flight in one directory
+//! thus need a few fsyncs, not sixteen, and each still returns only once its own rename is
+//! durable.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard};
+
+use crate::error::{Error, IoResultExt, Result};
+use crate::sys;
+
+/// Outcomes of recent fsyncs kept for waiters that have not looked yet (they look as soon as
+/// one ends, so a few suffice).
+const KEPT_OUTCOMES: usize = 32;
+
+/// fsync `dir` (reporting errors on `target`), sharing the fsync with other writes in `dir`.
+pub fn sync_dir_shared(dir: &Path, target: &Path) -> Result<()> {
+  let shared = Shared::of(dir);
+  let mut state = lock(&shared.state);
+  state.requested += 1;
+  let ticket = state.requested;
+  loop {
+    if state.finished >= ticket {
+      // Covered by the first fsync that started after this request.
+      let covering = state.outcomes.iter().find(|(upto, _)| *upto >= ticket);
+      return match covering {
+        Some((_, None)) => Ok(()),
+        Some((_, Some(err))) => Err(err.clone().with_path(target)),
+        // Its outcome was already dropped (a very slow waiter): sync again rather than guess.
+        None => {
+          drop(state);
+          sys::sync_dir(dir).at("fsync", target)
+        }
+      };
+    }
+    if !state.running {
+      state.running = true;
+      let upto = state.requested;
+      drop(state);
+      let outcome = sys::sync_dir(dir).at("fsync", target).err();
+      state = lock(&shared.state);
+      state.running = false;
+      state.finished = upto;
+      state.outcomes.push_back((upto, outcome));
+      if state.outcomes.len() > KEPT_OUTCOMES {
+        state.outcomes.pop_front();
+      }
+      shared.changed.notify_all();
+      continue;
+    }
+    state = shared
+      .changed
+      .wait(state)
+      .unwrap_or_else(|e| e.into_inner());
+  }
+}
+
+#[derive(Default)]
+struct Shared {
+  state: Mutex<State>,
+  changed: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+  /// Requests made so far (each write's ticket is the count at its request).
+  requested: u64,
+  /// Every request up to this one is covered by a finished fsync.
+  finished: u64,
+  running: bool,
+  /// `(last request covered, error)` of recent fsyncs, oldest first.
+  outcomes: VecDeque<(u64, Option<Error>)>,
+}
+
+static DIRS: LazyLock<Mutex<HashMap<PathBuf, Arc<Shared>>>> = LazyLock::new(Default::default);
+
+impl Shared {
+  fn of(dir: &Path) -> Arc<Shared> {
+    let mut dirs = lock(&DIRS);
+    // Forget directories nobody is syncing, now and then, so the map stays small.
+    if dirs.len() > 64 {
+      dirs.retain(|_, shared| Arc::strong_count(shared) > 1);
+    }
+    dirs.entry(dir.to_path_buf()).or_default().clone()
+  }
+}
+
+/// Lock, ignoring poisoning: the state stays consistent across a panic.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+  mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn concurrent_syncs_of_one_directory_all_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let threads: Vec<_> = (0..16)
+      .map(|i| {
+        let dir = dir.path().to_path_buf();
+        std::thread::spawn(move || {
+          std::fs::write(dir.join(format!("f{i}")), "x").unwrap();
+          sync_dir_shared(&dir, &dir.join(format!("f{i}")))
+        })
+      })
+      .collect();
+    for thread in threads {
+      thread.join().unwrap().unwrap();
+    }
+  }
+
+  #[test]
+  fn a_missing_directory_fails_every_waiter_with_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let gone = dir.path().join("gone");
+    let err = sync_dir_shared(&gone, &gone.join("x.json")).unwrap_err();
+    assert_eq!(err.code_name(), "ENOENT");
+    assert_eq!(err.path, gone.join("x.json"));
+  }
+}
