@@ -22,10 +22,10 @@ const { isProxy, isBoxedPrimitive } = require('node:util').types
 const tuning = {
   // Containers with fewer members are stringified in one piece: walking them gains nothing.
   walkMin: Number(process.env.SAFE_WRITE_JSON_WALK_MIN) || 512,
-    // Characters per piece: few calls of JSON.stringify (each has a cost), yet each piece, once V8
+  // Characters per piece: few calls of JSON.stringify (each has a cost), yet each piece, once V8
   // flattens it to be copied out, small enough (< 128 KB) to stay off V8's large-object space.
   pieceChars: Number(process.env.SAFE_WRITE_JSON_PIECE_CHARS) || 32000,
-      // Past this much held text (UTF-16 bytes), the text streams to the temp file as it is made:
+  // Past this much held text (UTF-16 bytes), the text streams to the temp file as it is made:
   // bounded memory. Below, the pieces are held as strings and copied out after the call. High
   // enough that a 50 MB history is held (streaming makes the main thread keep pace with the
   // disk), low enough that any size fits in a few hundred MB.
@@ -37,7 +37,7 @@ const tuning = {
 /**
  * Walk `value` if that is worth it and unobservable: return its pieces as `{ texts, meta }` —
  * each text to be written without `trimStart` leading and `trimEnd` trailing characters, after
-  * a comma if `comma`, with `extraDepth` more indentation after each of its newlines (four
+ * a comma if `comma`, with `extraDepth` more indentation after each of its newlines (four
  * numbers per text in `meta`) — for the binding to copy out later. Past `spillBytes` of held
  * text, the pieces so far and then every `flushChars` more are handed to `sink.copyNow`, which
  * streams them to the temp file, so memory stays bounded. Return false (having run no user
@@ -47,13 +47,13 @@ function walkInto(value, space, sink) {
   const walker = new Walker(sink)
   const kind = walker.rootKind(value)
   if (kind === null) return false
-      const probe = JSON.stringify([[]], null, space)
+  const probe = JSON.stringify([[]], null, space)
   // What V8 writes as one level of indent; and a `space` that makes it write exactly that,
   // evaluated once (a boxed `space` is converted here, not again per piece). V8 cuts the gap at
   // a NUL but still breaks lines: '\0' keeps that quirk when what is left is empty.
   walker.gap = probe.slice(2, probe.length - 4)
   walker.space = probe === '[[]]' ? '' : walker.gap || '\0'
-    sink.begin(walker.gap)
+  sink.begin(walker.gap)
   try {
     if (kind === 'array') walker.array(value, 0)
     else walker.object(value, kind, 0)
@@ -68,12 +68,10 @@ function walkInto(value, space, sink) {
   }
 }
 
-
-
 class Walker {
   constructor(sink) {
     this.sink = sink
-        // The pieces so far, and the characters they hold; whether the text streams to disk.
+    // The pieces so far, and the characters they hold; whether the text streams to disk.
     this.texts = []
     this.meta = []
     this.held = 0
@@ -89,7 +87,7 @@ class Walker {
   push(text, trimStart, trimEnd, extraDepth, comma) {
     this.texts.push(text)
     this.meta.push(trimStart, trimEnd, extraDepth, comma ? 1 : 0)
-        this.held += text.length
+    this.held += text.length
     if (this.streaming ? this.held >= tuning.flushChars : this.held * 2 > tuning.spillBytes) {
       this.sink.copyNow(this.texts, this.meta)
       this.texts = []
@@ -108,7 +106,7 @@ class Walker {
     return keys.length >= tuning.walkMin ? keys : null
   }
 
-    /**
+  /**
    * Whether an object member is a big array to walk in turn (a Proxy's length would run a
    * trap). Deeper pieces are indented by inserting the gap after each newline, which is only
    * unambiguous while the gap holds no newline of its own.
@@ -141,7 +139,7 @@ class Walker {
 
   /** `array`, at `depth` in the output: its members a slice at a time. */
   array(array, depth) {
-    const { gap, space } = this
+    const { space } = this
     const length = array.length
     // Trimmed from a stringified slice: "[" and "]", or "[" and "\n]" when indenting.
     const trimEnd = space ? 2 : 1
@@ -205,7 +203,7 @@ class Walker {
 
   /** `object` (with its `keys`), at `depth` in the output: its members a batch at a time. */
   object(object, keys, depth) {
-    const { gap, space } = this
+    const { space } = this
     const trimEnd = space ? 2 : 1
     this.push('{', 0, 0, 0, false)
     let any = false // a member has been written (so the next one needs a comma)
