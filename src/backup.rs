@@ -25,6 +25,7 @@ use crate::options::Durability;
 use crate::sys;
 use crate::target::Target;
 use crate::temp::{self, TempFile};
+use crate::write;
 
 /// Error codes with which a file system refuses a hard link that a copy can replace. EISDIR is
 /// how Windows reports ERROR_INVALID_FUNCTION (FAT volumes have no hard links).
@@ -76,11 +77,7 @@ fn copy(
   std::io::copy(&mut source, &mut staged.file()).at("copyfile", &target.path)?;
   sys::set_mode(staged.file(), sys::mode_of(previous)).at("chmod", &target.path)?;
   sys::copy_owner(staged.file(), previous).at("chown", &target.path)?;
-  match durability {
-    Durability::Full => sys::sync_full(staged.file()).at("fsync", &target.path)?,
-    Durability::Data => sys::sync_data(staged.file()).at("fsync", &target.path)?,
-    Durability::None => {}
-  }
+  write::sync_as(staged.file(), durability).at("fsync", &target.path)?;
   Ok(staged.into_temp_path())
 }
 

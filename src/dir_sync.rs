@@ -8,9 +8,10 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, LazyLock, Mutex};
 
 use crate::error::{Error, IoResultExt, Result};
+use crate::poison::{self, lock};
 use crate::sys;
 
 /// Outcomes of recent fsyncs kept for waiters that have not looked yet (they look as soon as
@@ -52,10 +53,7 @@ pub fn sync_dir_shared(dir: &Path, target: &Path) -> Result<()> {
       shared.changed.notify_all();
       continue;
     }
-    state = shared
-      .changed
-      .wait(state)
-      .unwrap_or_else(|e| e.into_inner());
+    state = poison::wait(&shared.changed, state);
   }
 }
 
@@ -87,11 +85,6 @@ impl Shared {
     }
     dirs.entry(dir.to_path_buf()).or_default().clone()
   }
-}
-
-/// Lock, ignoring poisoning: the state stays consistent across a panic.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-  mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

@@ -60,6 +60,7 @@ pub mod error;
 pub mod failpoint;
 pub mod lock;
 pub mod options;
+mod poison;
 pub mod queue;
 pub mod read;
 pub mod spill;

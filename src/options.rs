@@ -48,13 +48,13 @@ pub struct WriteOptions {
 pub struct CleanupOptions {
   /// Only temp files last modified at least this long ago are removed: younger ones may belong
   /// to a write in progress. Default: 60 s.
-  pub older_than: std::time::Duration,
+  pub older_than: Duration,
 }
 
 impl Default for CleanupOptions {
   fn default() -> Self {
     CleanupOptions {
-      older_than: std::time::Duration::from_secs(60),
+      older_than: Duration::from_secs(60),
     }
   }
 }
@@ -91,7 +91,7 @@ mod tests {
     assert!(!options.backup);
     assert_eq!(
       CleanupOptions::default().older_than,
-      std::time::Duration::from_millis(60_000)
+      Duration::from_millis(60_000)
     );
   }
 

@@ -27,6 +27,7 @@ use tokio::sync::OwnedMutexGuard;
 use crate::error::{Code, Error, Result};
 use crate::lock::FileLock;
 use crate::options::WriteOptions;
+use crate::poison::{self, lock};
 use crate::read::{self, JsonText};
 use crate::target::Target;
 use crate::text::Text;
@@ -84,7 +85,7 @@ pub fn write_now(request: Request) -> Result<()> {
   let superseded = take_writes(&mut state.jobs);
   state.sync_waiting += 1;
   while state.running && !state.leased {
-    state = slot.idle.wait(state).unwrap_or_else(|e| e.into_inner());
+    state = poison::wait(&slot.idle, state);
   }
   state.sync_waiting -= 1;
   let result = if state.leased {
@@ -445,9 +446,4 @@ fn run(mut turn: Turn) {
       }
     }
   }
-}
-
-/// Lock, ignoring poisoning: the data behind these locks stays consistent across a panic.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-  mutex.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -16,6 +16,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::backup;
 use crate::error::{Code, Error, IoResultExt, Result};
 use crate::failpoint::failpoint;
 use crate::syntax::{first_error, locate};
@@ -139,9 +140,7 @@ pub fn is_recoverable(err: &Error) -> bool {
 /// file.
 pub fn backup_path(path: &Path) -> Result<PathBuf> {
   let real = target::resolve(path)?;
-  let mut name = real.file_name().unwrap_or_default().to_os_string();
-  name.push(".bak");
-  Ok(real.with_file_name(name))
+  Ok(real.with_file_name(backup::backup_name(real.file_name().unwrap_or_default())))
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>> {

@@ -114,7 +114,7 @@ impl Spilled {
       .unwrap_or_else(|| Err(Error::os("EIO", "write", PathBuf::new())))
   }
 
-  /// `finalNewline` comes as a last piece before the text is finished; nothing to add here.
+  /// `finalNewline`: a `\n` as the last piece, sent before the text is finished.
   pub(crate) fn push_newline(&mut self) {
     if let Some(pieces) = &self.pieces {
       let _ = pieces.send(Message::Piece(Piece::newline()));

@@ -179,6 +179,14 @@ impl Piece {
     }
   }
 
+  /// A lone `,` (between walked pieces).
+  pub(crate) fn comma() -> Piece {
+    Piece {
+      units: vec![u16::from(b',')],
+      extra_depth: 0,
+    }
+  }
+
   /// Bytes held (for memory accounting: two per UTF-16 code unit).
   pub fn size(&self) -> usize {
     self.units.len() * 2
@@ -209,11 +217,6 @@ impl Pieces {
       pieces: Vec::new(),
       gap,
     }
-  }
-
-  /// Set the indentation that deeper pieces get.
-  pub fn set_gap(&mut self, gap: Vec<u16>) {
-    self.gap = gap;
   }
 
   /// Append `units`, indented `extra_depth` levels deeper.
@@ -293,14 +296,8 @@ impl<W: Write> Utf8Stream<W> {
           .last()
           .is_some_and(|&unit| (0xD800..0xDC00).contains(&unit)),
     );
-    let mut rest = &self.staged[..self.staged.len() - keep];
-    while !rest.is_empty() {
-      let (read, written) =
-        encoding_rs::mem::convert_utf16_to_utf8_partial(rest, &mut self.encoded);
-      self.out.write_all(&self.encoded[..written])?;
-      self.total += written as u64;
-      rest = &rest[read..];
-    }
+    let whole = &self.staged[..self.staged.len() - keep];
+    self.total += transcode(whole, &mut self.encoded, &mut self.out)?;
     let kept = self.staged.len() - keep;
     self.staged.drain(..kept);
     Ok(())
@@ -313,6 +310,21 @@ impl<W: Write> Utf8Stream<W> {
   }
 }
 
+/// Write `units` as UTF-8 to `out`, a `buffer` at a time; return the bytes written. A lone
+/// surrogate becomes U+FFFD.
+fn transcode(units: &[u16], buffer: &mut [u8], out: &mut impl Write) -> io::Result<u64> {
+  let mut rest = units;
+  let mut total = 0u64;
+  while !rest.is_empty() {
+    // Converts as much as fits; a surrogate pair is never split across two calls.
+    let (read, written) = encoding_rs::mem::convert_utf16_to_utf8_partial(rest, buffer);
+    out.write_all(&buffer[..written])?;
+    total += written as u64;
+    rest = &rest[read..];
+  }
+  Ok(total)
+}
+
 impl Text {
   /// Write the UTF-8 encoding to `out`, in bounded chunks, and return how many bytes that was.
   pub fn write_utf8(&self, out: &mut impl Write) -> io::Result<u64> {
@@ -323,19 +335,7 @@ impl Text {
         }
         Ok(bytes.len() as u64)
       }
-      Text::Utf16(units) => {
-        let mut buffer = vec![0u8; CHUNK];
-        let mut rest = &units[..];
-        let mut total = 0u64;
-        while !rest.is_empty() {
-          // Converts as much as fits; a surrogate pair is never split across two calls.
-          let (read, written) = encoding_rs::mem::convert_utf16_to_utf8_partial(rest, &mut buffer);
-          out.write_all(&buffer[..written])?;
-          total += written as u64;
-          rest = &rest[read..];
-        }
-        Ok(total)
-      }
+      Text::Utf16(units) => transcode(units, &mut vec![0u8; CHUNK], out),
       Text::Pieces(pieces) => pieces.write_utf8(out),
       Text::Streamed(streamed) => streamed.write_utf8(out),
       // Written already; the pipeline takes its temp file instead of calling this.

@@ -87,9 +87,14 @@ fn verify(temp: &TempFile, expected: u64, target: &Path) -> Result<()> {
 
 fn sync_file(temp: &TempFile, durability: Durability, target: &Path) -> Result<()> {
   failpoint!("temp.fsync", "fsync", target);
+  sync_as(temp.file(), durability).at("fsync", target)
+}
+
+/// fsync `file` as `durability` asks: fully (F_FULLFSYNC on macOS), its data, or not at all.
+pub(crate) fn sync_as(file: &std::fs::File, durability: Durability) -> std::io::Result<()> {
   match durability {
-    Durability::Full => sys::sync_full(temp.file()).at("fsync", target),
-    Durability::Data => sys::sync_data(temp.file()).at("fsync", target),
+    Durability::Full => sys::sync_full(file),
+    Durability::Data => sys::sync_data(file),
     Durability::None => Ok(()),
   }
 }

@@ -1,13 +1,13 @@
 //! `cleanupTempFiles`: the scan and the removals run on the worker pool; the main thread only
 //! checks the arguments and makes the array of paths.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use napi::bindgen_prelude::Unknown;
 use napi::{Env, JsValue, Result};
 use napi_derive::napi;
 
-use super::js::{Js, Made};
+use super::js::{rejection, Js, Made};
 use super::js_error;
 use super::options::cleanup_options;
 use super::path::caller_path;
@@ -85,8 +85,7 @@ fn scan<'env>(
   });
   let (caller, options, kept) = match checked {
     Ok(checked) => checked,
-    // SAFETY: `rejected` returns a live handle of this env.
-    Err(err) => return Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), js.rejected(err)?) }),
+    Err(err) => return rejection(env, js, err),
   };
   let (deferred, promise) = env.create_deferred::<Made, Box<dyn FnOnce(Env) -> Result<Made>>>()?;
   queue::pool().spawn_blocking(move || {
@@ -100,10 +99,10 @@ fn scan<'env>(
       let main = Js::new(&env, None)?;
       let bundle = main.get(main.kept(&kept)?, "caller")?;
       main.release(kept);
-      let found: Vec<(std::path::PathBuf, Option<Orphan>)> =
+      let found: Vec<(PathBuf, Option<Orphan>)> =
         outcome.map_err(|err| js_error::to_js(&env, &err, &caller))?;
       let js = Js::new(&env, Some(bundle))?;
-      let shown = |path: &std::path::Path| {
+      let shown = |path: &Path| {
         let name = path.file_name().unwrap_or_default();
         Path::new(&caller.given)
           .join(name)
@@ -116,15 +115,11 @@ fn scan<'env>(
           None => js.string(&shown(path)),
           Some(kind) => {
             let item = js.object()?;
-            js.set(
-              item,
-              "kind",
-              js.string(if *kind == Orphan::Temp {
-                "temp"
-              } else {
-                "lock"
-              })?,
-            )?;
+            let kind = match kind {
+              Orphan::Temp => "temp",
+              Orphan::Lock => "lock",
+            };
+            js.set(item, "kind", js.string(kind)?)?;
             js.set(item, "path", js.string(&shown(path))?)?;
             Ok(item)
           }

@@ -170,11 +170,8 @@ impl Copying {
       // Copied: the string (and the flat copy V8 made of it) can go.
       js.set_element(texts, self.next, undefined)?;
       let units = piece.size() / 2 + usize::from(comma);
-      let sent = (!comma
-        || sender
-          .send(Some(Piece::new(vec![u16::from(b',')], 0)))
-          .is_ok())
-        && sender.send(Some(piece)).is_ok();
+      let sent =
+        (!comma || sender.send(Some(Piece::comma())).is_ok()) && sender.send(Some(piece)).is_ok();
       if !sent {
         return Ok(Next::Done); // the write no longer wants it (superseded)
       }

@@ -6,6 +6,7 @@
 
 use std::ptr;
 
+use napi::bindgen_prelude::Unknown;
 use napi::{sys, Env, Error, Result, Status};
 
 /// A JavaScript value handle, valid for the current callback.
@@ -500,8 +501,7 @@ impl Js {
     // SAFETY: live handles; no arguments.
     check(unsafe { sys::napi_new_instance(self.env, constructor, 0, ptr::null(), &mut array) })?;
     for (index, item) in items.iter().enumerate() {
-      // SAFETY: `array` is the live array just made; `item` a live handle.
-      check(unsafe { sys::napi_set_element(self.env, array, index as u32, *item) })?;
+      self.set_element(array, index as u32, *item)?;
     }
     Ok(array)
   }
@@ -514,4 +514,12 @@ impl Js {
       _ => error,
     }
   }
+}
+
+/// What an async export returns when its checks failed: a promise already rejected with the
+/// error (see [`Js::rejected`]), so that a bad argument never throws synchronously.
+pub(crate) fn rejection(env: &Env, js: Js, error: Error) -> Result<Unknown<'_>> {
+  let promise = js.rejected(error)?;
+  // SAFETY: `rejected` returns a live handle of this env.
+  Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), promise) })
 }

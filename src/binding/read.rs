@@ -11,7 +11,7 @@ use napi::bindgen_prelude::Unknown;
 use napi::{Env, JsValue, Result};
 use napi_derive::napi;
 
-use super::js::{ErrorKind, Js, Kept, Made, Type, Value, MAX_STRING_LENGTH};
+use super::js::{rejection, ErrorKind, Js, Kept, Made, Type, Value, MAX_STRING_LENGTH};
 use super::js_error;
 use super::options::read_options;
 use super::path::{caller_path, CallerPath};
@@ -60,8 +60,7 @@ pub(crate) fn safe_read_json<'env>(
   let js = Js::new(env, Some(realm.raw()))?;
   let reading = match Reading::new(js, path.raw(), options.raw()) {
     Ok(reading) => reading,
-    // SAFETY: `rejected` returns a live handle of this env.
-    Err(err) => return Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), js.rejected(err)?) }),
+    Err(err) => return rejection(env, js, err),
   };
   let promise = reading.load(env, Attempt::File)?;
   // SAFETY: a live promise handle of this env.

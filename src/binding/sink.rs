@@ -67,7 +67,7 @@ impl JsonSink {
     for index in 0..js.array_length(texts)? {
       let (comma, piece) = read_piece(js, texts, meta, index)?;
       if comma {
-        self.add(env, Piece::new(vec![u16::from(b',')], 0))?;
+        self.add(env, Piece::comma())?;
       }
       self.add(env, piece)?;
     }

@@ -8,12 +8,13 @@ use napi::{Env, JsValue, Result};
 use napi_derive::napi;
 
 use super::invalid_arg;
-use super::js::{Js, Type};
+use super::js::{rejection, Js, Type};
 use super::js_error;
 use super::options::update_options;
 use super::path::{caller_path, CallerPath};
 use super::read::{parse_text, Failure};
 use super::serialize::{json_text, Copy};
+use super::write::write_promise;
 use crate::queue::{self, Lease};
 
 /// Lock `path` for a read-modify-write and read it: resolves with a lease once this process and
@@ -45,8 +46,7 @@ pub(crate) fn lock_for_update<'env>(
   })();
   let (caller, options) = match checked {
     Ok(checked) => checked,
-    // SAFETY: `rejected` returns a live handle of this env.
-    Err(err) => return Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), js.rejected(err)?) }),
+    Err(err) => return rejection(env, js, err),
   };
   let (deferred, promise) =
     env.create_deferred::<UpdateLease, Box<dyn FnOnce(Env) -> Result<UpdateLease>>>()?;
@@ -128,32 +128,19 @@ impl UpdateLease {
     })();
     let (text, lease) = match (prepared, self.lease.take()) {
       (Ok(text), Some(lease)) => (text, lease),
-      (Err(err), _) => {
-        // SAFETY: `rejected` returns a live handle of this env.
-        return Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), js.rejected(err)?) });
-      }
+      (Err(err), _) => return rejection(env, js, err),
       (Ok(_), None) => {
         let err = invalid_arg::type_error(
           js,
           "ERR_INVALID_STATE",
           "This lease was already committed or released",
         );
-        // SAFETY: as above.
-        return Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), js.rejected(err)?) });
+        return rejection(env, js, err);
       }
     };
-    let (deferred, promise) = env.create_deferred::<(), Box<dyn FnOnce(Env) -> Result<()>>>()?;
-    let caller = self.caller.clone();
-    lease.commit(
-      text,
-      Box::new(move |outcome| match outcome {
-        Ok(()) => deferred.resolve(Box::new(|_| Ok(()))),
-        Err(err) => deferred.resolve(Box::new(move |env| {
-          Err(js_error::to_js(&env, &err, &caller))
-        })),
-      }),
-    );
-    Ok(promise.to_unknown())
+    let (settle, promise) = write_promise(env, self.caller.clone())?;
+    lease.commit(text, settle);
+    Ok(promise)
   }
 
   /// Release the locks without writing (also done when the lease is garbage-collected).

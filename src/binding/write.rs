@@ -10,12 +10,12 @@ use napi::{Env, JsValue, Result};
 use napi_derive::napi;
 
 use super::copier;
-use super::js::{Js, Value};
+use super::js::{rejection, Js, Value};
 use super::js_error;
 use super::options::{json_options, write_options};
 use super::path::{caller_path, CallerPath};
 use super::serialize::{file_bytes, json_text, Copy};
-use crate::queue::{self, Request};
+use crate::queue::{self, Request, Settle};
 
 /// Write `data` as JSON to `path`, atomically and durably, without blocking the event loop.
 ///
@@ -188,18 +188,22 @@ fn settle_later<'env>(
 ) -> Result<Unknown<'env>> {
   let (request, caller) = match checked {
     Ok(checked) => checked,
-    // SAFETY: `rejected` returns a live handle of this env.
-    Err(err) => return Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), js.rejected(err)?) }),
+    Err(err) => return rejection(env, js, err),
   };
+  let (settle, promise) = write_promise(env, caller)?;
+  queue::submit(request, settle);
+  Ok(promise)
+}
+
+/// A promise for a write to `caller`'s path, and the callback the core settles it with: it
+/// resolves, or rejects with the error naming the path as the caller wrote it.
+pub(crate) fn write_promise(env: &Env, caller: CallerPath) -> Result<(Settle, Unknown<'_>)> {
   let (deferred, promise) = env.create_deferred::<(), Box<dyn FnOnce(Env) -> Result<()>>>()?;
-  queue::submit(
-    request,
-    Box::new(move |outcome| match outcome {
-      Ok(()) => deferred.resolve(Box::new(|_| Ok(()))),
-      Err(err) => deferred.resolve(Box::new(move |env| {
-        Err(js_error::to_js(&env, &err, &caller))
-      })),
-    }),
-  );
-  Ok(promise.to_unknown())
+  let settle: Settle = Box::new(move |outcome| match outcome {
+    Ok(()) => deferred.resolve(Box::new(|_| Ok(()))),
+    Err(err) => deferred.resolve(Box::new(move |env| {
+      Err(js_error::to_js(&env, &err, &caller))
+    })),
+  });
+  Ok((settle, promise.to_unknown()))
 }
