@@ -149,7 +149,7 @@ async function clean(args, olderThanMs, io) {
  */
 async function walk(dir, olderThanMs, problems) {
   const files = []
-    for (const leftover of await findLeftovers(dir, { olderThanMs }, caller)) {
+  for (const leftover of await findLeftovers(dir, { olderThanMs }, caller)) {
     const { kind } = leftover
     const file = path.join(dir, path.basename(leftover.path))
     const age = ago(fs.lstatSync(file).mtimeMs)
@@ -167,7 +167,7 @@ async function walk(dir, olderThanMs, problems) {
 const LEFTOVER = { temp: 'orphan temp file', lock: 'stale lock file' }
 
 function olderThan(values) {
-  if (values['older-than'] === undefined) return 60000
+  if (values['older-than'] === undefined) return undefined // the API's default (60000)
   if (!/^\d+$/.test(values['older-than'])) throw new UsageError(`--older-than takes milliseconds (a whole number), not '${values['older-than']}'`)
   return Number(values['older-than'])
 }

@@ -8,24 +8,13 @@ const fs = require('node:fs')
 const path = require('node:path')
 const lib = require('..')
 const { main } = require('../cli.js')
-const { tmpDir } = require('./helpers')
+const { tmpDir, snapshot } = require('./helpers')
 const { report } = require('./torture-helpers')
 
 const dir = tmpDir('swj-bad')
 const file = path.join(dir, 'state.json')
 const STATE = '{"n":1}'
 fs.writeFileSync(file, STATE)
-
-/** Everything under `dir`, with contents and modes. */
-function snapshot() {
-  const out = {}
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    const full = path.join(entry.parentPath ?? entry.path, entry.name)
-    const { mode } = fs.lstatSync(full)
-    out[path.relative(dir, full)] = [mode, entry.isFile() ? fs.readFileSync(full, 'utf8') : '']
-  }
-  return out
-}
 
 // Values user code throws: must come back as they are.
 const boom = new Error('getter boom')
@@ -255,7 +244,7 @@ async function failureOf(name, call) {
 }
 
 test.each(rows)('%s: %s', async (name, _label, call, expected) => {
-  const before = snapshot()
+  const before = snapshot(dir)
   const err = await failureOf(name, call)
   if (expected.same) {
     expect(err).toBe(expected.same)
@@ -275,7 +264,7 @@ test.each(rows)('%s: %s', async (name, _label, call, expected) => {
     else expect(err.message).toBe(expected.message)
     if (expected.syscall) expect(err).toMatchObject({ syscall: expected.syscall, path: expected.path, errno: expect.any(Number) })
   }
-  expect(snapshot()).toEqual(before)
+  expect(snapshot(dir)).toEqual(before)
 })
 
 let cliRuns = 0
@@ -322,7 +311,7 @@ describe('the CLI', () => {
     [['check', '--older-than=-1', '.'], 2, "--older-than takes milliseconds (a whole number), not '-1'"],
     [['--frob'], 2, /^Unknown option '--frob'/],
   ].map(([args, code, message]) => [shown(args), code, args, message]))('%s: exit %d', async (_shown, code, args, message) => {
-    const before = snapshot()
+    const before = snapshot(dir)
     const result = await cli(args)
     expect(result.code).toBe(code)
     expect(result.stdout).toBe('')
@@ -330,7 +319,7 @@ describe('the CLI', () => {
     if (message instanceof RegExp) expect(line).toMatch(message)
     else expect(line).toBe(message)
     expect(result.stderr.split('\n')).toHaveLength(2) // one line
-    expect(snapshot()).toEqual(before)
+    expect(snapshot(dir)).toEqual(before)
     cliRuns++
   })
 })

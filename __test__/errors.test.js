@@ -4,22 +4,12 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 const { safeWriteJson, safeWriteJsonSync, safeWriteFile, safeWriteFileSync } = require('..')
-const { tmpDir, leftovers, isRoot, mountTmpfs, tmpfsTest, fillUp } = require('./helpers')
+const { tmpDir, leftovers, snapshot, isRoot, mountTmpfs, tmpfsTest, fillUp } = require('./helpers')
 
 let dir
 beforeEach(() => {
   dir = tmpDir()
 })
-
-/** Everything under `dir`, with contents, to prove that a failed call changed nothing. */
-function snapshot(root) {
-  const out = {}
-  for (const entry of fs.readdirSync(root, { withFileTypes: true, recursive: true })) {
-    const full = path.join(entry.parentPath ?? entry.path, entry.name)
-    out[path.relative(root, full)] = entry.isFile() ? fs.readFileSync(full, 'utf8') : entry.isDirectory() ? '<dir>' : '<other>'
-  }
-  return out
-}
 
 /** Call the async and the Sync variant; both must fail the same way and change nothing. */
 async function bothFail(call, syncCall) {

@@ -48,6 +48,19 @@ function leftovers(dir) {
   return found
 }
 
+/**
+ * Everything under `root` — each entry's mode (type and permission bits) and, for a file, its
+ * content — to prove that a failed call changed nothing.
+ */
+function snapshot(root) {
+  const out = {}
+  for (const entry of fs.readdirSync(root, { withFileTypes: true, recursive: true })) {
+    const full = path.join(entry.parentPath ?? entry.path, entry.name)
+    out[path.relative(root, full)] = [fs.lstatSync(full).mode, entry.isFile() ? fs.readFileSync(full, 'utf8') : '']
+  }
+  return out
+}
+
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
 
 /**
@@ -114,4 +127,4 @@ function fillInodes(dir) {
   }
 }
 
-module.exports = { tmpDir, leftovers, expectFileBytes, isRoot, mountTmpfs, tmpfsTest, fillUp, fillInodes }
+module.exports = { tmpDir, leftovers, snapshot, expectFileBytes, isRoot, mountTmpfs, tmpfsTest, fillUp, fillInodes }
