@@ -122,6 +122,8 @@ export declare class JsonSink {
 
 /** A file locked for `updateJson`: read it, then commit new data or release it. */
 export declare class UpdateLease {
+  /** This lease's id, for the calls its updater makes (see `enclosing_leases`). */
+  get id(): number
   /** Whether the file existed when it was locked. */
   get exists(): boolean
   /**
@@ -134,8 +136,11 @@ export declare class UpdateLease {
    * them. The promise settles when the write is done.
    */
   commit(data: unknown, options: unknown, caller: object): Promise<void>
-  /** Release the locks without writing (also done when the lease is garbage-collected). */
-  release(): void
+  /**
+   * Release the locks without writing (also done when the lease is garbage-collected). The
+   * promise settles once they are released.
+   */
+  release(): Promise<void>
 }
 
 /**

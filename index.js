@@ -19,13 +19,24 @@ const SUPPORTED = [
   'win32-x64-msvc',
 ]
 
+const { AsyncLocalStorage } = require('node:async_hooks')
+
 const binding = loadBinding()
 const { walkInto } = require('./stringify.js')
 
 const caller = { global: globalThis, walkInto }
 
+// The leases of the updateJson updaters running in this async context, innermost last. A
+// call made from inside an updater names them, so that one aimed at the very file its update
+// holds fails with ELOCKED instead of waiting for itself.
+const updating = new AsyncLocalStorage()
+function callerHere() {
+  const leases = updating.getStore()
+  return leases ? { global: globalThis, walkInto, leases } : caller
+}
+
 exports.safeWriteJson = async function safeWriteJson(path, data, options) {
-  return binding.safeWriteJson(path, data, options, caller)
+  return binding.safeWriteJson(path, data, options, callerHere())
 }
 
 exports.safeWriteJsonSync = function safeWriteJsonSync(path, data, options) {
@@ -33,7 +44,7 @@ exports.safeWriteJsonSync = function safeWriteJsonSync(path, data, options) {
 }
 
 exports.safeWriteFile = async function safeWriteFile(path, data, options) {
-  return binding.safeWriteFile(path, data, options, caller)
+  return binding.safeWriteFile(path, data, options, callerHere())
 }
 
 exports.safeWriteFileSync = function safeWriteFileSync(path, data, options) {
@@ -43,15 +54,16 @@ exports.safeWriteFileSync = function safeWriteFileSync(path, data, options) {
 // The updater is JavaScript (and may be async), so the read-modify-write is orchestrated here;
 // the lease holds the file locked, in this process and across processes, from read to write.
 exports.updateJson = async function updateJson(path, updater, options) {
-  const lease = await binding.lockForUpdate(path, updater, options, caller)
+  const lease = await binding.lockForUpdate(path, updater, options, callerHere())
   try {
     const current = lease.exists ? lease.read(caller) : options?.default
-    const next = await updater(current)
+    const leases = [...(updating.getStore() ?? []), lease.id]
+    const next = await updating.run(leases, () => updater(current))
     if (next === undefined) return undefined
     await lease.commit(next, options, caller)
     return next
   } finally {
-    lease.release()
+    await lease.release()
   }
 }
 

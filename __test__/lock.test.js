@@ -212,7 +212,7 @@ describe('updateJson', () => {
     }
     expect(err.code).toBe('ELOCKED')
     expect(err.message).toBe(
-      `ELOCKED: file is locked by an updateJson in progress in this process, which a Sync write cannot wait for, lock '${file}'`,
+      `ELOCKED: file is locked by an updateJson running or queued in this process, which a Sync write cannot wait for, lock '${file}'`,
     )
     release()
     await expect(update).resolves.toEqual({ n: 1 })

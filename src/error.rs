@@ -30,6 +30,9 @@ pub enum Code {
     /// How long this writer waited, in milliseconds.
     waited_ms: Option<u64>,
   },
+  /// A call made from inside an `updateJson` updater for the file that very update holds: it
+  /// would wait for itself.
+  LockedBySelf,
   /// The temp file's size on disk differs from the number of bytes serialized.
   Verify {
     /// Bytes serialized and written.
@@ -98,7 +101,7 @@ impl Error {
   pub fn code_name(&self) -> &'static str {
     match self.code {
       Code::Os { name, .. } => name,
-      Code::Locked { .. } => "ELOCKED",
+      Code::Locked { .. } | Code::LockedBySelf => "ELOCKED",
       Code::Verify { .. } => "EVERIFY",
       Code::JsonParse(_) => "EJSONPARSE",
     }
@@ -108,7 +111,7 @@ impl Error {
   pub fn errno(&self) -> Option<i32> {
     match self.code {
       Code::Os { errno, .. } => Some(errno),
-      Code::Locked { .. } | Code::Verify { .. } | Code::JsonParse(_) => None,
+      Code::Locked { .. } | Code::LockedBySelf | Code::Verify { .. } | Code::JsonParse(_) => None,
     }
   }
 
@@ -126,8 +129,11 @@ impl fmt::Display for Error {
       Code::Os { name, .. } => f.write_str(sys::message_of(name).unwrap_or("unknown error"))?,
       Code::Locked { waited_ms: Some(ms) } => write!(f, "file is locked by another writer (waited {ms} ms)")?,
       Code::Locked { waited_ms: None } => {
-        f.write_str("file is locked by an updateJson in progress in this process, which a Sync write cannot wait for")?
+        f.write_str("file is locked by an updateJson running or queued in this process, which a Sync write cannot wait for")?
       }
+      Code::LockedBySelf => f.write_str(
+        "file is locked by the updateJson whose updater made this call, which would wait for itself",
+      )?,
       Code::Verify { expected, found } => write!(f, "size on disk is {found} bytes but {expected} were written")?,
       // No syscall failed: say where in the file instead, and show that place.
       Code::JsonParse(syntax) => {

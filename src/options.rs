@@ -43,6 +43,34 @@ pub struct WriteOptions {
   pub backup: bool,
 }
 
+impl Durability {
+  /// How much it syncs: `None` < `Data` < `Full`.
+  fn strength(self) -> u8 {
+    match self {
+      Durability::None => 0,
+      Durability::Data => 1,
+      Durability::Full => 2,
+    }
+  }
+}
+
+impl WriteOptions {
+  /// Take on the requirements of an older write that these options' write supersedes, as if
+  /// it had run just before (the contract's "Coalescing"): the strongest durability, the lock if
+  /// either locks, a `.bak` if either keeps one, and the newest explicit mode.
+  pub fn absorb(&mut self, older: &WriteOptions) {
+    if older.durability.strength() > self.durability.strength() {
+      self.durability = older.durability;
+    }
+    if older.lock && !self.lock {
+      self.lock = true;
+      self.lock_timeout = older.lock_timeout;
+    }
+    self.backup |= older.backup;
+    self.mode = self.mode.or(older.mode);
+  }
+}
+
 /// Options of `cleanupTempFiles`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CleanupOptions {
@@ -93,6 +121,36 @@ mod tests {
       CleanupOptions::default().older_than,
       Duration::from_millis(60_000)
     );
+  }
+
+  #[test]
+  fn a_superseding_write_owes_the_older_ones_what_they_asked() {
+    let newer_default = WriteOptions {
+      durability: Durability::None,
+      lock: false,
+      ..WriteOptions::default()
+    };
+    let older = WriteOptions {
+      durability: Durability::Data,
+      mode: Some(0o600),
+      lock: true,
+      lock_timeout: Duration::from_millis(5),
+      backup: true,
+    };
+    let mut merged = newer_default.clone();
+    merged.absorb(&older);
+    assert_eq!(merged.durability, Durability::Data);
+    assert!(merged.lock && merged.backup);
+    assert_eq!(merged.lock_timeout, Duration::from_millis(5));
+    assert_eq!(merged.mode, Some(0o600));
+
+    let mut newest_mode_wins = WriteOptions {
+      mode: Some(0o644),
+      ..WriteOptions::default()
+    };
+    newest_mode_wins.absorb(&older);
+    assert_eq!(newest_mode_wins.mode, Some(0o644));
+    assert_eq!(newest_mode_wins.durability, Durability::Full);
   }
 
   #[test]

@@ -1,35 +1,37 @@
-//! Guarantee 6 within one process: writes to the same path land in call order, the last call's
-//! data ends in the file, and a burst of writes costs two disk writes, not one per call.
+//! Guarantee 6 within one process: calls that target one file run in call order, whatever
+//! path spelling each used, the last call's data ends in the file, and a burst of writes costs
+//! two disk writes, not one per call.
 //!
-//! Each path (as the caller named it, made absolute) has a slot. One job of a slot runs at a
-//! time — it holds the slot's `Turn` — and the others wait in call order. A write that arrives
-//! behind a waiting write takes its place and its promise: the data it replaces is dropped and
-//! never hits the disk, and its caller gets the outcome of the write that superseded it. A lease
-//! (the read-modify-write of `updateJson`) is never dropped: its updater must run.
+//! Every call gets a sequence number when it is made. An async call then resolves its path to
+//! the real file (symlinks of the file and of its directories followed) on a worker thread and
+//! takes its place, by number, in that file's queue. A queued job starts only once every call
+//! made before it has taken its place, so a call through another spelling can never be
+//! overtaken. One job of a file runs at a time: a write, or a lease (the read-modify-write of
+//! `updateJson`, held until its updater's result is committed or dropped).
 //!
-//! Two different paths can name one file (a symlink, `a/../b`). Calls get a sequence number when
-//! they are made; once a write has resolved its path to the real file, it holds that file's
-//! in-process lock (and, unless `lock: false`, the cross-process one) and is skipped if a later
-//! call already landed there.
+//! Coalescing: a queued write followed by another queued write is superseded by it before it
+//! runs. Its data is dropped unwritten; the newer write carries its promise and its
+//! requirements (see [`WriteOptions::absorb`]). A lease is never dropped: its updater must run.
 //!
-//! A Sync write runs on the JavaScript thread. It may wait for a plain write, which finishes on
-//! its own, but never for a lease, whose updater needs that very thread: a Sync write to a file
-//! with an `updateJson` in progress in the same process fails at once with ELOCKED.
+//! A Sync write runs on the JavaScript thread. It waits for the write of its file already on
+//! the disk and supersedes the queued ones. It never waits for a lease, whose updater needs
+//! that very thread: with an `updateJson` of the file running or queued before it, it fails at
+//! once with ELOCKED. So does any call made from inside an updater (`enclosing`) for the file
+//! that updater's lease holds: it would wait for itself.
+//!
+//! No more than [`writes_in_flight`] writes run at once: the others wait in their queues
+//! instead of failing with EMFILE.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard, OnceLock};
-use std::time::Duration;
-
-use tokio::sync::OwnedMutexGuard;
+use std::sync::{Condvar, LazyLock, Mutex, MutexGuard, OnceLock};
 
 use crate::error::{Code, Error, Result};
 use crate::lock::FileLock;
 use crate::options::WriteOptions;
 use crate::poison::{self, lock};
 use crate::read::{self, JsonText};
-use crate::target::Target;
+use crate::target::{self, Target};
 use crate::text::Text;
 use crate::write::write_text;
 
@@ -50,78 +52,90 @@ pub type Settle = Box<dyn FnOnce(Result<()>) + Send>;
 /// Called once, on a worker thread, with the lease of an `updateJson` (or why there is none).
 pub type Grant = Box<dyn FnOnce(Result<Lease>) + Send>;
 
-/// Queue `request` behind the jobs already queued for its path and return at once. `settle`
-/// runs on a worker thread when the data (or newer data) is in the file, or the write failed.
-pub fn submit(request: Request, settle: Settle) {
-  let seq = next_seq();
-  let slot = Slot::of(&request.path);
-  let mut state = slot.lock();
-  let mut settles = match state.jobs.back() {
-    Some(Job::Write(_)) => match state.jobs.pop_back() {
-      Some(Job::Write(superseded)) => superseded.settles,
-      _ => unreachable!("the back job was a write"),
-    },
-    _ => Vec::new(),
-  };
-  settles.push(settle);
-  state.jobs.push_back(Job::Write(Waiting {
-    seq,
-    request,
-    settles,
-  }));
-  Slot::start_if_idle(&slot, state);
-}
+/// The leases (by id) whose updaters a call was made from, innermost last; empty at top level.
+pub type Enclosing = Vec<u64>;
 
-/// Write `request` now, on this thread: wait for the job of its path already on the disk,
-/// supersede the queued writes (queued leases stay: they run after, on this call's data), and
-/// return when this call's data is in the file.
-pub fn write_now(request: Request) -> Result<()> {
-  let seq = next_seq();
-  let slot = Slot::of(&request.path);
-  let mut state = slot.lock();
-  if state.leased {
-    return Err(locked_in_process(&request.path));
-  }
-  let superseded = take_writes(&mut state.jobs);
-  state.sync_waiting += 1;
-  while state.running && !state.leased {
-    state = poison::wait(&slot.idle, state);
-  }
-  state.sync_waiting -= 1;
-  let result = if state.leased {
-    drop(state);
-    Err(locked_in_process(&request.path))
-  } else {
-    state.running = true;
-    drop(state);
-    let turn = Turn {
-      slot,
-      leased: false,
-    };
-    let result = land(seq, request, Wait::NotForLeases);
-    drop(turn);
-    result
-  };
-  for settle in superseded.into_iter().flat_map(|waiting| waiting.settles) {
-    settle(result.clone());
-  }
-  result
+/// Queue `request` behind the calls made before it for the same file and return at once.
+/// `settle` runs on a worker thread when the data (or newer data) is in the file, or the write
+/// failed.
+pub fn submit(request: Request, enclosing: Enclosing, settle: Settle) {
+  let seq = QUEUES.lock().take_number(true);
+  pool().spawn_blocking(move || {
+    let key = identity(&request.path);
+    let job = Job::Write(Waiting {
+      seq,
+      request,
+      settles: vec![settle],
+    });
+    place(seq, key, job, &enclosing);
+  });
 }
 
 /// Queue an exclusive hold on the file at `path` for a read-modify-write: when its turn comes,
-/// the file is locked (in-process and cross-process, always), read, and handed to `grant` as a
-/// [`Lease`]. Everything stays locked until the lease commits or drops.
-pub fn lease(path: PathBuf, options: WriteOptions, grant: Grant) {
-  let seq = next_seq();
-  let slot = Slot::of(&path);
-  let mut state = slot.lock();
-  state.jobs.push_back(Job::Lease(PendingLease {
-    seq,
-    path,
-    options,
-    grant,
-  }));
-  Slot::start_if_idle(&slot, state);
+/// the file is locked (in this process and across processes, always), read, and handed to
+/// `grant` as a [`Lease`]. The file stays held until the lease commits or drops.
+pub fn lease(path: PathBuf, options: WriteOptions, enclosing: Enclosing, grant: Grant) {
+  let seq = QUEUES.lock().take_number(true);
+  pool().spawn_blocking(move || {
+    let key = identity(&path);
+    let job = Job::Lease(PendingLease {
+      seq,
+      path,
+      options,
+      grant,
+    });
+    place(seq, key, job, &enclosing);
+  });
+}
+
+/// Write `request` now, on this thread: wait for the write of its file already on the disk,
+/// supersede the queued ones, and return when this call's data is in the file. ELOCKED at once
+/// if an `updateJson` of the file is running or queued.
+pub fn write_now(mut request: Request) -> Result<()> {
+  let key = identity(&request.path);
+  let mut state = QUEUES.lock();
+  let seq = state.take_number(false);
+  // Calls made before this one may still be resolving their paths on the pool: they may name
+  // this file, so wait until each has its place.
+  while state.unresolved.range(..seq).next().is_some() {
+    state = QUEUES.wait(state);
+  }
+  let key = key?;
+  let file = state.files.entry(key.clone()).or_default();
+  if file.has_lease_before(seq) {
+    state.forget_if_idle(&key);
+    return Err(locked(&request.path, Code::Locked { waited_ms: None }));
+  }
+  let superseded = file.take_writes_before(seq);
+  for waiting in superseded.iter().rev() {
+    request.options.absorb(&waiting.request.options);
+  }
+  file.syncs_waiting += 1;
+  while state.files[&key].holder != Holder::Nobody {
+    state = QUEUES.wait(state);
+  }
+  let file = state
+    .files
+    .get_mut(&key)
+    .expect("a waited-for file stays listed");
+  file.syncs_waiting -= 1;
+  file.holder = Holder::Sync;
+  drop(state);
+
+  let result = land(request);
+
+  let ready = QUEUES.release(&key, Holder::Sync);
+  let (settles, dropped): (Vec<_>, Vec<_>) = superseded
+    .into_iter()
+    .map(|waiting| (waiting.settles, waiting.request))
+    .unzip();
+  for settle in settles.into_iter().flatten() {
+    settle(result.clone());
+  }
+  // Superseded texts may hold big temp files and threads: let them go off this thread.
+  pool().spawn_blocking(move || drop(dropped));
+  start(ready);
+  result
 }
 
 /// A file held for one read-modify-write: its content when it was locked, and the locks.
@@ -132,10 +146,9 @@ pub struct Lease {
   /// Where the file is (symlinks followed).
   pub target: Target,
   seq: u64,
+  key: PathBuf,
   options: WriteOptions,
   os_lock: Option<FileLock>,
-  file: Option<(Arc<File>, OwnedMutexGuard<u64>)>,
-  turn: Option<Turn>,
 }
 
 impl std::fmt::Debug for Lease {
@@ -148,13 +161,15 @@ impl std::fmt::Debug for Lease {
 }
 
 impl Lease {
+  /// This lease's id: the calls its updater makes name it in their `enclosing`.
+  pub fn id(&self) -> u64 {
+    self.seq
+  }
+
   /// Write `text` under the held locks on a worker thread, release them, then `settle`.
-  pub fn commit(mut self, text: Text, settle: Settle) {
+  pub fn commit(self, text: Text, settle: Settle) {
     pool().spawn_blocking(move || {
       let result = write_text(&self.target, text, &self.options);
-      if let (Ok(()), Some((_, landed))) = (&result, self.file.as_mut()) {
-        **landed = (**landed).max(self.seq);
-      }
       drop(self);
       settle(result);
     });
@@ -163,34 +178,109 @@ impl Lease {
 
 impl Drop for Lease {
   fn drop(&mut self) {
-    // Release in the order taken backwards: cross-process lock, the file, then the path's turn.
+    // The cross-process lock first, then the file's turn.
     drop(self.os_lock.take());
-    if let Some((file, guard)) = self.file.take() {
-      file.leased.store(false, Ordering::SeqCst);
-      drop(guard);
-    }
-    drop(self.turn.take());
+    let ready = QUEUES.release(&self.key, Holder::Lease(self.seq));
+    start(ready);
   }
 }
 
-/// Take a lease's locks and read the file. On an error, what was taken is released as the
-/// half-built lease drops.
-fn hold(pending: &PendingLease, turn: Turn) -> Result<Lease> {
+/// The real file `path` names: symlinks of the file and of its existing directories followed.
+/// Two calls with the same identity are ordered with each other. Creates nothing.
+fn identity(path: &Path) -> Result<PathBuf> {
+  let real = target::resolve(path)?;
+  let mut existing = real.as_path();
+  let mut missing = Vec::new();
+  loop {
+    if let Ok(canonical) = std::fs::canonicalize(existing) {
+      return Ok(
+        missing
+          .iter()
+          .rev()
+          .fold(canonical, |path, name| path.join(name)),
+      );
+    }
+    match (existing.parent(), existing.file_name()) {
+      (Some(parent), Some(name)) => {
+        missing.push(name.to_os_string());
+        existing = parent;
+      }
+      _ => return Ok(real),
+    }
+  }
+}
+
+/// Put a resolved call into its file's queue (or fail it), then start what can start.
+fn place(seq: u64, key: Result<PathBuf>, job: Job, enclosing: &[u64]) {
+  let mut state = QUEUES.lock();
+  state.unresolved.remove(&seq);
+  let failed = match key {
+    Err(err) => Some((job, err)),
+    Ok(key) => {
+      let file = state.files.entry(key).or_default();
+      match file.holder {
+        // Its updater made this call and waits for it: it would wait for itself.
+        Holder::Lease(id) if enclosing.contains(&id) => {
+          let err = locked(job.path(), Code::LockedBySelf);
+          Some((job, err))
+        }
+        _ => {
+          file.insert(job);
+          None
+        }
+      }
+    }
+  };
+  let ready = state.pump();
+  QUEUES.changed.notify_all();
+  drop(state);
+  if let Some((job, err)) = failed {
+    job.fail(err);
+  }
+  start(ready);
+}
+
+/// Run what [`State::pump`] found ready, each on a worker thread.
+fn start(ready: Vec<(PathBuf, Job)>) {
+  for (key, job) in ready {
+    match job {
+      Job::Write(waiting) => {
+        pool().spawn_blocking(move || {
+          let result = land(waiting.request);
+          let ready = QUEUES.release(&key, Holder::Write);
+          for settle in waiting.settles {
+            settle(result.clone());
+          }
+          start(ready);
+        });
+      }
+      Job::Lease(pending) => {
+        pool().spawn_blocking(move || {
+          let held = hold(&pending, key);
+          (pending.grant)(held);
+        });
+      }
+    }
+  }
+}
+
+/// Take a lease's cross-process lock and read the file. The file's turn is already the
+/// lease's: on an error the half-built lease drops and hands it on.
+fn hold(pending: &PendingLease, key: PathBuf) -> Result<Lease> {
+  let turn = Released {
+    key: Some(key),
+    holder: Holder::Lease(pending.seq),
+  };
   let target = Target::prepare(&pending.path)?;
-  let options = pending.options.clone();
+  let key = turn.disarm();
   let mut lease = Lease {
     content: None,
     target,
     seq: pending.seq,
-    options,
+    key,
+    options: pending.options.clone(),
     os_lock: None,
-    file: None,
-    turn: Some(turn),
   };
-  let file = File::of(&lease.target);
-  let guard = file.landed.clone().blocking_lock_owned();
-  file.leased.store(true, Ordering::SeqCst);
-  lease.file = Some((file, guard));
   lease.os_lock = Some(FileLock::acquire(
     &lease.target,
     lease.options.lock_timeout,
@@ -203,65 +293,58 @@ fn hold(pending: &PendingLease, turn: Turn) -> Result<Lease> {
   Ok(lease)
 }
 
-/// Whether a writer may wait for a lease on the same file (reached through another path).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Wait {
-  /// Worker threads: a lease ends without their help.
-  ForAnything,
-  /// The JavaScript thread: a lease needs it to end, so waiting for one would never end.
-  NotForLeases,
+/// Hands a file's turn on when dropped (for a lease that fails before it exists).
+struct Released {
+  key: Option<PathBuf>,
+  holder: Holder,
 }
 
-/// Resolve the path, then write under the real file's locks, unless a later call already landed
-/// there. A panic (a bug) fails this write with EIO instead of wedging the path.
-fn land(seq: u64, request: Request, wait: Wait) -> Result<()> {
+impl Released {
+  /// The lease exists now and hands the turn on itself.
+  fn disarm(mut self) -> PathBuf {
+    self.key.take().expect("armed until disarmed")
+  }
+}
+
+impl Drop for Released {
+  fn drop(&mut self) {
+    if let Some(key) = self.key.take() {
+      start(QUEUES.release(&key, self.holder));
+    }
+  }
+}
+
+/// Resolve the path and write, under the cross-process lock unless `lock: false`. A panic (a
+/// bug) fails this write with EIO instead of wedging the file's queue.
+fn land(request: Request) -> Result<()> {
   let path = request.path.clone();
   std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-    land_unguarded(seq, request, wait)
+    let target = Target::prepare(&request.path)?;
+    let _os_lock = match request.options.lock {
+      true => Some(FileLock::acquire(&target, request.options.lock_timeout)?),
+      false => None,
+    };
+    write_text(&target, request.text, &request.options)
   }))
   .unwrap_or_else(|_| Err(Error::os("EIO", "write", path)))
 }
 
-fn land_unguarded(seq: u64, request: Request, wait: Wait) -> Result<()> {
-  let target = Target::prepare(&request.path)?;
-  let mut landed = File::of(&target).lock(wait, &target)?;
-  if *landed > seq {
-    return Ok(());
-  }
-  let _os_lock = match request.options.lock {
-    true => Some(FileLock::acquire(&target, request.options.lock_timeout)?),
-    false => None,
-  };
-  write_text(&target, request.text, &request.options)?;
-  *landed = seq;
-  Ok(())
-}
-
-fn locked_in_process(path: &Path) -> Error {
+fn locked(path: &Path, code: Code) -> Error {
   Error {
-    code: Code::Locked { waited_ms: None },
+    code,
     syscall: "lock",
     path: path.to_path_buf(),
   }
 }
 
-/// Remove the queued writes, keeping the leases in order.
-fn take_writes(jobs: &mut VecDeque<Job>) -> Vec<Waiting> {
-  let (writes, leases): (VecDeque<Job>, VecDeque<Job>) =
-    jobs.drain(..).partition(|job| matches!(job, Job::Write(_)));
-  *jobs = leases;
-  writes
-    .into_iter()
-    .filter_map(|job| match job {
-      Job::Write(waiting) => Some(waiting),
-      Job::Lease(_) => None,
-    })
-    .collect()
-}
-
-fn next_seq() -> u64 {
-  static NEXT: AtomicU64 = AtomicU64::new(1);
-  NEXT.fetch_add(1, Ordering::Relaxed)
+/// How many writes may run at once: each holds a few descriptors (temp file, lock sidecar,
+/// directory), so a burst of thousands must wait its turn rather than fail with EMFILE.
+fn writes_in_flight() -> usize {
+  static LIMIT: OnceLock<usize> = OnceLock::new();
+  *LIMIT.get_or_init(|| match crate::sys::open_files_limit() {
+    Some(limit) => (limit / 8).clamp(4, 256),
+    None => 64,
+  })
 }
 
 /// The thread pool writes run on (reads and cleanups too): tokio's blocking pool, which grows
@@ -277,65 +360,213 @@ pub(crate) fn pool() -> &'static tokio::runtime::Runtime {
   })
 }
 
-/// Slots of the paths with a job running or waiting. Lock order: this map, then a slot.
-static SLOTS: LazyLock<Mutex<HashMap<PathBuf, Arc<Slot>>>> = LazyLock::new(Default::default);
+static QUEUES: LazyLock<Queues> = LazyLock::new(|| Queues {
+  state: Mutex::new(State {
+    next_seq: 0,
+    unresolved: BTreeSet::new(),
+    files: HashMap::new(),
+    writes_running: 0,
+  }),
+  changed: Condvar::new(),
+});
 
-/// Per real file: its in-process lock, holding the sequence number of the last call that landed
-/// there. Only needed while jobs are in flight, so it is emptied whenever `SLOTS` is.
-static FILES: LazyLock<Mutex<HashMap<PathBuf, Arc<File>>>> = LazyLock::new(Default::default);
-
-/// The in-process state of one real file.
-#[derive(Default)]
-struct File {
-  /// The file's in-process lock; the value is the sequence number of the last call landed.
-  landed: Arc<tokio::sync::Mutex<u64>>,
-  /// A lease holds `landed` (so a Sync writer must not wait for it).
-  leased: AtomicBool,
+/// Every file's queue, behind one lock (held only to move jobs, never across I/O).
+struct Queues {
+  state: Mutex<State>,
+  /// Signalled whenever a call takes its place or a file's holder lets go.
+  changed: Condvar,
 }
 
-impl File {
-  fn of(target: &Target) -> Arc<File> {
-    lock(&FILES).entry(target.identity()).or_default().clone()
+impl Queues {
+  fn lock(&self) -> MutexGuard<'_, State> {
+    lock(&self.state)
   }
 
-  fn lock(&self, wait: Wait, target: &Target) -> Result<OwnedMutexGuard<u64>> {
-    if wait == Wait::ForAnything {
-      return Ok(self.landed.clone().blocking_lock_owned());
+  fn wait<'a>(&self, state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+    poison::wait(&self.changed, state)
+  }
+
+  /// `holder` lets go of the file at `key`: what can start now.
+  fn release(&self, key: &Path, holder: Holder) -> Vec<(PathBuf, Job)> {
+    let mut state = self.lock();
+    if let Some(file) = state.files.get_mut(key) {
+      if file.holder == holder {
+        file.holder = Holder::Nobody;
+      }
     }
-    loop {
-      if self.leased.load(Ordering::SeqCst) {
-        return Err(locked_in_process(&target.path));
+    if holder == Holder::Write {
+      state.writes_running -= 1;
+    }
+    state.forget_if_idle(key);
+    let ready = state.pump();
+    self.changed.notify_all();
+    ready
+  }
+}
+
+struct State {
+  next_seq: u64,
+  /// Calls numbered but not yet in a file's queue (their paths are being resolved).
+  unresolved: BTreeSet<u64>,
+  /// The files with a job running or waiting, by identity.
+  files: HashMap<PathBuf, FileQueue>,
+  writes_running: usize,
+}
+
+impl State {
+  /// The next call's number; an async call is unresolved until [`place`]d.
+  fn take_number(&mut self, unresolved: bool) -> u64 {
+    self.next_seq += 1;
+    if unresolved {
+      self.unresolved.insert(self.next_seq);
+    }
+    self.next_seq
+  }
+
+  /// Coalesce what can be, and take the jobs that can start now, marking their files held.
+  fn pump(&mut self) -> Vec<(PathBuf, Job)> {
+    let first_unresolved = self.unresolved.first().copied().unwrap_or(u64::MAX);
+    let mut ready = Vec::new();
+    for (key, file) in &mut self.files {
+      file.coalesce(&self.unresolved);
+      if file.holder != Holder::Nobody || file.syncs_waiting > 0 {
+        continue;
       }
-      if let Ok(guard) = self.landed.clone().try_lock_owned() {
-        return Ok(guard);
+      let Some(next) = file.jobs.front() else {
+        continue;
+      };
+      if next.seq() > first_unresolved {
+        continue; // a call made before it may still join this queue, ahead of it
       }
-      // A plain write through another path holds it; it ends on its own, shortly.
-      std::thread::sleep(Duration::from_millis(1));
+      if let Job::Write(_) = next {
+        if self.writes_running >= writes_in_flight() {
+          continue;
+        }
+        self.writes_running += 1;
+      }
+      let job = file.jobs.pop_front().expect("the front job was there");
+      file.holder = match &job {
+        Job::Write(_) => Holder::Write,
+        Job::Lease(pending) => Holder::Lease(pending.seq),
+      };
+      ready.push((key.clone(), job));
+    }
+    ready
+  }
+
+  /// Stop tracking a file nothing holds, waits for or is queued for (bounded memory).
+  fn forget_if_idle(&mut self, key: &Path) {
+    if self.files.get(key).is_some_and(FileQueue::is_idle) {
+      self.files.remove(key);
     }
   }
 }
 
+/// One real file's jobs, in call order, and who holds it.
 #[derive(Default)]
-struct Slot {
-  state: Mutex<SlotState>,
-  /// Signalled whenever the running job of this path ends.
-  idle: Condvar,
-}
-
-#[derive(Default)]
-struct SlotState {
-  /// A job of this path holds the turn.
-  running: bool,
-  /// The job holding the turn is a lease.
-  leased: bool,
-  /// Sync writers waiting for the turn: the running job hands it to them, not to the queue.
-  sync_waiting: usize,
+struct FileQueue {
   jobs: VecDeque<Job>,
+  holder: Holder,
+  /// Sync writers waiting for the holder: nothing else starts meanwhile.
+  syncs_waiting: usize,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Holder {
+  #[default]
+  Nobody,
+  Write,
+  /// A lease, by id.
+  Lease(u64),
+  Sync,
+}
+
+impl FileQueue {
+  fn is_idle(&self) -> bool {
+    self.jobs.is_empty() && self.holder == Holder::Nobody && self.syncs_waiting == 0
+  }
+
+  /// Insert in call order.
+  fn insert(&mut self, job: Job) {
+    let at = self.jobs.partition_point(|queued| queued.seq() < job.seq());
+    self.jobs.insert(at, job);
+  }
+
+  /// Supersede each queued write by the queued write right after it, unless a call made in
+  /// between is still resolving (it could be a lease, which must see the older data).
+  fn coalesce(&mut self, unresolved: &BTreeSet<u64>) {
+    let mut index = 0;
+    while index + 1 < self.jobs.len() {
+      let (older, newer) = (&self.jobs[index], &self.jobs[index + 1]);
+      let adjacent = unresolved.range(older.seq()..newer.seq()).next().is_none();
+      if let (Job::Write(_), Job::Write(_), true) = (older, newer, adjacent) {
+        let Some(Job::Write(older)) = self.jobs.remove(index) else {
+          unreachable!("checked to be a write")
+        };
+        let Job::Write(newer) = &mut self.jobs[index] else {
+          unreachable!("checked to be a write")
+        };
+        newer.absorb(older);
+      } else {
+        index += 1;
+      }
+    }
+  }
+
+  fn has_lease_before(&self, seq: u64) -> bool {
+    matches!(self.holder, Holder::Lease(_))
+      || self
+        .jobs
+        .iter()
+        .any(|job| matches!(job, Job::Lease(lease) if lease.seq < seq))
+  }
+
+  /// Remove the queued writes made before `seq`, in call order.
+  fn take_writes_before(&mut self, seq: u64) -> Vec<Waiting> {
+    let mut taken = Vec::new();
+    let mut kept = VecDeque::with_capacity(self.jobs.len());
+    for job in self.jobs.drain(..) {
+      match job {
+        Job::Write(waiting) if waiting.seq < seq => taken.push(waiting),
+        other => kept.push_back(other),
+      }
+    }
+    self.jobs = kept;
+    taken
+  }
 }
 
 enum Job {
   Write(Waiting),
   Lease(PendingLease),
+}
+
+impl Job {
+  fn seq(&self) -> u64 {
+    match self {
+      Job::Write(waiting) => waiting.seq,
+      Job::Lease(pending) => pending.seq,
+    }
+  }
+
+  fn path(&self) -> &Path {
+    match self {
+      Job::Write(waiting) => &waiting.request.path,
+      Job::Lease(pending) => &pending.path,
+    }
+  }
+
+  /// Settle (or deny) a job that will never run.
+  fn fail(self, err: Error) {
+    match self {
+      Job::Write(waiting) => {
+        for settle in waiting.settles {
+          settle(Err(err.clone()));
+        }
+      }
+      Job::Lease(pending) => (pending.grant)(Err(err)),
+    }
+  }
 }
 
 /// A queued write, with the promises of the calls it superseded.
@@ -345,105 +576,23 @@ struct Waiting {
   settles: Vec<Settle>,
 }
 
+impl Waiting {
+  /// Supersede `older`: its promises settle with this write, which owes them what they asked.
+  fn absorb(&mut self, older: Waiting) {
+    self.request.options.absorb(&older.request.options);
+    let mut settles = older.settles;
+    settles.append(&mut self.settles);
+    self.settles = settles;
+    // A spilled text holds a temp file and a thread to join: never on the JavaScript thread,
+    // where a lease's release may pump.
+    let text = older.request.text;
+    pool().spawn_blocking(move || drop(text));
+  }
+}
+
 struct PendingLease {
   seq: u64,
   path: PathBuf,
   options: WriteOptions,
   grant: Grant,
-}
-
-/// The right to run the one job of a path. Dropping it hands the path on: to a waiting Sync
-/// writer, else to the next queued job, else the path goes idle.
-struct Turn {
-  slot: Arc<Slot>,
-  leased: bool,
-}
-
-impl Drop for Turn {
-  fn drop(&mut self) {
-    let mut slots = lock(&SLOTS);
-    let mut state = self.slot.lock();
-    state.running = false;
-    if self.leased {
-      state.leased = false;
-    }
-    self.slot.idle.notify_all();
-    if state.sync_waiting > 0 {
-      return;
-    }
-    if !state.jobs.is_empty() {
-      state.running = true;
-      drop(state);
-      drop(slots);
-      let turn = Turn {
-        slot: self.slot.clone(),
-        leased: false,
-      };
-      pool().spawn_blocking(move || run(turn));
-      return;
-    }
-    drop(state);
-    // One reference in the map, one here: nobody else is about to use this slot.
-    if Arc::strong_count(&self.slot) == 2 {
-      slots.retain(|_, slot| !Arc::ptr_eq(slot, &self.slot));
-      if slots.is_empty() {
-        lock(&FILES).clear();
-      }
-    }
-  }
-}
-
-impl Slot {
-  fn of(path: &Path) -> Arc<Slot> {
-    lock(&SLOTS).entry(path.to_path_buf()).or_default().clone()
-  }
-
-  fn lock(&self) -> MutexGuard<'_, SlotState> {
-    lock(&self.state)
-  }
-
-  /// Start running the queue if nothing of this path is running.
-  fn start_if_idle(slot: &Arc<Slot>, mut state: MutexGuard<'_, SlotState>) {
-    if state.running || state.sync_waiting > 0 {
-      return;
-    }
-    state.running = true;
-    drop(state);
-    let turn = Turn {
-      slot: slot.clone(),
-      leased: false,
-    };
-    pool().spawn_blocking(move || run(turn));
-  }
-}
-
-/// Run the queued jobs of a path, one at a time, until none is left, a Sync writer is waiting,
-/// or a lease takes the turn with it.
-fn run(mut turn: Turn) {
-  loop {
-    let mut state = turn.slot.lock();
-    if state.sync_waiting > 0 {
-      return;
-    }
-    match state.jobs.pop_front() {
-      None => return,
-      Some(Job::Write(next)) => {
-        drop(state);
-        let result = land(next.seq, next.request, Wait::ForAnything);
-        for settle in next.settles {
-          settle(result.clone());
-        }
-      }
-      Some(Job::Lease(pending)) => {
-        // Marked under the slot lock, before anything can block: a Sync writer arriving from
-        // now on must not wait for this turn.
-        state.leased = true;
-        drop(state);
-        turn.leased = true;
-        let held = hold(&pending, turn);
-        (pending.grant)(held);
-        return;
-      }
-    }
-  }
 }

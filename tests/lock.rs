@@ -26,6 +26,7 @@ fn lease_of(path: &std::path::Path) -> Lease {
   queue::lease(
     path.to_path_buf(),
     Default::default(),
+    vec![],
     Box::new(move |held| tx.send(held).unwrap()),
   );
   rx.recv_timeout(Duration::from_secs(10)).unwrap().unwrap()
@@ -72,7 +73,11 @@ fn a_lease_reads_the_file_and_holds_writes_until_it_commits() {
 
   // A write queued behind the lease waits for it.
   let (tx, rx) = mpsc::channel();
-  queue::submit(request(&path, "3"), Box::new(move |r| tx.send(r).unwrap()));
+  queue::submit(
+    request(&path, "3"),
+    vec![],
+    Box::new(move |r| tx.send(r).unwrap()),
+  );
   assert!(
     rx.recv_timeout(Duration::from_millis(100)).is_err(),
     "the write went ahead of the lease"
@@ -114,7 +119,7 @@ fn a_sync_write_does_not_wait_for_a_lease() {
   assert!(
     err
       .to_string()
-      .contains("updateJson in progress in this process"),
+      .contains("updateJson running or queued in this process"),
     "{err}"
   );
   drop(lease);
@@ -143,6 +148,7 @@ fn leases_are_never_coalesced() {
     queue::lease(
       path.clone(),
       Default::default(),
+      vec![],
       Box::new(move |held| {
         let lease = held.unwrap();
         let n: u32 = content(&lease).map_or(0, |text| text.parse().unwrap());

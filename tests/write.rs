@@ -110,6 +110,7 @@ fn last_of_many_queued_writes_wins() {
     let tx = tx.clone();
     queue::submit(
       request(&path, &i.to_string()),
+      vec![],
       Box::new(move |r| tx.send((i, r)).unwrap()),
     );
   }
@@ -130,6 +131,7 @@ fn a_sync_write_lands_after_queued_ones() {
     let tx = tx.clone();
     queue::submit(
       request(&path, &format!("async {i}")),
+      vec![],
       Box::new(move |r| tx.send(r).unwrap()),
     );
   }
@@ -253,6 +255,7 @@ mod unix {
       };
       queue::submit(
         request(&path, &i.to_string()),
+        vec![],
         Box::new(move |r| tx.send(r).unwrap()),
       );
     }

@@ -8,7 +8,7 @@ use napi::{Env, JsValue, Result};
 use napi_derive::napi;
 
 use super::invalid_arg;
-use super::js::{rejection, Js, Type};
+use super::js::{rejection, Js, Type, Value};
 use super::js_error;
 use super::options::update_options;
 use super::path::{caller_path, CallerPath};
@@ -51,9 +51,11 @@ pub(crate) fn lock_for_update<'env>(
   let (deferred, promise) =
     env.create_deferred::<UpdateLease, Box<dyn FnOnce(Env) -> Result<UpdateLease>>>()?;
   let absolute = caller.absolute.clone();
+  let enclosing = enclosing_leases(js)?;
   queue::lease(
     absolute,
     options.write,
+    enclosing,
     Box::new(move |held| match held {
       Ok(lease) => deferred.resolve(Box::new(move |_| {
         Ok(UpdateLease {
@@ -78,6 +80,12 @@ pub struct UpdateLease {
 
 #[napi]
 impl UpdateLease {
+  /// This lease's id, for the calls its updater makes (see `enclosing_leases`).
+  #[napi(getter)]
+  pub fn id(&self) -> f64 {
+    self.lease.as_ref().map_or(0.0, |lease| lease.id() as f64)
+  }
+
   /// Whether the file existed when it was locked.
   #[napi(getter)]
   pub fn exists(&self) -> bool {
@@ -143,9 +151,44 @@ impl UpdateLease {
     Ok(promise)
   }
 
-  /// Release the locks without writing (also done when the lease is garbage-collected).
-  #[napi]
-  pub fn release(&mut self) {
-    self.lease.take();
+  /// Release the locks without writing (also done when the lease is garbage-collected). The
+  /// promise settles once they are released.
+  #[napi(ts_return_type = "Promise<void>")]
+  pub fn release<'env>(&mut self, env: &'env Env) -> Result<Unknown<'env>> {
+    let (settle, promise) = write_promise(env, self.caller.clone())?;
+    let lease = self.lease.take();
+    queue::pool().spawn_blocking(move || {
+      drop(lease);
+      settle(Ok(()));
+    });
+    Ok(promise)
   }
+}
+
+impl Drop for UpdateLease {
+  fn drop(&mut self) {
+    release_later(self.lease.take());
+  }
+}
+
+/// Let a lease go on a worker thread: closing and unlinking the lock sidecar is file-system
+/// work, which never runs on the JavaScript thread.
+fn release_later(lease: Option<Lease>) {
+  if let Some(lease) = lease {
+    queue::pool().spawn_blocking(move || drop(lease));
+  }
+}
+
+/// The leases whose updaters this call runs inside, innermost last: `index.js` passes them as
+/// `leases` (an array of ids) on the caller object while an updater runs. A call from inside an
+/// updater to the file that very update holds must fail, not wait for itself.
+pub(crate) fn enclosing_leases(js: Js) -> Result<Vec<u64>> {
+  let caller = js.caller()?;
+  let leases: Value = js.get(caller, "leases")?;
+  if !js.is_array(leases)? {
+    return Ok(Vec::new());
+  }
+  (0..js.array_length(leases)?)
+    .map(|index| Ok(js.to_f64(js.element(leases, index)?)? as u64))
+    .collect()
 }

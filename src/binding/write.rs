@@ -15,6 +15,7 @@ use super::js_error;
 use super::options::{json_options, write_options};
 use super::path::{caller_path, CallerPath};
 use super::serialize::{file_bytes, json_text, Copy};
+use super::update::enclosing_leases;
 use crate::queue::{self, Request, Settle};
 
 /// Write `data` as JSON to `path`, atomically and durably, without blocking the event loop.
@@ -190,8 +191,9 @@ fn settle_later<'env>(
     Ok(checked) => checked,
     Err(err) => return rejection(env, js, err),
   };
+  let enclosing = enclosing_leases(js)?;
   let (settle, promise) = write_promise(env, caller)?;
-  queue::submit(request, settle);
+  queue::submit(request, enclosing, settle);
   Ok(promise)
 }
 

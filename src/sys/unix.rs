@@ -148,6 +148,19 @@ pub(crate) fn default_mode() -> u32 {
   0o666 & !current_umask()
 }
 
+/// How many descriptors this process may have open (the soft `RLIMIT_NOFILE`).
+pub(crate) fn open_files_limit() -> Option<usize> {
+  let mut limit = libc::rlimit {
+    rlim_cur: 0,
+    rlim_max: 0,
+  };
+  // SAFETY: `limit` is a valid, writable rlimit for the call to fill.
+  if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+    return None;
+  }
+  usize::try_from(limit.rlim_cur).ok()
+}
+
 /// The process umask, read without changing it where the OS allows (Linux), because
 /// `umask(2)` can only be read by setting it, which races with other threads creating files.
 fn current_umask() -> u32 {

@@ -160,6 +160,11 @@ pub(crate) fn default_mode() -> u32 {
   0o666
 }
 
+/// Windows has no small per-process descriptor limit (handles number in the millions).
+pub(crate) fn open_files_limit() -> Option<usize> {
+  None
+}
+
 /// A mode without any write bit makes the file read-only.
 pub(crate) fn set_mode(file: &File, mode: u32) -> io::Result<()> {
   let mut permissions = file.metadata()?.permissions();
