@@ -45,6 +45,15 @@ test('a call from inside an updater to its own file fails with ELOCKED; other fi
   expect(r.file).toEqual({ after: true })
 })
 
+test('updaters that wait for calls queued behind them get ELOCKED after lockTimeoutMs, not a hang', () => {
+  const r = run('updaters-waiting-for-calls-queued-behind-them')
+  expect(r.chained).toMatchObject({ ok: true, value: { seen: { ok: false, code: 'ELOCKED' } } })
+  expect(r.chained.value.seen.message).toMatch(/^ELOCKED: file is locked by another writer \(waited \d+ ms\)/)
+  expect(r.file).toEqual({ seen: r.chained.value.seen })
+  // Each update waited for the other's file: both inner calls time out, both outer ones land.
+  for (const outer of r.cycle) expect(outer).toMatchObject({ ok: true, value: { inner: { ok: false, code: 'ELOCKED' } } })
+})
+
 test('calls through different spellings of one file run in call order', () => {
   const r = run('order-across-spellings')
   expect(r.calls).toEqual([ok({ n: 1 }), ok(null), ok({ n: 101 }), ok({ n: 202 })])

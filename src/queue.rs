@@ -217,7 +217,7 @@ fn place(seq: u64, key: Result<PathBuf>, job: Job, enclosing: &[u64]) {
   let failed = match key {
     Err(err) => Some((job, err)),
     Ok(key) => {
-      let file = state.files.entry(key).or_default();
+      let file = state.files.entry(key.clone()).or_default();
       match file.holder {
         // Its updater made this call and waits for it: it would wait for itself.
         Holder::Lease(id) if enclosing.contains(&id) => {
@@ -225,6 +225,9 @@ fn place(seq: u64, key: Result<PathBuf>, job: Job, enclosing: &[u64]) {
           Some((job, err))
         }
         _ => {
+          if !file.is_idle() {
+            deadlines::arm(seq, job.lock_timeout(), key);
+          }
           file.insert(job);
           None
         }
@@ -238,6 +241,98 @@ fn place(seq: u64, key: Result<PathBuf>, job: Job, enclosing: &[u64]) {
     job.fail(err);
   }
   start(ready);
+}
+
+/// A call waiting behind an `updateJson` gives up after its `lockTimeoutMs`, as it would
+/// waiting for another process's lock: an updater that never ends (or that waits, in a way
+/// the nesting check cannot see, for a call queued behind it) never hangs the calls after it.
+mod deadlines {
+  use std::cmp::Reverse;
+  use std::collections::BinaryHeap;
+  use std::path::PathBuf;
+  use std::sync::{Condvar, LazyLock, Mutex};
+  use std::time::{Duration, Instant};
+
+  use super::{locked, Holder, QUEUES};
+  use crate::error::Code;
+  use crate::poison::lock;
+
+  type Deadline = Reverse<(Instant, u64, PathBuf)>;
+
+  static DEADLINES: LazyLock<(Mutex<BinaryHeap<Deadline>>, Condvar)> = LazyLock::new(|| {
+    std::thread::Builder::new()
+      .name("safe-write-json-deadlines".into())
+      .spawn(watch)
+      .expect("the deadline thread could not start");
+    Default::default()
+  });
+
+  /// Give call `seq`, queued for the file at `key`, `timeout` to start.
+  pub(super) fn arm(seq: u64, timeout: Duration, key: PathBuf) {
+    let (heap, wake) = &*DEADLINES;
+    lock(heap).push(Reverse((Instant::now() + timeout, seq, key)));
+    wake.notify_one();
+  }
+
+  fn watch() {
+    let (heap, wake) = &*DEADLINES;
+    let mut deadlines = lock(heap);
+    loop {
+      let now = Instant::now();
+      match deadlines.peek() {
+        None => deadlines = wake.wait(deadlines).unwrap_or_else(|e| e.into_inner()),
+        Some(Reverse((due, _, _))) if *due > now => {
+          let pause = *due - now;
+          deadlines = wake
+            .wait_timeout(deadlines, pause)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+        }
+        Some(_) => {
+          let Some(Reverse((due, seq, key))) = deadlines.pop() else {
+            continue;
+          };
+          drop(deadlines);
+          expire(seq, due, key);
+          deadlines = lock(heap);
+        }
+      }
+    }
+  }
+
+  /// Call `seq`'s time is up: if it still waits behind a lease, it fails with ELOCKED; if it
+  /// waits behind something else (a write ends on its own), it gets another period.
+  fn expire(seq: u64, due: Instant, key: PathBuf) {
+    let mut state = QUEUES.lock();
+    let Some(file) = state.files.get_mut(&key) else {
+      return;
+    };
+    let Some(index) = file.jobs.iter().position(|job| job.seq() == seq) else {
+      return; // started, superseded or gone
+    };
+    let timeout = file.jobs[index].lock_timeout();
+    let behind_lease = matches!(file.holder, Holder::Lease(_))
+      || file.jobs.iter().take(index).any(|job| !job.is_write());
+    if !behind_lease {
+      drop(state);
+      arm(seq, timeout, key);
+      return;
+    }
+    let job = file.jobs.remove(index).expect("found at this index");
+    let waited = timeout + Instant::now().saturating_duration_since(due);
+    let waited_ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX);
+    let err = locked(
+      job.path(),
+      Code::Locked {
+        waited_ms: Some(waited_ms),
+      },
+    );
+    state.forget_if_idle(&key);
+    let ready = state.pump();
+    drop(state);
+    job.fail(err);
+    super::start(ready);
+  }
 }
 
 /// Run what [`State::pump`] found ready, each on a worker thread.
@@ -549,6 +644,18 @@ impl Job {
     }
   }
 
+  fn is_write(&self) -> bool {
+    matches!(self, Job::Write(_))
+  }
+
+  /// How long it may wait for a lock (`lockTimeoutMs`).
+  fn lock_timeout(&self) -> std::time::Duration {
+    match self {
+      Job::Write(waiting) => waiting.request.options.lock_timeout,
+      Job::Lease(pending) => pending.options.lock_timeout,
+    }
+  }
+
   fn path(&self) -> &Path {
     match self {
       Job::Write(waiting) => &waiting.request.path,
@@ -595,4 +702,68 @@ struct PendingLease {
   path: PathBuf,
   options: WriteOptions,
   grant: Grant,
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use std::sync::mpsc;
+  use std::time::Duration;
+
+  fn tracked_under(dir: &Path) -> usize {
+    let dir = std::fs::canonicalize(dir).unwrap();
+    QUEUES
+      .lock()
+      .files
+      .keys()
+      .filter(|key| key.starts_with(&dir))
+      .count()
+  }
+
+  #[test]
+  fn files_are_forgotten_once_idle_while_another_stays_busy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (granted, grants) = mpsc::channel();
+    lease(
+      dir.path().join("busy.json"),
+      WriteOptions::default(),
+      vec![],
+      Box::new(move |held| granted.send(held).unwrap()),
+    );
+    let held = grants
+      .recv_timeout(Duration::from_secs(10))
+      .unwrap()
+      .unwrap();
+    let (settled, outcomes) = mpsc::channel();
+    for i in 0..100 {
+      let settled = settled.clone();
+      let request = Request {
+        path: dir.path().join(format!("f{i}.json")),
+        text: Text::Bytes(b"{}".to_vec()),
+        options: WriteOptions {
+          durability: crate::options::Durability::None,
+          ..WriteOptions::default()
+        },
+      };
+      submit(request, vec![], Box::new(move |r| settled.send(r).unwrap()));
+    }
+    for _ in 0..100 {
+      outcomes
+        .recv_timeout(Duration::from_secs(10))
+        .unwrap()
+        .unwrap();
+    }
+    // Only the file the lease holds is still tracked (settles run just before the release).
+    let mut tracked = tracked_under(dir.path());
+    for _ in 0..1000 {
+      if tracked == 1 {
+        break;
+      }
+      std::thread::sleep(Duration::from_millis(1));
+      tracked = tracked_under(dir.path());
+    }
+    assert_eq!(tracked, 1);
+    drop(held);
+    assert_eq!(tracked_under(dir.path()), 0);
+  }
 }
