@@ -55,16 +55,26 @@ exports.safeWriteFileSync = function safeWriteFileSync(path, data, options) {
 // the lease holds the file locked, in this process and across processes, from read to write.
 exports.updateJson = async function updateJson(path, updater, options) {
   const lease = await binding.lockForUpdate(path, updater, options, callerHere())
+  let next
   try {
     const current = lease.exists ? lease.read(caller) : options?.default
     const leases = [...(updating.getStore() ?? []), lease.id]
-    const next = await updating.run(leases, () => updater(current))
-    if (next === undefined) return undefined
-    await lease.commit(next, options, caller)
-    return next
-  } finally {
+    next = await updating.run(leases, () => updater(current))
+    if (next === undefined) {
+      await lease.release()
+      return undefined
+    }
+  } catch (err) {
     await lease.release()
+    throw err
   }
+  // The commit releases the lease once written (so this settles in call order with the writes
+  // queued behind it); when the value cannot even be serialized, release it here.
+  await lease.commit(next, options, caller).catch(async (err) => {
+    await lease.release()
+    throw err
+  })
+  return next
 }
 
 exports.safeReadJson = async function safeReadJson(path, options) {

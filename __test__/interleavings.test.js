@@ -105,3 +105,15 @@ test('2,000 writes at once under a 256-descriptor limit all land', () => {
   const r = run('thousands-of-writes-few-descriptors', { shell: 'ulimit -n 256' })
   expect(r).toMatchObject({ failed: 0, codes: [], wrong: 0 })
 })
+test('promises of one file settle in call order, with the CPU busy', () => {
+  const spinners = Array.from({ length: 3 }, () => spawn(process.execPath, ['-e', 'for (;;) {}']))
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const r = run('settle-order')
+      expect(r.outOfOrder).toEqual([])
+      expect(r.files).toEqual(Array(10).fill(19))
+    }
+  } finally {
+    for (const spinner of spinners) spinner.kill('SIGKILL')
+  }
+})

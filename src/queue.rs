@@ -124,7 +124,6 @@ pub fn write_now(mut request: Request) -> Result<()> {
 
   let result = land(request);
 
-  let ready = QUEUES.release(&key, Holder::Sync);
   let (settles, dropped): (Vec<_>, Vec<_>) = superseded
     .into_iter()
     .map(|waiting| (waiting.settles, waiting.request))
@@ -134,7 +133,7 @@ pub fn write_now(mut request: Request) -> Result<()> {
   }
   // Superseded texts may hold big temp files and threads: let them go off this thread.
   pool().spawn_blocking(move || drop(dropped));
-  start(ready);
+  start(QUEUES.release(&key, Holder::Sync));
   result
 }
 
@@ -166,12 +165,15 @@ impl Lease {
     self.seq
   }
 
-  /// Write `text` under the held locks on a worker thread, release them, then `settle`.
-  pub fn commit(self, text: Text, settle: Settle) {
+  /// Write `text` under the held locks on a worker thread, then release the cross-process
+  /// lock, `settle`, and hand the file on (in that order: no later call of the file can settle
+  /// first, and the lock is free when the caller hears).
+  pub fn commit(mut self, text: Text, settle: Settle) {
     pool().spawn_blocking(move || {
       let result = write_text(&self.target, text, &self.options);
-      drop(self);
+      drop(self.os_lock.take());
       settle(result);
+      drop(self);
     });
   }
 }
@@ -342,11 +344,11 @@ fn start(ready: Vec<(PathBuf, Job)>) {
       Job::Write(waiting) => {
         pool().spawn_blocking(move || {
           let result = land(waiting.request);
-          let ready = QUEUES.release(&key, Holder::Write);
+          // Settled before the file is let go: no later call of this file can settle first.
           for settle in waiting.settles {
             settle(result.clone());
           }
-          start(ready);
+          start(QUEUES.release(&key, Holder::Write));
         });
       }
       Job::Lease(pending) => {

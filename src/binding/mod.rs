@@ -11,6 +11,7 @@ mod options;
 mod path;
 mod read;
 mod serialize;
+mod settle;
 mod sink;
 mod update;
 mod write;

@@ -3,7 +3,7 @@
 //! updater runs, then commits or releases. The orchestration is JavaScript because the updater
 //! is; everything that touches the disk or the lock is here and in the core's `queue::lease`.
 
-use napi::bindgen_prelude::Unknown;
+use napi::bindgen_prelude::{ToNapiValue, Unknown};
 use napi::{Env, JsValue, Result};
 use napi_derive::napi;
 
@@ -14,6 +14,7 @@ use super::options::update_options;
 use super::path::{caller_path, CallerPath};
 use super::read::{parse_text, Failure};
 use super::serialize::{json_text, Copy};
+use super::settle;
 use super::write::write_promise;
 use crate::queue::{self, Lease};
 
@@ -48,27 +49,30 @@ pub(crate) fn lock_for_update<'env>(
     Ok(checked) => checked,
     Err(err) => return rejection(env, js, err),
   };
-  let (deferred, promise) =
-    env.create_deferred::<UpdateLease, Box<dyn FnOnce(Env) -> Result<UpdateLease>>>()?;
+  let (pending, promise) = settle::promise(env)?;
   let absolute = caller.absolute.clone();
   let enclosing = enclosing_leases(js)?;
   queue::lease(
     absolute,
     options.write,
     enclosing,
-    Box::new(move |held| match held {
-      Ok(lease) => deferred.resolve(Box::new(move |_| {
-        Ok(UpdateLease {
-          lease: Some(lease),
-          caller,
-        })
-      })),
-      Err(err) => deferred.resolve(Box::new(move |env| {
-        Err(js_error::to_js(&env, &err, &caller))
-      })),
+    Box::new(move |held| {
+      pending.settle(Box::new(move |env| match held {
+        // SAFETY: a new instance of this class, made in `env` on its own thread.
+        Ok(lease) => unsafe {
+          ToNapiValue::to_napi_value(
+            env.raw(),
+            UpdateLease {
+              lease: Some(lease),
+              caller,
+            },
+          )
+        },
+        Err(err) => Err(js_error::to_js(env, &err, &caller)),
+      }))
     }),
   );
-  Ok(promise.to_unknown())
+  Ok(promise)
 }
 
 /// A file locked for `updateJson`: read it, then commit new data or release it.
@@ -134,17 +138,18 @@ impl UpdateLease {
       let options = update_options(js, options.raw())?;
       json_text(js, env, data.raw(), &options, &self.caller, Copy::Now)
     })();
-    let (text, lease) = match (prepared, self.lease.take()) {
-      (Ok(text), Some(lease)) => (text, lease),
-      (Err(err), _) => return rejection(env, js, err),
-      (Ok(_), None) => {
-        let err = invalid_arg::type_error(
-          js,
-          "ERR_INVALID_STATE",
-          "This lease was already committed or released",
-        );
-        return rejection(env, js, err);
-      }
+    // On a bad value the lease stays held: `index.js` releases it, off this thread.
+    let text = match prepared {
+      Ok(text) => text,
+      Err(err) => return rejection(env, js, err),
+    };
+    let Some(lease) = self.lease.take() else {
+      let err = invalid_arg::type_error(
+        js,
+        "ERR_INVALID_STATE",
+        "This lease was already committed or released",
+      );
+      return rejection(env, js, err);
     };
     let (settle, promise) = write_promise(env, self.caller.clone())?;
     lease.commit(text, settle);

@@ -15,6 +15,7 @@ use super::js_error;
 use super::options::{json_options, write_options};
 use super::path::{caller_path, CallerPath};
 use super::serialize::{file_bytes, json_text, Copy};
+use super::settle;
 use super::update::enclosing_leases;
 use crate::queue::{self, Request, Settle};
 
@@ -198,14 +199,15 @@ fn settle_later<'env>(
 }
 
 /// A promise for a write to `caller`'s path, and the callback the core settles it with: it
-/// resolves, or rejects with the error naming the path as the caller wrote it.
+/// resolves, or rejects with the error naming the path as the caller wrote it. Promises settle
+/// in the order the core settles them (see [`settle`]).
 pub(crate) fn write_promise(env: &Env, caller: CallerPath) -> Result<(Settle, Unknown<'_>)> {
-  let (deferred, promise) = env.create_deferred::<(), Box<dyn FnOnce(Env) -> Result<()>>>()?;
-  let settle: Settle = Box::new(move |outcome| match outcome {
-    Ok(()) => deferred.resolve(Box::new(|_| Ok(()))),
-    Err(err) => deferred.resolve(Box::new(move |env| {
-      Err(js_error::to_js(&env, &err, &caller))
-    })),
+  let (pending, promise) = settle::promise(env)?;
+  let settle: Settle = Box::new(move |outcome| {
+    pending.settle(Box::new(move |env| match outcome {
+      Ok(()) => Js::new(env, None)?.undefined(),
+      Err(err) => Err(js_error::to_js(env, &err, &caller)),
+    }))
   });
-  Ok((settle, promise.to_unknown()))
+  Ok((settle, promise))
 }
