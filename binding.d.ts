@@ -259,8 +259,10 @@ export declare function safeWriteJson(path: string | URL, data: unknown, options
 
 /**
  * The synchronous twin of `safeWriteJson`: same checks, same bytes, same guarantees, but it
- * blocks until the file is written. It waits for an async write of the same path that is
- * already on the disk and supersedes queued ones (they settle with this call's outcome).
+ * blocks until the file is written. It waits for an async write of the same file that is
+ * already on the disk and supersedes queued ones (they settle with this call's outcome). With
+ * an `updateJson` of the file running or queued in this process it throws `ELOCKED` at once:
+ * the update needs this very thread.
  *
  * @throws the errors `safeWriteJson` rejects with.
  *
