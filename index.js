@@ -22,7 +22,7 @@ const SUPPORTED = [
 const binding = loadBinding()
 const { walkInto } = require('./stringify.js')
 
-const caller = { global: globalThis, walkInto }
+const caller = { global: globalThis, walkInto, stringify: require('./stringify.js').stringify }
 
 exports.safeWriteJson = async function safeWriteJson(path, data, options) {
   return binding.safeWriteJson(path, data, options, caller)
