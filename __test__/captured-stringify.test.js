@@ -84,6 +84,9 @@ async function expectSameOrRejected(make, install, uninstall, write) {
     uninstall()
     expect(text).toBe(expected)
   } else {
+    // An error of the caller's realm (jest's), saying why.
+    expect(outcome.err).toBeInstanceOf(Error)
+    expect(outcome.err.code).toBe('ERR_INVALID_STATE')
     expect(outcome.err.message).toMatch(/toJSON/)
     expect(text).toBe(OLD)
   }
