@@ -64,7 +64,9 @@ function walkInto(value, space, sink) {
   const kind = walker.rootKind(value)
   if (kind === null) return false
   const probe = stringify([[]], null, space)
-  // A boxed `space` runs its valueOf here: it must not have given an array a `toJSON`.
+  // A boxed `space` runs its valueOf here: it must not have given an array, or the value, a
+  // `toJSON` (asked afresh: what rootKind learnt may be stale).
+  walker.proto = undefined
   if (!arraysArePlain() || walker.hasToJSON(value) || probe[0] !== '[' || probe[probe.length - 1] !== ']') throw changed()
   // What V8 writes as one level of indent; and a `space` that makes it write exactly that,
   // evaluated once (a boxed `space` is converted here, not again per piece). V8 cuts the gap at

@@ -114,13 +114,11 @@ describe.each(writers)('a getter installs a prototype toJSON mid-write (%s)', (_
     return value
   }
   const installArray = () => {
-    // eslint-disable-next-line no-extend-native
     Array.prototype.toJSON = function (key) {
       return `v${key}`
     }
   }
   const installObject = () => {
-    // eslint-disable-next-line no-extend-native
     Object.prototype.toJSON = function (key) {
       return `o${key}`
     }
@@ -165,11 +163,37 @@ test('a toJSON on Array.prototype before the call: a big object is stringified a
   const file = path.join(dir, 'installed.json')
   const value = {}
   for (let i = 0; i < 2000; i++) value[`k${i}`] = i % 2 ? i : [i]
-  // eslint-disable-next-line no-extend-native
   Array.prototype.toJSON = function (key) {
     return `v${key}`
   }
   const expected = original(value, null, 2)
   await safeWriteJson(file, value, { indent: 2 })
   expect(fs.readFileSync(file, 'utf8')).toBe(expected)
+})
+
+test("a boxed indent whose valueOf installs a toJSON: JSON.stringify's text, or a rejection", async () => {
+  const make = (install) => {
+    const value = Array.from({ length: 2000 }, (_, i) => [i])
+    const indent = new Number(2)
+    indent.valueOf = () => (install(), 2)
+    return { value, indent }
+  }
+  const install = () => {
+    Array.prototype.toJSON = function (key) {
+      return `v${key}`
+    }
+  }
+  const file = path.join(dir, 'boxed.json')
+  fs.writeFileSync(file, OLD)
+  const { value, indent } = make(install)
+  const outcome = await safeWriteJson(file, value, { indent }).then(
+    () => null,
+    (err) => err,
+  )
+  delete Array.prototype.toJSON
+  const twin = make(install)
+  const expected = original(twin.value, null, twin.indent)
+  delete Array.prototype.toJSON
+  expect(fs.readFileSync(file, 'utf8')).toBe(outcome ? OLD : expected)
+  if (outcome) expect(outcome.code).toBe('ERR_INVALID_STATE')
 })
