@@ -17,11 +17,12 @@ const HELP = `Usage: safe-write-json <command> [options]
 
 Commands:
   write <file> [json]    write JSON atomically and durably; the JSON comes from the argument,
-                         or from stdin when it is missing or '-'; checked before anything is
+                         or from stdin (UTF-8) when it is missing or '-'; checked before anything is
                          written, then written as JSON.stringify(JSON.parse(json), null, indent)
   check <file|dir>...    report files that are not valid JSON and orphan temp files left by a
                          crashed write; directories are searched recursively for *.json and
-                         *.json.bak files; exit code 1 when anything is found
+                         *.json.bak files (through symlinks to files; a link to nothing is
+                         reported); exit code 1 when anything is found
   clean <dir>            remove the orphan temp files in <dir> (not its subdirectories) and
                          print their paths
 
@@ -119,6 +120,11 @@ async function check(args, olderThanMs, io) {
     const files = stat?.isDirectory() ? await walk(arg, olderThanMs, problems) : [arg]
     for (const file of files) {
       checked++
+      const broken = brokenLink(file)
+      if (broken) {
+        problems.push({ problem: 'broken link', file, detail: broken })
+        continue
+      }
       try {
         await safeReadJson(file)
       } catch (err) {
@@ -143,9 +149,9 @@ async function clean(args, olderThanMs, io) {
 }
 
 /**
- * The JSON files under `dir` (recursively; symlinked directories are not followed), and the
- * leftovers found on the way — decided by the same code as cleanupTempFiles — added to
- * `problems`.
+ * The JSON files under `dir` (recursively; symlinked directories are not followed, a symlink to
+ * a file or to nothing is checked through the link), and the leftovers found on the way —
+ * decided by the same code as cleanupTempFiles — added to `problems`.
  */
 async function walk(dir, olderThanMs, problems) {
   const files = []
@@ -159,9 +165,30 @@ async function walk(dir, olderThanMs, problems) {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const full = path.join(dir, entry.name)
     if (entry.isDirectory()) files.push(...(await walk(full, olderThanMs, problems)))
-    else if (entry.isFile() && /\.json(\.bak)?$/i.test(entry.name)) files.push(full)
+    else if (/\.json(\.bak)?$/i.test(entry.name) && (entry.isFile() || (entry.isSymbolicLink() && !isDirectory(full)))) files.push(full)
   }
   return files
+}
+
+/** Whether `file` leads to a directory (through links); false if it leads nowhere. */
+function isDirectory(file) {
+  try {
+    return fs.statSync(file).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+/** What is wrong with `file` if it is a symlink that leads nowhere; null otherwise. */
+function brokenLink(file) {
+  if (!fs.lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) return null
+  try {
+    fs.statSync(file)
+    return null
+  } catch (err) {
+    const to = `points to '${fs.readlinkSync(file)}'`
+    return err.code === 'ENOENT' ? `${to}, which does not exist` : `${to}: ${firstLine(err.message)}`
+  }
 }
 
 const LEFTOVER = { temp: 'orphan temp file', lock: 'stale lock file' }
@@ -205,10 +232,32 @@ const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`
 const firstLine = (text) => String(text).split('\n')[0]
 const print = (stream, text) => stream.write(`${text}\n`)
 
+/** All of `stream` as text; bytes that are not UTF-8 are wrong usage, not U+FFFD written. */
 async function readAll(stream) {
   const chunks = []
   for await (const chunk of stream) chunks.push(chunk)
-  return Buffer.concat(chunks).toString('utf8')
+  const bytes = Buffer.concat(chunks)
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    throw new UsageError(`the JSON on stdin is not valid UTF-8 (first bad byte at offset ${firstBadByte(bytes)}); nothing was written`)
+  }
+}
+
+/** The offset of the first byte that does not start a valid UTF-8 sequence. */
+function firstBadByte(bytes) {
+  const decoder = new TextDecoder('utf-8', { fatal: true })
+  for (let i = 0; i < bytes.length; ) {
+    const lead = bytes[i]
+    const length = lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4
+    try {
+      decoder.decode(bytes.subarray(i, i + length))
+    } catch {
+      return i
+    }
+    i += length
+  }
+  return bytes.length
 }
 
 module.exports = { main }

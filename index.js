@@ -24,7 +24,7 @@ const { AsyncLocalStorage } = require('node:async_hooks')
 const binding = loadBinding()
 const { walkInto } = require('./stringify.js')
 
-const caller = { global: globalThis, walkInto }
+const caller = { global: globalThis, walkInto, stringify: require('./stringify.js').stringify }
 
 // The leases of the updateJson updaters running in this async context, innermost last. A
 // call made from inside an updater names them, so that one aimed at the very file its update

@@ -15,9 +15,25 @@
 // BigInt) is stringified alone under its real index instead. Members are read (getters run)
 // a few at a time rather than one at a time. A circular structure is reported with the error
 // JSON.stringify(value) itself throws, found by running it once more.
+//
+// The walk stays unobservable only while nothing it relies on changes under it, and user code
+// (getters, `toJSON`) runs in the middle of it. So the functions it calls are the ones captured
+// when this module loaded (replacing `JSON.stringify` later changes nothing); before each slice
+// is stringified, the slice itself (an array made here) must still have no `toJSON`; after, its
+// members must still have none (else `toJSON` was passed the wrong index); and every piece must
+// be framed as expected. If not, the call throws (nothing is written): the getters have run
+// once already, so stringifying the whole value again would not be the same text either.
 'use strict'
 
 const { isProxy, isBoxedPrimitive } = require('node:util').types
+
+// Captured at load: the caller's realm's own (this module is loaded in it, as index.js is).
+const stringify = JSON.stringify
+const { hasOwn, getPrototypeOf, keys: objectKeys, create } = Object
+const { isArray } = Array
+const { max, min, round } = Math
+const ArrayPrototype = Array.prototype
+const ObjectPrototype = Object.prototype
 
 const tuning = {
   // Containers with fewer members are stringified in one piece: walking them gains nothing.
@@ -47,7 +63,11 @@ function walkInto(value, space, sink) {
   const walker = new Walker(sink)
   const kind = walker.rootKind(value)
   if (kind === null) return false
-  const probe = JSON.stringify([[]], null, space)
+  const probe = stringify([[]], null, space)
+  // A boxed `space` runs its valueOf here: it must not have given an array, or the value, a
+  // `toJSON` (asked afresh: what rootKind learnt may be stale).
+  walker.proto = undefined
+  if (!arraysArePlain() || walker.hasToJSON(value) || probe[0] !== '[' || probe[probe.length - 1] !== ']') throw changed()
   // What V8 writes as one level of indent; and a `space` that makes it write exactly that,
   // evaluated once (a boxed `space` is converted here, not again per piece). V8 cuts the gap at
   // a NUL but still breaks lines: '\0' keeps that quirk when what is left is empty.
@@ -62,10 +82,27 @@ function walkInto(value, space, sink) {
     // The walk puts other holders on JSON.stringify's stack than the whole call would, so a
     // cycle is described from another starting point: get JavaScript's own message.
     if (err instanceof TypeError && err.message.startsWith('Converting circular structure to JSON')) {
-      JSON.stringify(value, null, space)
+      stringify(value, null, space)
     }
     throw err
   }
+}
+
+/**
+ * Whether an array made here has no `toJSON` (so that JSON.stringify of a slice writes its
+ * members as they would be written in place). Runs no user code.
+ */
+function arraysArePlain() {
+  return !hasOwn(ArrayPrototype, 'toJSON') && getPrototypeOf(ArrayPrototype) === ObjectPrototype && !hasOwn(ObjectPrototype, 'toJSON')
+}
+
+/** The error of a walk that user code made unsound: nothing is written. */
+function changed() {
+  const err = new Error(
+    'the data changed while it was being serialized: a toJSON method appeared (on Array.prototype, Object.prototype or the prototype of a member) after the walk had checked for one; nothing was written',
+  )
+  err.code = 'ERR_INVALID_STATE'
+  return err
 }
 
 class Walker {
@@ -78,15 +115,22 @@ class Walker {
     this.streaming = false
     this.gap = ''
     this.space = ''
-    // Prototype last checked for `toJSON`, and the answer (valid for this walk only).
+    // Prototype last checked for `toJSON`, and the answer: valid until user code may have run
+    // (forgotten after each piece is stringified).
     this.proto = undefined
     this.protoHasToJSON = false
   }
 
   /** Add a piece (see `walkInto`); past the threshold, have the binding copy them all now. */
   push(text, trimStart, trimEnd, extraDepth, comma) {
-    this.texts.push(text)
-    this.meta.push(trimStart, trimEnd, extraDepth, comma ? 1 : 0)
+    // Indexed stores, not Array.prototype.push, which user code could replace mid-walk.
+    const { texts, meta } = this
+    texts[texts.length] = text
+    const at = meta.length
+    meta[at] = trimStart
+    meta[at + 1] = trimEnd
+    meta[at + 2] = extraDepth
+    meta[at + 3] = comma ? 1 : 0
     this.held += text.length
     if (this.streaming ? this.held >= tuning.flushChars : this.held * 2 > tuning.spillBytes) {
       this.sink.copyNow(this.texts, this.meta)
@@ -97,12 +141,30 @@ class Walker {
     }
   }
 
+  /**
+   * The captured JSON.stringify of a holder made here, checked to be framed by `open` and
+   * `close` (`close` then a newline before it when indenting, for an array slice). Afterwards
+   * the prototype answer is forgotten: getters and `toJSON` may have run.
+   *
+   * First, Array.prototype and Object.prototype must still have no `toJSON`: one that a getter
+   * read ahead for this piece installed would be called on members that JSON.stringify wrote
+   * before that getter ran, and on a slice itself.
+   */
+  stringify(holder, open, close) {
+    if (!arraysArePlain()) throw changed()
+    const text = stringify(holder, null, this.space)
+    this.proto = undefined
+    const end = text.length - 1
+    if (text[0] !== open || text[end] !== close || (close === ']' && this.space && text[end - 1] !== '\n')) throw changed()
+    return text
+  }
+
   /** 'array', the object's keys, or null when the root `value` is not to be walked. */
   rootKind(value) {
-    if (value === null || typeof value !== 'object' || isProxy(value) || this.hasToJSON(value)) return null
-    if (Array.isArray(value)) return value.length >= tuning.walkMin ? 'array' : null
+    if (value === null || typeof value !== 'object' || isProxy(value) || !arraysArePlain() || this.hasToJSON(value)) return null
+    if (isArray(value)) return value.length >= tuning.walkMin ? 'array' : null
     if (isBoxedPrimitive(value)) return null
-    const keys = Object.keys(value)
+    const keys = objectKeys(value)
     return keys.length >= tuning.walkMin ? keys : null
   }
 
@@ -113,7 +175,7 @@ class Walker {
    */
   isBigArray(member) {
     return (
-      Array.isArray(member) &&
+      isArray(member) &&
       !this.gap.includes('\n') &&
       !isProxy(member) &&
       member.length >= tuning.walkMin &&
@@ -123,13 +185,13 @@ class Walker {
 
   /** Whether `toJSON` is on `object` or its prototype chain, found without calling a getter. */
   hasToJSON(object) {
-    if (Object.hasOwn(object, 'toJSON')) return true
-    const proto = Object.getPrototypeOf(object)
+    if (hasOwn(object, 'toJSON')) return true
+    const proto = getPrototypeOf(object)
     if (proto !== this.proto) {
       let found = false
-      for (let p = proto; p !== null && !found; p = Object.getPrototypeOf(p)) {
+      for (let p = proto; p !== null && !found; p = getPrototypeOf(p)) {
         // A Proxy in the chain could answer anything: treat it as having `toJSON`.
-        found = isProxy(p) || Object.hasOwn(p, 'toJSON')
+        found = isProxy(p) || hasOwn(p, 'toJSON')
       }
       this.proto = proto
       this.protoHasToJSON = found
@@ -149,9 +211,15 @@ class Walker {
     let want = 16
     const flush = (end) => {
       if (slice.length === 0) return
-      const text = JSON.stringify(slice, null, space)
+      const text = this.stringify(slice, '[', ']')
+      // And a getter or `toJSON` run in it may have given a member one, which JSON.stringify
+      // then called with the index in the slice, not the real one.
+      for (let i = 0; i < slice.length; i++) {
+        const member = slice[i]
+        if (((typeof member === 'object' && member !== null) || typeof member === 'function') && this.hasToJSON(member)) throw changed()
+      }
       this.push(text, 1, trimEnd, depth, first > 0)
-      want = Math.max(1, Math.min(4096, Math.round((tuning.pieceChars * slice.length) / text.length)))
+      want = max(1, min(4096, round((tuning.pieceChars * slice.length) / text.length)))
       slice = []
       first = end
     }
@@ -164,13 +232,14 @@ class Walker {
         const big = !alone && type === 'object' && this.isBigArray(member)
         if (alone || big) {
           flush(index)
-          if (big) this.nested(member, depth + 1, index > 0)
-          else this.alone(String(index), member, depth, index > 0)
+          // Asked again after the slice ran user code: a `toJSON` now is called with its index.
+          if (big && !this.hasToJSON(member)) this.nested(member, depth + 1, index > 0)
+          else this.alone(`${index}`, member, depth, index > 0)
           first = index + 1
           continue
         }
       }
-      slice.push(member)
+      slice[slice.length] = member
       if (slice.length >= want) flush(index + 1)
     }
     flush(length)
@@ -180,9 +249,9 @@ class Walker {
   /** A member that must be stringified under its real key: alone, in a holder of its own. */
   alone(key, member, depth, comma) {
     const { gap, space } = this
-    const holder = Object.create(null)
+    const holder = create(null)
     holder[key] = member
-    const text = JSON.stringify(holder, null, space)
+    const text = this.stringify(holder, '{', '}')
     if (space) this.push('\n', 0, 0, depth + 1, comma)
     if (text === '{}') {
       // An array member JSON.stringify maps to undefined is null.
@@ -207,31 +276,37 @@ class Walker {
     const trimEnd = space ? 2 : 1
     this.push('{', 0, 0, 0, false)
     let any = false // a member has been written (so the next one needs a comma)
-    let batch = Object.create(null)
+    // A holder without a prototype, so nothing can give it a `toJSON`; and its members are
+    // under their real keys, so their own `toJSON` is called as in place.
+    let batch = create(null)
     let count = 0
     let want = 16
     const flush = () => {
       if (count === 0) return
-      const text = JSON.stringify(batch, null, space)
+      const text = this.stringify(batch, '{', '}')
       if (text.length > 2) {
         this.push(text, 1, trimEnd, depth, any)
         any = true
       }
-      want = Math.max(1, Math.min(4096, Math.round((tuning.pieceChars * count) / text.length)))
-      batch = Object.create(null)
+      want = max(1, min(4096, round((tuning.pieceChars * count) / text.length)))
+      batch = create(null)
       count = 0
     }
-    for (const key of keys) {
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]
       const member = object[key]
       // Here the holder has the real key, so only a big array needs attention.
       if (typeof member === 'object' && member !== null && this.isBigArray(member)) {
         flush()
-        const name = JSON.stringify(key) + (space ? ': ' : ':')
-        if (space) this.push('\n', 0, 0, depth + 1, any)
-        this.push(name, 0, 0, 0, any && !space)
-        this.array(member, depth + 1)
-        any = true
-        continue
+        // Asked again after the batch ran user code: with a `toJSON` now, it goes in a batch.
+        if (!this.hasToJSON(member)) {
+          const name = stringify(key) + (space ? ': ' : ':')
+          if (space) this.push('\n', 0, 0, depth + 1, any)
+          this.push(name, 0, 0, 0, any && !space)
+          this.array(member, depth + 1)
+          any = true
+          continue
+        }
       }
       batch[key] = member
       if (++count >= want) flush()
@@ -241,4 +316,4 @@ class Walker {
   }
 }
 
-module.exports = { walkInto }
+module.exports = { walkInto, stringify }

@@ -56,6 +56,27 @@ describe('write', () => {
     expect(fs.readdirSync(dir)).toEqual(['keep.json'])
   })
 
+  test('bytes on stdin that are not UTF-8 are refused: exit 2, nothing written', () => {
+    put('keep.json', '{"keep":1}')
+    // A Latin-1 "é" (0xE9), and a 3-byte sequence cut short: the JSON parses once decoded
+    // leniently (as U+FFFD), so only the decoding can catch it.
+    for (const [bytes, offset] of [
+      [Buffer.from([...Buffer.from('{"name":"caf'), 0xe9, ...Buffer.from('"}')]), 12],
+      [Buffer.from([...Buffer.from('["ok","'), 0xe2, 0x82, ...Buffer.from('"]')]), 7],
+    ]) {
+      expect(run(['write', 'keep.json'], bytes)).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `safe-write-json: the JSON on stdin is not valid UTF-8 (first bad byte at offset ${offset}); nothing was written\n`,
+      })
+      expect(fs.readFileSync(path.join(dir, 'keep.json'), 'utf8')).toBe('{"keep":1}')
+      expect(fs.readdirSync(dir)).toEqual(['keep.json'])
+    }
+    // Valid UTF-8 beyond ASCII goes through.
+    expect(run(['write', 'keep.json'], Buffer.from('{"name":"café 😀"}')).code).toBe(0)
+    expect(fs.readFileSync(path.join(dir, 'keep.json'), 'utf8')).toBe('{"name":"café 😀"}')
+  })
+
   test('a file-system failure: exit 1, the error in one line', () => {
     fs.mkdirSync(path.join(dir, 'taken.json'))
     expect(run(['write', 'taken.json', '1'])).toEqual({
@@ -114,6 +135,31 @@ describe('check', () => {
     const result = run(['check', 'missing.json'])
     expect(result.code).toBe(1)
     expect(result.stdout).toContain("unreadable  missing.json  ENOENT: no such file or directory, open 'missing.json'")
+  })
+
+  test('symlinked JSON files are checked through the link; a link to nothing is a problem', () => {
+    put('real/good.json', '{"ok":true}')
+    put('real/bad.json', '{"ok":')
+    fs.mkdirSync(path.join(dir, 'links'))
+    fs.symlinkSync('../real/good.json', path.join(dir, 'links/good.json'))
+    fs.symlinkSync('../real/bad.json', path.join(dir, 'links/bad.json'))
+    fs.symlinkSync('../real/gone.json', path.join(dir, 'links/dangling.json'))
+    fs.symlinkSync('../real', path.join(dir, 'links/dir.json')) // a link to a directory: not followed
+    const result = run(['check', 'links'])
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(1)
+    expect(result.stdout).toBe(
+      [
+        'PROBLEM       FILE                 DETAIL',
+        'invalid JSON  links/bad.json       unexpected end of JSON input at position 6 (line 1, column 7): {"ok":',
+        "broken link   links/dangling.json  points to '../real/gone.json', which does not exist",
+        '2 problems (3 JSON files checked)',
+        '',
+      ].join('\n'),
+    )
+    // Named on the command line, the same.
+    expect(run(['check', 'links/good.json'])).toEqual({ code: 0, stdout: '1 JSON file checked: no problems\n', stderr: '' })
+    expect(run(['check', 'links/dangling.json']).stdout).toContain("broken link  links/dangling.json  points to '../real/gone.json', which does not exist")
   })
 
   test('--older-than sets when a temp file counts as an orphan', () => {

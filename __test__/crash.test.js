@@ -62,6 +62,7 @@ function versionIn(file) {
 }
 
 describe('the kill loop', () => {
+  // Counted as found, reported as counted (npm run torture prints them), and asserted zero.
   const totals = { kills: 0, acked: 0, midWrite: 0, staleSidecars: 0, removedByCleanup: 0, corrupt: 0, lost: 0, leftovers: 0, blocked: 0 }
   afterAll(() => report('kill loop', { modes: MODES.join(','), ...totals }))
 
@@ -71,6 +72,13 @@ describe('the kill loop', () => {
     // Spill: the root object and its big array walked, streamed to the temp file past 20 KB.
     const env = how === 'spill' ? { ...process.env, SAFE_WRITE_JSON_WALK_MIN: '2', SAFE_WRITE_JSON_SPILL_BYTES: '20000' } : process.env
     await safeWriteJson(file, versionDoc(0))
+    const found = { corrupt: 0, lost: 0, leftovers: 0, blocked: 0 }
+    const what = [] // what each of those was, to show on failure
+    const problem = (kind, text) => {
+      found[kind]++
+      totals[kind]++
+      what.push(text)
+    }
     let current = 0
     for (let round = 0; round < Math.ceil(KILLS / MODES.length); round++) {
       const child = await spawnUntil([path.join(__dirname, 'fixtures', 'kill-writer.js'), file, how, current + 1], 'started\n', env)
@@ -83,11 +91,21 @@ describe('the kill loop', () => {
 
       // One complete version, not older than the last acknowledged write, and at most the one
       // that was in flight.
-      const version = versionIn(file)
-      if (version < lastAck) throw new Error(`round ${round}: lost acknowledged writes: file has ${version}, ${lastAck} had resolved`)
-      if (version > lastAck + 1) throw new Error(`round ${round}: version ${version} was never written (last ack ${lastAck})`)
-      if (how === 'backup' && fs.existsSync(`${file}.bak`) && versionIn(`${file}.bak`) > version) {
-        throw new Error(`round ${round}: the backup is newer than the file`)
+      let version
+      try {
+        version = versionIn(file)
+      } catch (err) {
+        problem('corrupt', `round ${round}: ${err.message}`)
+        break // nothing to go on from
+      }
+      if (version < lastAck) problem('lost', `round ${round}: lost acknowledged writes: file has ${version}, ${lastAck} had resolved`)
+      if (version > lastAck + 1) problem('corrupt', `round ${round}: version ${version} was never written (last ack ${lastAck})`)
+      if (how === 'backup' && fs.existsSync(`${file}.bak`)) {
+        try {
+          if (versionIn(`${file}.bak`) > version) problem('corrupt', `round ${round}: the backup is newer than the file`)
+        } catch (err) {
+          problem('corrupt', `round ${round}: backup: ${err.message}`)
+        }
       }
       current = version
 
@@ -96,15 +114,22 @@ describe('the kill loop', () => {
       if (names.some((n) => LOCK.test(n))) totals.staleSidecars++
       if (round % 2 === 1) {
         // Leave the leftovers to the next writer: a writer that will not wait is not blocked.
-        await safeWriteJson(file, versionDoc(current), { lockTimeoutMs: 0, backup: how === 'backup' })
+        try {
+          await safeWriteJson(file, versionDoc(current), { lockTimeoutMs: 0, backup: how === 'backup' })
+        } catch (err) {
+          if (err.code !== 'ELOCKED') throw err
+          problem('blocked', `round ${round}: the next writer was blocked: ${err.message}`)
+        }
       } else {
         totals.removedByCleanup += (await cleanupTempFiles(dir, { olderThanMs: 0 })).length
         const left = fs.readdirSync(dir).filter((n) => n !== 'state.json' && n !== 'state.json.bak')
-        if (left.length) throw new Error(`round ${round}: left after cleanup: ${left}`)
+        for (const name of left) problem('leftovers', `round ${round}: left after cleanup: ${name}`)
       }
     }
     await cleanupTempFiles(dir, { olderThanMs: 0 })
-    expect(fs.readdirSync(dir).filter((n) => n !== 'state.json' && n !== 'state.json.bak')).toEqual([])
+    for (const name of fs.readdirSync(dir).filter((n) => n !== 'state.json' && n !== 'state.json.bak')) problem('leftovers', `at the end: ${name}`)
+    expect(what).toEqual([])
+    expect(found).toEqual({ corrupt: 0, lost: 0, leftovers: 0, blocked: 0 })
     expect(versionIn(file)).toBe(current)
   }, 600000)
 })
@@ -127,12 +152,13 @@ describe('a writer killed at each step of the pipeline', () => {
     ['commit.fsync-dir', 'json', 'new', ['lock']],
     ['lock.release', 'json', 'new', ['lock']],
     ['read.open', 'update', 'old', ['lock']],
-        // The streaming writer is held while the call may or may not have returned and the write
+    // The streaming writer is held while the call may or may not have returned and the write
     // taken the lock (the rest of the text can fit in the writer's queue): either is right.
     ['temp.write', 'spill', 'old', [['temp'], ['lock', 'temp']]],
   ]
-  let killed = 0
-  afterAll(() => report('crash points', { points: points.length, kills: killed, corrupt: 0, leftovers: 0, blocked: 0 }))
+  // Counted as found, reported as counted, and asserted zero in each test.
+  const totals = { points: points.length, kills: 0, corrupt: 0, leftovers: 0, blocked: 0 }
+  afterAll(() => report('crash points', totals))
 
   test.each(points)('held at %s (%s), then SIGKILLed', async (point, op, holds, expected) => {
     const dir = tmpDir('swj-hold')
@@ -146,19 +172,42 @@ describe('a writer killed at each step of the pipeline', () => {
     }
     const child = await spawnUntil([path.join(__dirname, 'fixtures', 'fault.js'), JSON.stringify({ op, file, dir })], `failpoint ${point} reached`, env)
     await kill(child)
-    killed++
+    totals.kills++
+    const found = { corrupt: 0, leftovers: 0, blocked: 0 }
+    const what = []
+    const problem = (kind, text) => {
+      found[kind]++
+      totals[kind]++
+      what.push(text)
+    }
 
-    if (holds === 'none') expect(fs.existsSync(file)).toBe(false)
-    else if (holds === 'old') expect(fs.readFileSync(file, 'utf8')).toBe(OLD)
-    else expect(JSON.parse(fs.readFileSync(file, 'utf8')).version).toBe('first')
+    const held = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null
+    const right = holds === 'none' ? held === null : holds === 'old' ? held === OLD : held !== null && safeVersion(held) === 'first'
+    if (!right) problem('corrupt', `the target holds ${JSON.stringify(held)}, not the ${holds} content`)
 
     const parent = fs.existsSync(path.dirname(file)) ? path.dirname(file) : dir
     const removed = (await cleanupTempFiles(parent, { olderThanMs: 0 })).map((p) => (TEMP.test(path.basename(p)) ? 'temp' : 'lock'))
-        const acceptable = Array.isArray(expected[0]) ? expected : [expected]
+    const acceptable = Array.isArray(expected[0]) ? expected : [expected]
     expect(acceptable.map((one) => [...one].sort())).toContainEqual(removed.sort())
     // The next writer does not wait for the dead one.
-    await safeWriteJson(file, { version: 'next' }, { lockTimeoutMs: 0 })
+    try {
+      await safeWriteJson(file, { version: 'next' }, { lockTimeoutMs: 0 })
+    } catch (err) {
+      if (err.code !== 'ELOCKED') throw err
+      problem('blocked', `the next writer was blocked: ${err.message}`)
+    }
+    for (const name of fs.readdirSync(path.dirname(file)).filter((n) => n.startsWith('.'))) problem('leftovers', `left behind: ${name}`)
+    expect(what).toEqual([])
+    expect(found).toEqual({ corrupt: 0, leftovers: 0, blocked: 0 })
     expect(fs.readFileSync(file, 'utf8')).toBe('{"version":"next"}')
-    expect(fs.readdirSync(path.dirname(file)).filter((n) => n.startsWith('.'))).toEqual([])
   })
 })
+
+/** The `version` of a JSON text, or undefined if it does not parse. */
+function safeVersion(text) {
+  try {
+    return JSON.parse(text).version
+  } catch {
+    return undefined
+  }
+}

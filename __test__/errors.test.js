@@ -327,3 +327,46 @@ describe('a full disk (a real tmpfs)', () => {
     }
   })
 })
+
+// Every error number of the operating system, turned into the error callers see by the very
+// converter the writers use (an export of the failpoints build, `osErrorOfOpen`, run in a child
+// process), against what Node itself says for that number: libuv's code and message, `errno`
+// negated, the call and the path. ENOTCONN from a dead FUSE mount is one of them.
+describe('every errno, named as Node names it', () => {
+  const { FAILPOINTS_ADDON } = require('./torture-helpers')
+  const os = require('node:os')
+  const util = require('node:util')
+  const available = process.platform !== 'win32' && fs.existsSync(FAILPOINTS_ADDON)
+  const errnoTest = available ? test : test.skip
+  // Names libuv (Node 20) does not have, which the binding still names: a full disk quota or a
+  // stale NFS handle says more than UNKNOWN. Everything else follows Node exactly.
+  const EXTRAS = { EDQUOT: 'disk quota exceeded', ESTALE: 'stale file handle' }
+
+  errnoTest(`the code, errno and message of each of os.constants.errno${available ? '' : ' (skipped: no failpoints build, or Windows)'}`, () => {
+    const numbers = [...new Set(Object.values(os.constants.errno)), 4000] // and one no OS has
+    const file = path.join(dir, 'state.json')
+    const script = `
+      const addon = require(${JSON.stringify(FAILPOINTS_ADDON)})
+      const out = {}
+      for (const raw of ${JSON.stringify(numbers)}) {
+        try { addon.osErrorOfOpen(raw, ${JSON.stringify(file)}) } catch (err) {
+          out[raw] = { code: err.code, errno: err.errno, syscall: err.syscall, path: err.path, message: err.message }
+        }
+      }
+      process.stdout.write(JSON.stringify(out))`
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60000 })
+    expect(child.status).toBe(0)
+    const got = JSON.parse(child.stdout)
+    const mismatches = []
+    for (const raw of numbers) {
+      const known = util.getSystemErrorMap().get(-raw)
+      const osName = Object.keys(os.constants.errno).find((name) => os.constants.errno[name] === raw)
+      const [code, text] = known ?? (EXTRAS[osName] ? [osName, EXTRAS[osName]] : ['UNKNOWN', 'unknown error'])
+      const want = { code, errno: -raw, syscall: 'open', path: file, message: `${code}: ${text}, open '${file}'` }
+      if (!util.isDeepStrictEqual(got[raw], want)) mismatches.push({ raw, osName, want, got: got[raw] })
+    }
+    expect(mismatches).toEqual([])
+    // The case of the issue, spelled out.
+    expect(got[os.constants.errno.ENOTCONN].message).toBe(`ENOTCONN: socket is not connected, open '${file}'`)
+  })
+})

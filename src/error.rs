@@ -219,6 +219,42 @@ mod tests {
   }
 
   #[test]
+  fn every_os_error_has_node_s_name_and_a_message() {
+    // Whatever the OS returns is named (or UNKNOWN) and has libuv's message: never a bare code.
+    for raw in 1..4200 {
+      let err = Error::io(&io::Error::from_raw_os_error(raw), "open", "/a");
+      let message = err.to_string();
+      assert!(
+        !message.contains("unknown error") || err.code_name() == "UNKNOWN",
+        "{raw}: {message}"
+      );
+      assert!(
+        sys::message_of(err.code_name()).is_some(),
+        "{raw}: {message}"
+      );
+    }
+  }
+
+  #[cfg(unix)]
+  #[test]
+  fn a_dead_fuse_mount_is_enotconn_not_unknown() {
+    let err = Error::io(
+      &io::Error::from_raw_os_error(libc::ENOTCONN),
+      "open",
+      "/mnt/x.json",
+    );
+    assert_eq!(err.code_name(), "ENOTCONN");
+    assert_eq!(err.errno(), Some(-libc::ENOTCONN));
+    assert_eq!(
+      err.to_string(),
+      "ENOTCONN: socket is not connected, open '/mnt/x.json'"
+    );
+    // One libuv has no name for keeps its own number, as in Node.
+    let err = Error::io(&io::Error::from_raw_os_error(4000), "open", "/a");
+    assert_eq!((err.code_name(), err.errno()), ("UNKNOWN", Some(-4000)));
+  }
+
+  #[test]
   fn verify_error_names_both_sizes() {
     let err = Error {
       code: Code::Verify {

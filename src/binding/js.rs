@@ -31,8 +31,10 @@ pub(crate) enum Type {
 ///
 /// Under jest, test code runs in its own `vm` context: a `TypeError` made by the addon's own
 /// global would not be `instanceof TypeError` there. `index.js` therefore passes, with every
-/// call, `{ global: globalThis, walkInto }`: errors and `JSON.stringify` are taken from that
-/// realm, and `walkInto` (stringify.js) stringifies big values piece by piece.
+/// call, `{ global: globalThis, walkInto, stringify }`: errors are taken from that realm,
+/// `stringify` is that realm's `JSON.stringify` as stringify.js captured it when the package
+/// loaded (so replacing the global later changes nothing), and `walkInto` (stringify.js)
+/// stringifies big values piece by piece with that same function.
 #[derive(Clone, Copy)]
 pub(crate) struct Js {
   env: sys::napi_env,
@@ -85,6 +87,15 @@ impl Js {
     };
     let helper = self.get(caller, name)?;
     Ok((self.type_of(helper)? == Type::Function).then_some(helper))
+  }
+
+  /// The `JSON.stringify` to call: the one `index.js` captured at load; without it (the binding
+  /// called directly) the realm's current one.
+  pub(crate) fn stringify(self) -> Result<Value> {
+    match self.helper("stringify")? {
+      Some(stringify) => Ok(stringify),
+      None => self.get(self.intrinsic("JSON")?, "stringify"),
+    }
   }
 
   pub(crate) fn type_of(self, value: Value) -> Result<Type> {

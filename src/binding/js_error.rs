@@ -75,3 +75,17 @@ fn shown_path(failed: &Path, caller: &CallerPath) -> String {
   }
   failed.to_string_lossy().into_owned()
 }
+
+/// For the errno test only, in the build with `--features failpoints`: what a failed `open` of
+/// `path` with the operating system's error number `raw` becomes, thrown as callers see it.
+/// (The jest test compares it, number by number, with what Node itself says.)
+#[cfg(feature = "failpoints")]
+#[napi_derive::napi(js_name = "osErrorOfOpen")]
+pub(crate) fn os_error_of_open(env: Env, raw: i32, path: String) -> Result<()> {
+  let err = Error::io(&std::io::Error::from_raw_os_error(raw), "open", &path);
+  let caller = CallerPath {
+    absolute: path.clone().into(),
+    given: path,
+  };
+  Err(to_js(&env, &err, &caller))
+}

@@ -31,7 +31,8 @@ pub(crate) enum Copy {
 /// Texts shorter than this are copied during the call: a later turn would cost more.
 const LATER_FROM_UNITS: usize = 64 * 1024;
 
-/// The caller's `JSON.stringify(data, replacer, indent)` as the bytes to write (`null` where it
+/// The caller's `JSON.stringify(data, replacer, indent)` (the one captured when the package
+/// loaded, see [`Js::stringify`]) as the bytes to write (`null` where it
 /// returns `undefined`). A throw (circular structure, BigInt, a throwing getter) is left
 /// pending, so the caller gets the very value JavaScript threw.
 pub(crate) fn json_text(
@@ -49,7 +50,7 @@ pub(crate) fn json_text(
       return Ok(text);
     }
   }
-  let stringify = js.get(js.intrinsic("JSON")?, "stringify")?;
+  let stringify = js.stringify()?;
   let json = js.call(
     stringify,
     &[data, options.replacer.unwrap_or(undefined), indent],

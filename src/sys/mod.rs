@@ -16,55 +16,100 @@ pub(crate) use self::windows::*;
 
 /// libuv's message for an error code, which is what Node puts after `CODE: ` in its messages.
 pub(crate) fn message_of(code: &str) -> Option<&'static str> {
-  Some(match code {
-    "E2BIG" => "argument list too long",
-    "EACCES" => "permission denied",
-    "EAGAIN" => "resource temporarily unavailable",
-    "EBADF" => "bad file descriptor",
-    "EBUSY" => "resource busy or locked",
-    "ECANCELED" => "operation canceled",
-    "EDQUOT" => "disk quota exceeded",
-    "EEXIST" => "file already exists",
-    "EFAULT" => "bad address in system call argument",
-    "EFBIG" => "file too large",
-    "EINTR" => "interrupted system call",
-    "EINVAL" => "invalid argument",
-    "EIO" => "i/o error",
-    "EISDIR" => "illegal operation on a directory",
-    "ELOOP" => "too many symbolic links encountered",
-    "EMFILE" => "too many open files",
-    "EMLINK" => "too many links",
-    "ENAMETOOLONG" => "name too long",
-    "ENFILE" => "file table overflow",
-    "ENODEV" => "no such device",
-    "ENOENT" => "no such file or directory",
-    "ENOMEM" => "not enough memory",
-    "ENOSPC" => "no space left on device",
-    "ENOSYS" => "function not implemented",
-    "ENOTDIR" => "not a directory",
-    "ENOTEMPTY" => "directory not empty",
-    "ENOTSUP" => "operation not supported on socket",
-    "ENXIO" => "no such device or address",
-    "EPERM" => "operation not permitted",
-    "EROFS" => "read-only file system",
-    "ESPIPE" => "invalid seek",
-    "ESTALE" => "stale file handle",
-    "ETIMEDOUT" => "connection timed out",
-    "ETXTBSY" => "text file is busy",
-    "UNKNOWN" => "unknown error",
-    "EXDEV" => "cross-device link not permitted",
-    _ => return None,
-  })
+  MESSAGES
+    .iter()
+    .find(|(name, _)| *name == code)
+    .map(|(_, message)| *message)
 }
 
-/// Node's name and `errno` for an `io::Error`: `("EACCES", -13)` on Linux.
+/// libuv's error names and messages (`UV_ERRNO_MAP` in uv.h, as `util.getSystemErrorMap()` lists
+/// them in Node 20), but its resolver codes (`EAI_*`), which no file operation returns; then
+/// `EDQUOT` and `ESTALE`, which that libuv does not name (Node says `UNKNOWN`) but which say far
+/// more to a user whose disk quota is full or whose NFS handle went stale.
+const MESSAGES: &[(&str, &str)] = &[
+  ("E2BIG", "argument list too long"),
+  ("EACCES", "permission denied"),
+  ("EADDRINUSE", "address already in use"),
+  ("EADDRNOTAVAIL", "address not available"),
+  ("EAFNOSUPPORT", "address family not supported"),
+  ("EAGAIN", "resource temporarily unavailable"),
+  ("EALREADY", "connection already in progress"),
+  ("EBADF", "bad file descriptor"),
+  ("EBUSY", "resource busy or locked"),
+  ("ECANCELED", "operation canceled"),
+  ("ECHARSET", "invalid Unicode character"),
+  ("ECONNABORTED", "software caused connection abort"),
+  ("ECONNREFUSED", "connection refused"),
+  ("ECONNRESET", "connection reset by peer"),
+  ("EDESTADDRREQ", "destination address required"),
+  ("EEXIST", "file already exists"),
+  ("EFAULT", "bad address in system call argument"),
+  ("EFBIG", "file too large"),
+  ("EHOSTUNREACH", "host is unreachable"),
+  ("EINTR", "interrupted system call"),
+  ("EINVAL", "invalid argument"),
+  ("EIO", "i/o error"),
+  ("EISCONN", "socket is already connected"),
+  ("EISDIR", "illegal operation on a directory"),
+  ("ELOOP", "too many symbolic links encountered"),
+  ("EMFILE", "too many open files"),
+  ("EMSGSIZE", "message too long"),
+  ("ENAMETOOLONG", "name too long"),
+  ("ENETDOWN", "network is down"),
+  ("ENETUNREACH", "network is unreachable"),
+  ("ENFILE", "file table overflow"),
+  ("ENOBUFS", "no buffer space available"),
+  ("ENODEV", "no such device"),
+  ("ENOENT", "no such file or directory"),
+  ("ENOMEM", "not enough memory"),
+  ("ENONET", "machine is not on the network"),
+  ("ENOPROTOOPT", "protocol not available"),
+  ("ENOSPC", "no space left on device"),
+  ("ENOSYS", "function not implemented"),
+  ("ENOTCONN", "socket is not connected"),
+  ("ENOTDIR", "not a directory"),
+  ("ENOTEMPTY", "directory not empty"),
+  ("ENOTSOCK", "socket operation on non-socket"),
+  ("ENOTSUP", "operation not supported on socket"),
+  ("EOVERFLOW", "value too large for defined data type"),
+  ("EPERM", "operation not permitted"),
+  ("EPIPE", "broken pipe"),
+  ("EPROTO", "protocol error"),
+  ("EPROTONOSUPPORT", "protocol not supported"),
+  ("EPROTOTYPE", "protocol wrong type for socket"),
+  ("ERANGE", "result too large"),
+  ("EROFS", "read-only file system"),
+  ("ESHUTDOWN", "cannot send after transport endpoint shutdown"),
+  ("ESPIPE", "invalid seek"),
+  ("ESRCH", "no such process"),
+  ("ETIMEDOUT", "connection timed out"),
+  ("ETXTBSY", "text file is busy"),
+  ("EXDEV", "cross-device link not permitted"),
+  ("UNKNOWN", "unknown error"),
+  ("EOF", "end of file"),
+  ("ENXIO", "no such device or address"),
+  ("EMLINK", "too many links"),
+  ("EHOSTDOWN", "host is down"),
+  ("EREMOTEIO", "remote I/O error"),
+  ("ENOTTY", "inappropriate ioctl for device"),
+  ("EFTYPE", "inappropriate file type or format"),
+  ("EILSEQ", "illegal byte sequence"),
+  ("ESOCKTNOSUPPORT", "socket type not supported"),
+  ("ENODATA", "no data available"),
+  ("EUNATCH", "protocol driver not attached"),
+  ("EDQUOT", "disk quota exceeded"),
+  ("ESTALE", "stale file handle"),
+];
+
+/// Node's name and `errno` for an `io::Error`: `("EACCES", -13)` on Linux. An OS error libuv
+/// has no name for is `UNKNOWN` with its own number, as Node reports it.
 pub(crate) fn classify(err: &std::io::Error) -> (&'static str, i32) {
-  match err
-    .raw_os_error()
-    .and_then(|raw| NAMES.iter().find(|(errno, _)| *errno == raw))
-  {
-    Some(&(raw, name)) => (name, node_errno(raw)),
-    None => ("UNKNOWN", UNKNOWN_ERRNO),
+  let Some(raw) = err.raw_os_error() else {
+    return ("UNKNOWN", UNKNOWN_ERRNO);
+  };
+  match NAMES.iter().find(|(errno, _)| *errno == raw) {
+    Some(&(_, name)) => (name, node_errno(raw)),
+    None => ("UNKNOWN", node_errno(raw)),
   }
 }
 
