@@ -32,7 +32,7 @@ const caller = { global: globalThis, walkInto, stringify: require('./stringify.j
 const updating = new AsyncLocalStorage()
 function callerHere() {
   const leases = updating.getStore()
-  return leases ? { global: globalThis, walkInto, leases } : caller
+  return leases ? { ...caller, leases } : caller
 }
 
 exports.safeWriteJson = async function safeWriteJson(path, data, options) {
