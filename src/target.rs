@@ -82,8 +82,11 @@ fn follow_symlinks(path: &Path) -> Result<PathBuf> {
     match fs::symlink_metadata(&current) {
       Ok(meta) if meta.file_type().is_symlink() => {
         let link = fs::read_link(&current).at("readlink", &current)?;
-        let base = current.parent().unwrap_or(Path::new("/"));
-        current = normalize(&base.join(link));
+        // The kernel reads a link's text from the directory that really holds the link, not
+        // from the spelling that reached it: `A/L/f -> ../g` with `A/L -> X/Y` names `X/g`.
+        let holder = current.parent().unwrap_or(Path::new("/"));
+        let holder = fs::canonicalize(holder).unwrap_or_else(|_| holder.to_path_buf());
+        current = join_real(&holder, &link);
       }
       Ok(_) => return Ok(current),
       Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(current),
@@ -91,6 +94,37 @@ fn follow_symlinks(path: &Path) -> Result<PathBuf> {
     }
   }
   Err(Error::os("ELOOP", "open", path))
+}
+
+/// `text` (a symlink's) read from the real directory `base` as the kernel reads it: each
+/// directory on the way is resolved before a `..` after it steps up. The last name is left as
+/// it is (the caller follows it if it is a link). Names that do not exist are kept as written.
+fn join_real(base: &Path, text: &Path) -> PathBuf {
+  let mut out = if text.is_absolute() {
+    PathBuf::new()
+  } else {
+    base.to_path_buf()
+  };
+  let mut components = text.components().peekable();
+  while let Some(component) = components.next() {
+    match component {
+      Component::CurDir => {}
+      // `out` is a real path here (or does not exist): stepping up is taking its last name off.
+      Component::ParentDir => {
+        out.pop();
+      }
+      Component::Normal(name) => {
+        out.push(name);
+        if components.peek().is_some() {
+          if let Ok(real) = fs::canonicalize(&out) {
+            out = real;
+          }
+        }
+      }
+      root => out.push(root),
+    }
+  }
+  out
 }
 
 /// Create the missing directories of `dir`, outermost first; return the ones created.
@@ -192,6 +226,28 @@ mod tests {
     std::os::unix::fs::symlink("link.json", dir.path().join("link2.json")).unwrap();
     let target = Target::prepare(&dir.path().join("link2.json")).unwrap();
     assert_eq!(target.path, dir.path().join("real.json"));
+  }
+
+  #[cfg(unix)]
+  #[test]
+  fn a_links_dotdot_steps_up_from_the_real_directory_that_holds_it() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let root = fs::canonicalize(dir.path()).unwrap();
+    fs::create_dir_all(root.join("A")).unwrap();
+    fs::create_dir_all(root.join("X/Y/Z/W")).unwrap();
+    symlink("../X/Y", root.join("A/L")).unwrap();
+    symlink("../g.json", root.join("X/Y/f.json")).unwrap();
+    // A directory in the middle of a link's text is resolved before the `..` after it.
+    symlink("Z/W", root.join("X/Y/z")).unwrap();
+    symlink("z/../../h.json", root.join("X/Y/k.json")).unwrap();
+    let target = Target::prepare(&root.join("A/L/f.json")).unwrap();
+    assert_eq!(target.path, root.join("X/g.json"));
+    assert_eq!(
+      resolve(&root.join("A/L/k.json")).unwrap(),
+      root.join("X/Y/h.json")
+    );
+    assert!(!root.join("A/g.json").exists());
   }
 
   #[cfg(unix)]
