@@ -7,8 +7,8 @@
 //! knows the writer is at that very step when it kills the process.
 //! Without the feature every point compiles to nothing.
 //!
-//! The points, in pipeline order: `lock.acquire`, `target.mkdir`, `dir.fsync` (every directory
-//! fsync), `target.stat`, `temp.create`,
+//! The points, in pipeline order: `lock.acquire`, `target.mkdir`, `target.made` (after a mkdir,
+//! before its parent's fsync), `dir.fsync` (every directory fsync), `target.stat`, `temp.create`,
 //! `temp.write` (each chunk), `temp.truncate`, `temp.verify`, `temp.chmod`, `temp.fsync`,
 //! `backup.link`, `backup.copy`, `backup.rename`, `commit.rename`, `commit.fsync-dir`,
 //! `lock.release`; reading: `read.open`, `read.read`; cleaning: `cleanup.unlink`. Directory
