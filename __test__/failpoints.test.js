@@ -114,9 +114,10 @@ test.each(cases.map((c) => [label(c), c]))('%s', (_label, c) => {
   if (error) throw error
   const { where, report } = value
   const { first, second } = report
-  // The injected error, in Node's form.
-  expect(first).toMatchObject({ ok: false, kind: 'Error', code: c.code, errno: errnoOf(c.code), syscall: c.syscall, path: where.file })
-  expect(first.message).toBe(`${c.code}: ${messageOf(c.code)}, ${c.syscall} '${where.file}'`)
+  // The injected error, in Node's form, naming the path that failed (a mkdir: the directory).
+  const failed = c.point === 'target.mkdir' ? path.dirname(where.file) : where.file
+  expect(first).toMatchObject({ ok: false, kind: 'Error', code: c.code, errno: errnoOf(c.code), syscall: c.syscall, path: failed })
+  expect(first.message).toBe(`${c.code}: ${messageOf(c.code)}, ${c.syscall} '${failed}'`)
   // What is on disk: complete old or complete new content, and nothing else of ours.
   const expected = { none: {}, old: { 'state.json': OLD }, new: null }[c.holds]
   if (expected) {

@@ -102,7 +102,7 @@ tmpfsTest('out of inodes: the temp file (lock: false)', async () => {
 tmpfsTest('out of inodes: a missing parent directory', async () => {
   const inodes = fillInodes(tmpfs.dir)
   const deep = path.join(tmpfs.dir, 'a', 'b', 'state.json')
-  await expectEnospc(() => safeWriteJson(deep, data), 'mkdir', deep)
+  await expectEnospc(() => safeWriteJson(deep, data), 'mkdir', path.join(tmpfs.dir, 'a'))
   expect(fs.existsSync(path.join(tmpfs.dir, 'a'))).toBe(false)
   inodes.forEach((f) => fs.unlinkSync(f))
   await safeWriteJson(deep, data)

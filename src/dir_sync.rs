@@ -11,11 +11,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, LazyLock, Mutex};
 
 use crate::error::{Error, IoResultExt, Result};
+use crate::failpoint::failpoint;
 use crate::poison::{self, lock};
 use crate::sys;
 
 /// Outcomes of recent fsyncs kept for waiters that have not looked yet (they look as soon as
-/// one ends, so a few suffice).
+/// one ends, so a few suffice; one that finds its own gone fsyncs again).
 const KEPT_OUTCOMES: usize = 32;
 
 /// fsync `dir` (reporting errors on `target`), sharing the fsync with other writes in `dir`.
@@ -26,35 +27,76 @@ pub fn sync_dir_shared(dir: &Path, target: &Path) -> Result<()> {
   let ticket = state.requested;
   loop {
     if state.finished >= ticket {
-      // Covered by the first fsync that started after this request.
-      let covering = state.outcomes.iter().find(|(upto, _)| *upto >= ticket);
+      // Covered by the first fsync that started after this request: the one whose range holds
+      // the ticket. A later one proves nothing (after a failed fsync, the next may succeed
+      // with the failed changes lost).
+      let covering = state
+        .outcomes
+        .iter()
+        .find(|o| o.first <= ticket && ticket <= o.last);
       return match covering {
-        Some((_, None)) => Ok(()),
-        Some((_, Some(err))) => Err(err.clone().with_path(target)),
+        Some(Outcome { error: None, .. }) => Ok(()),
+        Some(Outcome {
+          error: Some(err), ..
+        }) => Err(err.clone().with_path(target)),
         // Its outcome was already dropped (a very slow waiter): sync again rather than guess.
         None => {
           drop(state);
-          sys::sync_dir(dir).at("fsync", target)
+          sync_dir(dir, target)
         }
       };
     }
     if !state.running {
       state.running = true;
-      let upto = state.requested;
+      let first = state.finished + 1;
+      let last = state.requested;
       drop(state);
-      let outcome = sys::sync_dir(dir).at("fsync", target).err();
+      let error = sync_dir(dir, target).err();
       state = lock(&shared.state);
       state.running = false;
-      state.finished = upto;
-      state.outcomes.push_back((upto, outcome));
+      state.finished = last;
+      state.outcomes.push_back(Outcome { first, last, error });
       if state.outcomes.len() > KEPT_OUTCOMES {
         state.outcomes.pop_front();
       }
       shared.changed.notify_all();
       continue;
     }
+    // Failpoint `dir_sync.wait`, outside the lock: lets a test hold a waiter back, as a
+    // thread the scheduler leaves behind would be held, while other fsyncs come and go.
+    #[cfg(feature = "failpoints")]
+    {
+      drop(state);
+      fail::fail_point!("dir_sync.wait");
+      state = lock(&shared.state);
+      if !state.running || state.finished >= ticket {
+        continue;
+      }
+    }
     state = poison::wait(&shared.changed, state);
   }
+}
+
+/// fsync the directory `dir` now, reporting a failure as `fsync` on `target`.
+///
+/// Failpoints: `dir.fsync` fails it; with `dir.record` on, `dir` is logged first (see
+/// [`recorded`]), so that tests see which directories were really fsynced.
+fn sync_dir(dir: &Path, target: &Path) -> Result<()> {
+  #[cfg(feature = "failpoints")]
+  if crate::failpoint::enabled("dir.record") {
+    lock(&RECORDED).push(dir.to_path_buf());
+  }
+  failpoint!("dir.fsync", "fsync", target);
+  sys::sync_dir(dir).at("fsync", target)
+}
+
+#[cfg(feature = "failpoints")]
+static RECORDED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Failpoints builds: every directory fsynced while `dir.record` was on, in order.
+#[cfg(feature = "failpoints")]
+pub fn recorded() -> Vec<PathBuf> {
+  lock(&RECORDED).clone()
 }
 
 #[derive(Default)]
@@ -70,8 +112,16 @@ struct State {
   /// Every request up to this one is covered by a finished fsync.
   finished: u64,
   running: bool,
-  /// `(last request covered, error)` of recent fsyncs, oldest first.
-  outcomes: VecDeque<(u64, Option<Error>)>,
+  /// Recent fsyncs, oldest first.
+  outcomes: VecDeque<Outcome>,
+}
+
+/// One finished fsync: the requests it covers (made after the previous one started and before
+/// it started), and its error.
+struct Outcome {
+  first: u64,
+  last: u64,
+  error: Option<Error>,
 }
 
 static DIRS: LazyLock<Mutex<HashMap<PathBuf, Arc<Shared>>>> = LazyLock::new(Default::default);

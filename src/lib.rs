@@ -14,7 +14,8 @@
 //!
 //! ```text
 //! path   = follow symlinks from the target     // the link stays; the file it names is replaced
-//! mkdir -p dirname(path)                        // missing parents, 0o777 & ~umask
+//! mkdir -p dirname(path)                        // missing parents, 0o777 & ~umask, each
+//!                                               //   one's parent fsynced before going on
 //! lk     = open(".<name>.lock", O_CREAT); flock(lk, LOCK_EX|LOCK_NB) until lockTimeoutMs
 //!                                               // unless lock: false; retried, then ELOCKED
 //! old    = stat(path)                           // mode and owner to keep; EISDIR for a directory
@@ -26,7 +27,7 @@
 //! link(path, ".<name>.bak.<random8>.tmp")       // backup: true, and a previous file exists
 //! rename(that, "<name>.bak")                    //   (a copy where links are refused; backup.rs)
 //! rename(tmp, path)                             // the atomic step
-//! fsync(dirname(path))                          // 'full' only; also the parents of new dirs
+//! fsync(dirname(path))                          // 'full' only
 //! unlink(".<name>.lock"); close(lk)             // releases the lock
 //! ```
 //!

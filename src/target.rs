@@ -4,13 +4,17 @@
 //! link), create missing parent directories, and read the previous file's mode and owner so
 //! the replacement keeps them.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fs::{self, Metadata};
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::{LazyLock, Mutex};
 
+use crate::dir_sync;
 use crate::error::{Error, IoResultExt, Result};
 use crate::failpoint::failpoint;
+use crate::poison::lock;
 
 /// Symlink hops followed before giving up with ELOOP (Linux's limit).
 const MAX_SYMLINK_HOPS: usize = 40;
@@ -24,7 +28,7 @@ pub struct Target {
   pub dir: PathBuf,
   /// Its file name.
   pub name: OsString,
-  /// Directories this write created, outermost first (their parents need an fsync too).
+  /// Directories this write created, outermost first (already durable: see `create_parents`).
   pub created_dirs: Vec<PathBuf>,
 }
 
@@ -37,7 +41,7 @@ impl Target {
       // "/" or a path ending in "..": not a file anyone can write.
       _ => return Err(Error::os("EISDIR", "open", &path)),
     };
-    let created_dirs = create_parents(&dir, &path)?;
+    let created_dirs = create_parents(&dir)?;
     Ok(Target {
       path,
       dir,
@@ -82,44 +86,142 @@ fn follow_symlinks(path: &Path) -> Result<PathBuf> {
     match fs::symlink_metadata(&current) {
       Ok(meta) if meta.file_type().is_symlink() => {
         let link = fs::read_link(&current).at("readlink", &current)?;
-        let base = current.parent().unwrap_or(Path::new("/"));
-        current = normalize(&base.join(link));
+        // The kernel reads a link's text from the directory that really holds the link, not
+        // from the spelling that reached it: `A/L/f -> ../g` with `A/L -> X/Y` names `X/g`.
+        let holder = current.parent().unwrap_or(Path::new("/"));
+        let holder = fs::canonicalize(holder).unwrap_or_else(|_| holder.to_path_buf());
+        current = join_real(&holder, &link);
       }
       Ok(_) => return Ok(current),
-      Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(current),
+      // Not there, or a file where a directory should be: no link to follow. Making the
+      // parents says which directory is missing or cannot be made (`mkdir`, naming it).
+      Err(err)
+        if matches!(
+          err.kind(),
+          io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+        ) =>
+      {
+        return Ok(current)
+      }
       Err(err) => return Err(blame(Error::io(&err, "open", &current), &current)),
     }
   }
   Err(Error::os("ELOOP", "open", path))
 }
 
+/// `text` (a symlink's) read from the real directory `base` as the kernel reads it: each
+/// directory on the way is resolved before a `..` after it steps up. The last name is left as
+/// it is (the caller follows it if it is a link). Names that do not exist are kept as written.
+fn join_real(base: &Path, text: &Path) -> PathBuf {
+  let mut out = if text.is_absolute() {
+    PathBuf::new()
+  } else {
+    base.to_path_buf()
+  };
+  let mut components = text.components().peekable();
+  while let Some(component) = components.next() {
+    match component {
+      Component::CurDir => {}
+      // `out` is a real path here (or does not exist): stepping up is taking its last name off.
+      Component::ParentDir => {
+        out.pop();
+      }
+      Component::Normal(name) => {
+        out.push(name);
+        if components.peek().is_some() {
+          if let Ok(real) = fs::canonicalize(&out) {
+            out = real;
+          }
+        }
+      }
+      root => out.push(root),
+    }
+  }
+  out
+}
+
 /// Create the missing directories of `dir`, outermost first; return the ones created.
-fn create_parents(dir: &Path, target: &Path) -> Result<Vec<PathBuf>> {
+///
+/// Each new directory's name is made durable (its parent fsynced) before the next one is made,
+/// at every durability: a directory is made once, and a writer that finds it must be able to
+/// rely on it. So whoever returns from here — the writer that made a directory, one whose mkdir
+/// lost the race to it, or one that found it still being made — has a chain of directories that
+/// survives power loss, and the write itself needs to fsync only the file's own directory.
+fn create_parents(dir: &Path) -> Result<Vec<PathBuf>> {
   let mut missing = Vec::new();
   let mut probe = dir;
-  loop {
+  let found = loop {
     match fs::metadata(probe) {
-      Ok(meta) if meta.is_dir() => break,
+      Ok(meta) if meta.is_dir() => break Some(probe),
       Ok(_) => return Err(Error::os("ENOTDIR", "mkdir", probe)),
       Err(err) if err.kind() == io::ErrorKind::NotFound => missing.push(probe.to_path_buf()),
-      Err(err) => return Err(blame(Error::io(&err, "mkdir", target), target)),
+      Err(err) => return Err(blame(Error::io(&err, "mkdir", probe), probe)),
     }
     match probe.parent() {
       Some(parent) => probe = parent,
-      None => break,
+      None => break None,
+    }
+  };
+  // Directories another writer of this process has made but not yet made durable.
+  for made in found.into_iter().flat_map(Path::ancestors) {
+    if Making::in_progress(made) {
+      sync_parent(made)?;
     }
   }
   missing.reverse();
   for dir in &missing {
-    failpoint!("target.mkdir", "mkdir", target);
+    let _making = Making::start(dir);
+    failpoint!("target.mkdir", "mkdir", dir);
     match fs::create_dir(dir) {
       Ok(()) => {}
-      // Another writer made it first: fine, as long as it is a directory.
+      // Another writer made it first: fine, as long as it is a directory. Its name may not be
+      // durable yet (that writer may not have fsynced the parent), so the fsync below is ours.
       Err(err) if err.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}
-      Err(err) => return Err(blame(Error::io(&err, "mkdir", target), target)),
+      Err(err) => return Err(blame(Error::io(&err, "mkdir", dir), dir)),
     }
+    // Failpoint `target.made`: a test holds the writer here, its directory made, not yet durable.
+    fail::fail_point!("target.made");
+    sync_parent(dir)?;
   }
   Ok(missing)
+}
+
+/// Make `dir`'s name durable: fsync its parent (shared with other writers there).
+fn sync_parent(dir: &Path) -> Result<()> {
+  match dir.parent() {
+    Some(parent) => dir_sync::sync_dir_shared(parent, parent),
+    None => Ok(()),
+  }
+}
+
+/// The directories this process is making, from just before their mkdir until their parent's
+/// fsync has ended: a writer that finds one of them existing cannot yet rely on its name.
+static MAKING: LazyLock<Mutex<HashMap<PathBuf, usize>>> = LazyLock::new(Default::default);
+
+/// One entry of [`MAKING`], removed when dropped (on every return, errors included).
+struct Making<'a>(&'a Path);
+
+impl<'a> Making<'a> {
+  fn start(dir: &'a Path) -> Making<'a> {
+    *lock(&MAKING).entry(dir.to_path_buf()).or_default() += 1;
+    Making(dir)
+  }
+
+  fn in_progress(dir: &Path) -> bool {
+    lock(&MAKING).contains_key(dir)
+  }
+}
+
+impl Drop for Making<'_> {
+  fn drop(&mut self) {
+    let mut making = lock(&MAKING);
+    if let Some(count) = making.get_mut(self.0) {
+      *count -= 1;
+      if *count == 0 {
+        making.remove(self.0);
+      }
+    }
+  }
 }
 
 /// ENOTDIR and ENOENT caused by an ancestor name that ancestor, as the contract says; every
@@ -192,6 +294,28 @@ mod tests {
     std::os::unix::fs::symlink("link.json", dir.path().join("link2.json")).unwrap();
     let target = Target::prepare(&dir.path().join("link2.json")).unwrap();
     assert_eq!(target.path, dir.path().join("real.json"));
+  }
+
+  #[cfg(unix)]
+  #[test]
+  fn a_links_dotdot_steps_up_from_the_real_directory_that_holds_it() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let root = fs::canonicalize(dir.path()).unwrap();
+    fs::create_dir_all(root.join("A")).unwrap();
+    fs::create_dir_all(root.join("X/Y/Z/W")).unwrap();
+    symlink("../X/Y", root.join("A/L")).unwrap();
+    symlink("../g.json", root.join("X/Y/f.json")).unwrap();
+    // A directory in the middle of a link's text is resolved before the `..` after it.
+    symlink("Z/W", root.join("X/Y/z")).unwrap();
+    symlink("z/../../h.json", root.join("X/Y/k.json")).unwrap();
+    let target = Target::prepare(&root.join("A/L/f.json")).unwrap();
+    assert_eq!(target.path, root.join("X/g.json"));
+    assert_eq!(
+      resolve(&root.join("A/L/k.json")).unwrap(),
+      root.join("X/Y/h.json")
+    );
+    assert!(!root.join("A/g.json").exists());
   }
 
   #[cfg(unix)]

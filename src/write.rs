@@ -99,20 +99,14 @@ pub(crate) fn sync_as(file: &std::fs::File, durability: Durability) -> std::io::
   }
 }
 
-/// After the rename: fsync the target's directory, and the parents of directories this write
-/// created, so that every new name on the way to the file survives power loss.
+/// After the rename: fsync the target's directory. New parent directories were made durable as
+/// they were made (`Target::prepare`), so the whole path to the file survives power loss.
 fn sync_dirs(target: &Target, durability: Durability) -> Result<()> {
   if durability != Durability::Full {
     return Ok(());
   }
   failpoint!("commit.fsync-dir", "fsync", &target.path);
-  dir_sync::sync_dir_shared(&target.dir, &target.path)?;
-  for created in target.created_dirs.iter().rev() {
-    if let Some(parent) = created.parent() {
-      sys::sync_dir(parent).at("fsync", &target.path)?;
-    }
-  }
-  Ok(())
+  dir_sync::sync_dir_shared(&target.dir, &target.path)
 }
 
 /// The temp file as a `Write` whose every chunk can be made to fail (failpoint `temp.write`).

@@ -259,7 +259,8 @@ fn a_failed_mkdir_of_a_missing_parent_leaves_no_target_and_no_temp() {
     let err = write(&path, NEW).unwrap_err();
     fail::remove("target.mkdir");
     assert_eq!((err.code_name(), err.syscall), (code, "mkdir"));
-    assert_eq!(err.path, path);
+    // The directory mkdir failed on, as `fs.mkdir` names it.
+    assert_eq!(err.path, dir.path().join("new"));
     assert!(!dir.path().join("new").exists());
     write(&path, NEW).unwrap();
     scenario.teardown();
