@@ -29,14 +29,26 @@ const UNITS_PER_TURN: usize = 1 << 19;
 pub(crate) fn later(env: &Env, holder: Value, gap: Vec<u16>, final_newline: bool) -> Result<Text> {
   let js = Js::new(env, None)?;
   let count = js.array_length(js.get(holder, "texts")?)?;
-  let later = Later::new(env)?;
+  let holder = js.keep(holder)?;
   let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-  // The write wakes a paused copier from its own thread: by id, through the threadsafe function.
-  let flow = Flow::new(move || later.run(Box::new(move |env| turn(&env, id))));
+  // If the environment goes away first (a worker thread terminated), the copy can never end:
+  // drop it then, so the write learns at once that its text was abandoned.
+  let later = match Later::new(env, move || forget(id)) {
+    Ok(later) => later,
+    Err(err) => {
+      js.release(holder);
+      return Err(err);
+    }
+  };
+  // The write wakes a paused copier from its own thread: by id, through the threadsafe function
+  // (a no-op once that is gone: released after the copy, or with its environment).
+  let waker = later.clone();
+  let flow = Flow::new(move || waker.run(Box::new(move |env| turn(&env, id))));
   let (sender, streamed) = Streamed::channel(gap, flow.clone());
+  later.run(Box::new(move |env| turn(&env, id)));
   let copying = Copying {
     id,
-    holder: Some(js.keep(holder)?),
+    holder: Some(holder),
     next: 0,
     count,
     final_newline,
@@ -44,8 +56,8 @@ pub(crate) fn later(env: &Env, holder: Value, gap: Vec<u16>, final_newline: bool
     flow,
     later,
   };
+  // Before the first turn can run: that is a later turn of this very thread.
   ACTIVE.with(|active| active.borrow_mut().push(copying));
-  later.run(Box::new(move |env| turn(&env, id)));
   Ok(Text::Streamed(streamed))
 }
 
@@ -111,8 +123,21 @@ fn with_copying(id: u64, f: impl FnOnce(&mut Copying) -> Next) -> Option<(Next, 
   ACTIVE.with(|active| {
     let mut active = active.borrow_mut();
     let copying = active.iter_mut().find(|copying| copying.id == id)?;
-    Some((f(copying), copying.later))
+    Some((f(copying), copying.later.clone()))
   })
+}
+
+/// Drop copy `id` unfinished, if it is still active: its `Later` is gone with the environment.
+/// Dropping its sender without the end tells the write the text was abandoned. (Its texts are
+/// not released: the environment that held them is going away with them.)
+fn forget(id: u64) {
+  // `try_`: at thread exit the list may be gone already, or (never in practice) in use.
+  let forgotten = ACTIVE.try_with(|active| {
+    let mut active = active.try_borrow_mut().ok()?;
+    let index = active.iter().position(|copying| copying.id == id)?;
+    Some(active.remove(index))
+  });
+  drop(forgotten);
 }
 
 impl Copying {
