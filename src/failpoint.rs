@@ -10,7 +10,7 @@
 //! The points, in pipeline order: `lock.acquire`, `target.mkdir`, `target.stat`, `temp.create`,
 //! `temp.write` (each chunk), `temp.truncate`, `temp.verify`, `temp.chmod`, `temp.fsync`,
 //! `backup.link`, `backup.copy`, `backup.rename`, `commit.rename`, `commit.fsync-dir`,
-//! `lock.release`; reading: `read.open`, `read.read`; cleaning: `cleanup.unlink`.
+//! `lock.release`; a discarded streamed text: `spill.discard`; reading: `read.open`, `read.read`; cleaning: `cleanup.unlink`.
 
 /// `failpoint!("temp.fsync", "fsync", path)` at the start of a step that returns `Result`.
 macro_rules! failpoint {
