@@ -328,6 +328,8 @@ fn transcode(units: &[u16], buffer: &mut [u8], out: &mut impl Write) -> io::Resu
 impl Text {
   /// Write the UTF-8 encoding to `out`, in bounded chunks, and return how many bytes that was.
   pub fn write_utf8(&self, out: &mut impl Write) -> io::Result<u64> {
+    // The streamed texts this write superseded must be gone by the time it settles.
+    crate::spill::reap();
     match self {
       Text::Bytes(bytes) => {
         for chunk in bytes.chunks(CHUNK) {

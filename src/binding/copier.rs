@@ -9,6 +9,11 @@
 //!
 //! A Sync write blocks the JavaScript thread, so it first finishes every copy still pending
 //! ([`finish_all`]): an async write of the same file may be waiting for one.
+//!
+//! Each copy's turns come through its own [`Later`], released when the copy is done; a paused
+//! copy is woken through it from the write's thread, which may happen after that (a no-op).
+//! If the environment goes away first (a worker thread terminated), the copy is dropped then:
+//! its write learns that the text was abandoned, fails, and removes its temp file.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -10,6 +10,9 @@
 //! callback, which Node calls once the function is gone for good (after the release, or when
 //! the environment tears down) and before it frees it. `run` calls it only under that mutex
 //! and only while it is there, so it can never reach freed memory.
+//!
+//! Jobs run in the order their `run` calls took that mutex, from whatever threads: the
+//! threadsafe function's queue is first in, first out.
 
 use std::ffi::c_void;
 use std::ptr;

@@ -105,9 +105,9 @@ fn walked(
     Ok(rest) if js.type_of(rest)? == Type::Object => rest,
     Ok(_) => return Ok(None),
     Err(err) => {
-      // Taken now rather than when the sink is garbage-collected, so that a text already
-      // streaming to disk is abandoned (its temp file removed) at once.
-      drop(sink.take());
+      // Now rather than when the sink is garbage-collected, so that a text already streaming
+      // to disk is abandoned (its temp file and new directories removed) before the call ends.
+      sink.abandon();
       return Err(err);
     }
   };

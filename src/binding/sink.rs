@@ -42,15 +42,35 @@ impl JsonSink {
     self.pieces.gap().to_vec()
   }
 
-  /// Copy `holder`'s texts (`{ texts, meta }`, as stringify.js makes them) now.
+  /// Copy `holder`'s texts (`{ texts, meta }`, as stringify.js makes them) now. On an error
+  /// the text is abandoned.
   pub(crate) fn copy_now(&mut self, env: &Env, holder: Value) -> Result<()> {
-    let js = Js::new(env, None)?;
-    self.copy(env, js, js.get(holder, "texts")?, js.get(holder, "meta")?)
+    let copied = Js::new(env, None)
+      .and_then(|js| self.copy(env, js, js.get(holder, "texts")?, js.get(holder, "meta")?));
+    self.abandon_on_error(copied)
   }
 
-  /// A `\n` after the text.
+  /// A `\n` after the text. On an error the text is abandoned.
   pub(crate) fn push_newline(&mut self, env: &Env) -> Result<()> {
-    self.add(env, Piece::newline())
+    let added = self.add(env, Piece::newline());
+    self.abandon_on_error(added)
+  }
+
+  fn abandon_on_error(&mut self, result: Result<()>) -> Result<()> {
+    if result.is_err() {
+      self.abandon();
+    }
+    result
+  }
+
+  /// Serialization failed: let the text go, and with it, if it was streaming, the temp file
+  /// and the directories its write created (before this returns, so the failed call leaves
+  /// nothing behind).
+  pub(crate) fn abandon(&mut self) {
+    self.pieces = Pieces::default();
+    if let Some(spilled) = self.spill.take().and_then(Spill::finish) {
+      spilled.abandon();
+    }
   }
 
   /// The text collected, leaving the sink empty.
