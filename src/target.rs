@@ -169,21 +169,28 @@ fn create_parents(dir: &Path) -> Result<Vec<PathBuf>> {
     }
   }
   missing.reverse();
-  for dir in &missing {
-    let _making = Making::start(dir);
-    failpoint!("target.mkdir", "mkdir", dir);
-    match fs::create_dir(dir) {
+  let mut created = Vec::new();
+  for dir in missing {
+    let making = Making::start(&dir);
+    failpoint!("target.mkdir", "mkdir", &dir);
+    match fs::create_dir(&dir) {
       Ok(()) => {}
       // Another writer made it first: fine, as long as it is a directory. Its name may not be
       // durable yet (that writer may not have fsynced the parent), so the fsync below is ours.
-      Err(err) if err.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}
-      Err(err) => return Err(blame(Error::io(&err, "mkdir", dir), dir)),
+      // It is not ours to remove, though: it is left out of what this write created.
+      Err(err) if err.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {
+        sync_parent(&dir)?;
+        continue;
+      }
+      Err(err) => return Err(blame(Error::io(&err, "mkdir", &dir), &dir)),
     }
     // Failpoint `target.made`: a test holds the writer here, its directory made, not yet durable.
     fail::fail_point!("target.made");
-    sync_parent(dir)?;
+    sync_parent(&dir)?;
+    drop(making);
+    created.push(dir);
   }
-  Ok(missing)
+  Ok(created)
 }
 
 /// Make `dir`'s name durable: fsync its parent (shared with other writers there).
