@@ -197,6 +197,42 @@ mod tests {
     assert!(!path.exists());
   }
 
+  #[cfg(unix)]
+  #[test]
+  fn a_symlink_at_a_temp_name_cannot_redirect_the_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside");
+    let planted = dir.path().join(".a.json.Planted1.tmp");
+    std::os::unix::fs::symlink(&outside, &planted).unwrap();
+    let err = sys::create_exclusive(&planted).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+    assert!(!outside.exists());
+  }
+
+  #[test]
+  fn a_live_temp_file_is_held_against_cleanup() {
+    let dir = tempfile::tempdir().unwrap();
+    let temp = TempFile::create(dir.path(), OsStr::new("a.json")).unwrap();
+    let options = crate::options::CleanupOptions {
+      older_than: std::time::Duration::ZERO,
+    };
+    assert_eq!(
+      crate::cleanup::cleanup(dir.path(), &options).unwrap(),
+      Vec::<std::path::PathBuf>::new()
+    );
+    assert!(temp.path().exists());
+    let path = temp.path().to_path_buf();
+    // Once its writer lets go (here: a file left by a dead one), it is an orphan.
+    let (file, kept) = temp.into_parts();
+    drop(file);
+    let kept = kept.keep().unwrap();
+    assert_eq!(
+      crate::cleanup::cleanup(dir.path(), &options).unwrap(),
+      vec![path]
+    );
+    assert!(!kept.exists());
+  }
+
   #[test]
   fn long_basenames_are_shortened_to_fit() {
     let long = "é".repeat(127) + ".json"; // 259 bytes: longer than any temp name may be
