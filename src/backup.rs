@@ -142,7 +142,7 @@ fn stage(
 /// A hard link to `source` at a fresh temp name in `dir`, held.
 fn link(dir: &Path, name: &OsStr, source: &Path) -> io::Result<Staged> {
   for _ in 0..LINK_ATTEMPTS {
-    let path = temp::make_in(dir, name, |staged| fs::hard_link(source, staged))?.into_temp_path();
+    let path = temp::make_in(dir, name, |staged| hard_link(source, staged))?.into_temp_path();
     // Not through a symlink: `link` makes a link to a symlink itself (Linux), which is not a
     // backup we may open, hold, or rename into place (ELOOP).
     let file = sys::open_existing(&path)?;
@@ -156,6 +156,21 @@ fn link(dir: &Path, name: &OsStr, source: &Path) -> io::Result<Staged> {
     let _ = path.keep();
   }
   Err(io::ErrorKind::NotFound.into())
+}
+
+/// `link(source, staged)`. Linux fails it with ENOENT when the file `source` named is replaced
+/// (its last link gone) between the lookup and the link, as an unlocked writer's rename does:
+/// then `source` names the new file, and the link is tried again.
+fn hard_link(source: &Path, staged: &Path) -> io::Result<()> {
+  let mut retries = 3;
+  loop {
+    match fs::hard_link(source, staged) {
+      Err(err) if err.kind() == io::ErrorKind::NotFound && retries > 0 && source.exists() => {
+        retries -= 1;
+      }
+      other => return other,
+    }
+  }
 }
 
 /// A copy of `source` at a temp name of the backup, with its mode and owner (`meta`), synced as
