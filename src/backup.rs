@@ -149,7 +149,8 @@ fn link(dir: &Path, name: &OsStr, source: &Path) -> io::Result<Staged> {
     if temp::hold(&file, &path)? {
       return Ok(Staged {
         path,
-        _held: Some(file),
+        // Closed before its rename where the OS cannot rename (over) an open file.
+        _held: (!sys::CLOSE_BEFORE_RENAME).then_some(file),
       });
     }
     // A cleanup removed it before it was held; the name is not ours any more.

@@ -84,10 +84,9 @@ pub fn is_held(path: &Path, kind: Orphan) -> io::Result<bool> {
 /// Remove the file of ours at `path` if nobody holds it, as its holder would: lock it, check that
 /// the path still names it, unlink, unlock. `false` if someone holds it (or it is gone).
 fn remove_if_unheld(path: &Path, kind: Orphan) -> io::Result<bool> {
-  let file = match sys::open_existing(path) {
-    Ok(file) => file,
-    Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(false),
-    Err(err) => return Err(err),
+  // Gone, or replaced by something that is not ours (a symlink, a FIFO) since the scan.
+  let Ok(file) = sys::open_existing(path) else {
+    return Ok(false);
   };
   if !claim(&file, kind)? || !sys::is_same_file(&file, path)? {
     return Ok(false);

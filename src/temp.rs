@@ -95,7 +95,9 @@ impl TempFile {
 pub(crate) fn hold(file: &File, path: &Path) -> io::Result<bool> {
   let started = Instant::now();
   let mut pause = Duration::from_millis(1);
-  while !sys::try_share(file)? && started.elapsed() < HOLD_WAIT {
+  // A file system without these locks (some FUSE mounts) refuses them: the write goes on
+  // unheld, and cleanup, which cannot claim the file there either, leaves it alone.
+  while matches!(sys::try_share(file), Ok(false)) && started.elapsed() < HOLD_WAIT {
     thread::sleep(pause);
     pause = (pause * 2).min(Duration::from_millis(20));
   }
