@@ -95,7 +95,8 @@ export interface ReadJsonOptions<T = unknown> {
 export interface CleanupOptions {
   /**
    * Remove only temp files last modified at least this many milliseconds ago (younger ones
-   * may belong to a write in progress). `0` removes every temp file of this package.
+   * may belong to a write in progress). `0` removes every temp file of this package that no
+   * live writer holds (writers lock their temp files; a held one is never removed).
    * @default 60000
    */
   olderThanMs?: number
@@ -148,8 +149,9 @@ export declare class UpdateLease {
  * their paths (`dir` joined with each name), sorted: temp files (names of exactly the shape
  * `.<basename>.<8 letters or digits>.tmp`, regular files, last modified at least
  * `olderThanMs` ago) and lock sidecars (`.<basename>.lock`, empty, as old, whose lock nobody
- * holds). Files of any other name, younger temp files (a write may be filling them) and held
- * sidecars are never touched. Subdirectories are not searched.
+ * holds). Files of any other name, younger temp files, temp files a live writer holds (in any
+ * process: writers lock their temp files for their whole life) and held sidecars are never
+ * touched. Subdirectories are not searched.
  *
  * @throws never synchronously; the promise rejects with a `TypeError`/`RangeError` coded
  * `ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE` or `ERR_OUT_OF_RANGE` for a bad argument,

@@ -95,7 +95,8 @@ export interface ReadJsonOptions<T = unknown> {
 export interface CleanupOptions {
   /**
    * Remove only temp files last modified at least this many milliseconds ago (younger ones
-   * may belong to a write in progress). `0` removes every temp file of this package.
+   * may belong to a write in progress). `0` removes every temp file of this package that no
+   * live writer holds (writers lock their temp files; a held one is never removed).
    * @default 60000
    */
   olderThanMs?: number

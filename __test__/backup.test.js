@@ -122,3 +122,26 @@ test('a failed write with backup leaves the target and its .bak as they were', a
   await expect(safeWriteJson(file, circular, { backup: true })).rejects.toThrow(TypeError)
   expect([read(file), read(`${file}.bak`)]).toEqual(['2', '1'])
 })
+
+// `rename` onto a name that already is the same inode does nothing and keeps the source name:
+// two unlocked writers make `.bak` a link to the target, and the next staged link to the target
+// used to stay behind as `.<name>.bak.XXXXXXXX.tmp`.
+test('two processes writing one file with backup: true, lock: false leave no .bak.*.tmp', async () => {
+  const file = path.join(dir, 'a.json')
+  fs.writeFileSync(file, '{"start":true}')
+  const COUNT = 300
+  const run = (writer) =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'backup-writer.js'), file, writer, COUNT], { stdio: ['ignore', 'ignore', 'pipe'] })
+      let stderr = ''
+      child.stderr.on('data', (d) => (stderr += d))
+      child.on('exit', (status, signal) => resolve({ status, signal, stderr }))
+    })
+  const results = await Promise.all([run('a'), run('b')])
+  expect(results).toEqual(Array(2).fill({ status: 0, signal: null, stderr: '' }))
+  const staged = fs.readdirSync(dir).filter((name) => name.startsWith('.a.json.bak.'))
+  expect(staged).toEqual([])
+  expect(fs.readdirSync(dir).sort()).toEqual(['a.json', 'a.json.bak'])
+  expect(JSON.parse(read(file)).i).toBe(COUNT - 1)
+  JSON.parse(read(`${file}.bak`)) // whole
+}, 60000)

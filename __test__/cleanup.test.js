@@ -3,7 +3,7 @@
 // never another program's file.
 const fs = require('node:fs')
 const path = require('node:path')
-const { spawn } = require('node:child_process')
+const { spawn, spawnSync } = require('node:child_process')
 const { cleanupTempFiles, safeReadJson } = require('..')
 const { tmpDir, leftovers } = require('./helpers')
 
@@ -107,6 +107,44 @@ test('the orphan of a writer killed mid-write is found and removed; the target i
   expect(leftovers(dir)).toEqual([])
   expect(fs.existsSync(sidecar)).toBe(false)
 }, 30000)
+
+// A streamed (spilled) write makes its temp file at call time; queued behind an updateJson lease
+// it may wait longer than any threshold. Its writer holds the temp file's lock for its whole
+// life, so cleanup (even with olderThanMs: 0) leaves it, and the write still lands. Run in a
+// child process with a low spill threshold, under a timeout.
+test('a live writer’s temp file survives cleanupTempFiles(dir, { olderThanMs: 0 }) and the write still succeeds', () => {
+  const target = path.join(dir, 'history.json')
+  fs.writeFileSync(target, '[]')
+  const script = `
+    const fs = require('node:fs')
+    const { safeWriteJson, updateJson, cleanupTempFiles } = require(${JSON.stringify(path.resolve(__dirname, '..'))})
+    const [dir, file] = [${JSON.stringify(dir)}, ${JSON.stringify(target)}]
+    const temps = () => fs.readdirSync(dir).filter((n) => /^\\..+\\.[A-Za-z0-9]{8}\\.tmp$/.test(n))
+    const big = Array.from({ length: 20000 }, (_, i) => ({ i, text: 'x'.repeat(40) }))
+    ;(async () => {
+      const out = {}
+      let write
+      await updateJson(file, async (current) => {
+        write = safeWriteJson(file, big) // spilled: its temp file is made now; it waits for this lease
+        write.catch(() => {})
+        for (let i = 0; i < 4000 && temps().length === 0; i++) await new Promise((r) => setTimeout(r, 5))
+        out.live = temps()
+        out.removed = (await cleanupTempFiles(dir, { olderThanMs: 0 })).map((p) => p.slice(dir.length + 1))
+        out.after = temps()
+        return current
+      })
+      out.write = await write.then(() => 'resolved', (err) => err.message)
+      out.items = JSON.parse(fs.readFileSync(file, 'utf8')).length
+      console.log(JSON.stringify(out))
+    })()`
+  const env = { ...process.env, SAFE_WRITE_JSON_WALK_MIN: '2', SAFE_WRITE_JSON_SPILL_BYTES: '2000' }
+  const child = spawnSync(process.execPath, ['-e', script], { env, timeout: 60000, encoding: 'utf8' })
+  expect({ signal: child.signal, status: child.status, stderr: child.stderr }).toEqual({ signal: null, status: 0, stderr: '' })
+  const out = JSON.parse(child.stdout)
+  expect(out.live).toHaveLength(1) // the case is reached: the spilled write's temp file exists
+  expect(out).toEqual({ live: out.live, removed: [], after: out.live, write: 'resolved', items: 20000 })
+  expect(leftovers(dir)).toEqual([])
+}, 90000)
 
 test('paths are the directory as given joined with the name', async () => {
   aged('.a.json.Aaaaaaaa.tmp', HOUR)

@@ -246,3 +246,42 @@ describe('lock options', () => {
     expect(fs.readdirSync(dir)).toEqual([])
   })
 })
+
+// Whoever can write the target's directory could plant a symlink at the sidecar's name; a
+// writer (perhaps privileged) must not create or truncate the file it points to. The sidecar is
+// opened with O_NOFOLLOW: the write fails with ELOOP and nothing outside changes.
+const onUnix = process.platform === 'win32' ? test.skip : test
+onUnix('a symlink planted as the lock sidecar fails the write with ELOOP and its target is neither created nor touched', async () => {
+  const outside = tmpDir('swj-outside')
+  const precious = path.join(outside, 'precious.json')
+  fs.writeFileSync(precious, '{"keep":true}')
+  const before = fs.statSync(precious)
+  const absent = path.join(outside, 'created-by-nobody')
+  const file = path.join(dir, 'a.json')
+  const other = path.join(dir, 'b.json')
+  fs.writeFileSync(file, '"old"')
+  fs.symlinkSync(precious, path.join(dir, '.a.json.lock'))
+  fs.symlinkSync(absent, path.join(dir, '.b.json.lock'))
+  const failures = []
+  for (const attempt of [
+    () => safeWriteJson(file, 'new'),
+    async () => safeWriteJsonSync(file, 'new'),
+    () => updateJson(file, () => 'new'),
+    () => safeWriteJson(other, 'new'),
+  ]) {
+    failures.push(await attempt().then(() => 'resolved', (err) => [err.code, err.syscall]))
+  }
+  expect(failures).toEqual(Array(4).fill(['ELOOP', 'open']))
+  expect(fs.readFileSync(precious, 'utf8')).toBe('{"keep":true}')
+  expect(fs.statSync(precious).mtimeMs).toBe(before.mtimeMs)
+  expect(fs.existsSync(absent)).toBe(false)
+  expect(fs.readFileSync(file, 'utf8')).toBe('"old"')
+  expect(fs.existsSync(other)).toBe(false)
+  // cleanupTempFiles leaves a symlink of that name alone: it is not ours.
+  expect(await cleanupTempFiles(dir, { olderThanMs: 0 })).toEqual([])
+  fs.unlinkSync(path.join(dir, '.a.json.lock'))
+  fs.unlinkSync(path.join(dir, '.b.json.lock'))
+  // Without the planted links, writes go on as usual.
+  await safeWriteJson(file, 'new')
+  expect(fs.readFileSync(file, 'utf8')).toBe('"new"')
+})

@@ -431,3 +431,31 @@ test('settles under jest fake timers', async () => {
     jest.useRealTimers()
   }
 })
+
+// A FIFO has no end until a writer closes it: opening it for reading waits for a writer, for
+// good. Reads (and updateJson, which holds the lock meanwhile) must refuse it at once. Run in a
+// child process, so that a hang is a timeout that fails the test, not a stuck jest worker.
+const hasMkfifo = process.platform !== 'win32' && spawnSync('mkfifo', ['--version']).status === 0
+;(hasMkfifo ? test : test.skip)('a FIFO is refused with EINVAL by safeReadJson and updateJson, at once, and the lock is released', () => {
+  const fifo = path.join(dir, 'pipe.json')
+  expect(spawnSync('mkfifo', [fifo]).status).toBe(0)
+  const script = `
+    const { safeReadJson, updateJson } = require(${JSON.stringify(path.resolve(__dirname, '..'))})
+    const code = (p) => p.then(() => 'resolved', (err) => [err.code, err.syscall, err.message].join(' | '))
+    ;(async () => {
+      const file = ${JSON.stringify(fifo)}
+      const read = await code(safeReadJson(file))
+      const recovered = await code(safeReadJson(file, { recover: true, default: 1 }))
+      let called = false
+      const updated = await code(updateJson(file, () => ((called = true), 1), { lockTimeoutMs: 0 }))
+      // The lock was released: a second update does not wait for the first.
+      const again = await code(updateJson(file, () => 1, { lockTimeoutMs: 0 }))
+      console.log(JSON.stringify({ read, recovered, updated, again, called }))
+    })()`
+  const child = spawnSync(process.execPath, ['-e', script], { timeout: 20000, encoding: 'utf8' })
+  expect({ signal: child.signal, status: child.status, stderr: child.stderr }).toEqual({ signal: null, status: 0, stderr: '' })
+  const refused = `EINVAL | read | EINVAL: invalid argument, read '${fifo}'`
+  expect(JSON.parse(child.stdout)).toEqual({ read: refused, recovered: refused, updated: refused, again: refused, called: false })
+  expect(fs.readdirSync(dir).sort()).toEqual(['pipe.json'])
+  expect(fs.lstatSync(fifo).isFIFO()).toBe(true)
+}, 30000)

@@ -2,22 +2,31 @@
 //! without an instant where the target is missing or a backup is half written.
 //!
 //! ```text
+//! lstat("<name>.bak") is the target's inode?    // already the backup it would become: done
 //! link(path, ".<name>.bak.<random8>.tmp")       // the old file gets a second name (same inode)
 //!   or, where links are refused (EPERM, ENOTSUP, EXDEV, EMLINK):
 //!   open(tmp, O_EXCL, 0600); copy; fchmod(old mode); fchown; fsync per durability
-//! rename(tmp, "<name>.bak")                     // replaces the previous backup atomically
+//! link("<name>.bak", ".<name>.bak.<random8>.tmp") // the older backup, kept until the write is done
+//! rename(staged, "<name>.bak")                  // replaces the previous backup atomically
 //! rename(new temp, path)                        // the write's own atomic step
+//!   failed: rename(kept older backup, "<name>.bak") // the .bak is as it was
+//!   done:   unlink(kept older backup)
 //! fsync(dirname(path))                          // 'full': makes all the renames durable
 //! ```
 //!
 //! The target itself is never renamed away: it keeps its old content until the write's own
 //! rename. A hard link shares the old file's inode, so the backup has its mode and owner and
-//! costs no copy. Any failure removes the staged name (a guard) and fails the write before the
-//! target changes.
+//! costs no copy. Every staged name is held as temp files are (see [`crate::temp`]), so a
+//! cleanup never removes it mid-write, and is opened without following symlinks.
+//!
+//! `rename` onto a name that is already the same inode does nothing and leaves the source name
+//! (POSIX): two writers (or a failed write before) can make `.bak` a link to the target, so every
+//! rename here removes its source if it is still there.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, Metadata};
-use std::path::Path;
+use std::io;
+use std::path::{Path, PathBuf};
 
 use crate::error::{IoResultExt, Result};
 use crate::failpoint::failpoint;
@@ -31,61 +40,175 @@ use crate::write;
 /// how Windows reports ERROR_INVALID_FUNCTION (FAT volumes have no hard links).
 const LINK_REFUSED: &[&str] = &["EPERM", "ENOTSUP", "EXDEV", "EMLINK", "ENOSYS", "EISDIR"];
 
-/// Make the file now at `target` (whose metadata is `previous`) its `<name>.bak`, leaving the
-/// target in place.
-pub fn keep_previous(target: &Target, previous: &Metadata, durability: Durability) -> Result<()> {
-  let name = backup_name(&target.name);
-  let staged = match link(target, &name) {
-    Ok(staged) => staged,
-    Err(err) if LINK_REFUSED.contains(&err.code_name()) => {
-      copy(target, &name, previous, durability)?
+/// How many fresh names to try when cleanups keep removing a staged link before it is held.
+const LINK_ATTEMPTS: usize = 16;
+
+/// The backup made for one write: until [`Kept::done`] says the write's rename happened,
+/// dropping it puts the older `.bak` back.
+#[derive(Debug)]
+#[must_use = "dropping it undoes the backup"]
+pub struct Kept {
+  older: Option<Staged>,
+  backup: PathBuf,
+}
+
+/// A file of ours at a temp name, held while it exists; dropped, it is removed.
+#[derive(Debug)]
+struct Staged {
+  // Removed before the lock is released (fields drop in order).
+  path: tempfile::TempPath,
+  _held: Option<File>,
+}
+
+impl Kept {
+  /// The write's rename happened: the older backup is not needed any more.
+  pub fn done(mut self) {
+    drop(self.older.take());
+  }
+}
+
+impl Drop for Kept {
+  fn drop(&mut self) {
+    // The write failed after the backup was switched: put the older one back. Best effort, the
+    // write's own error is reported; a failure here leaves the older backup at its temp name.
+    if let Some(older) = self.older.take() {
+      if let Err((_, older)) = rename_over(older, &self.backup) {
+        let _ = older.path.keep();
+      }
     }
-    Err(err) => return Err(err),
+  }
+}
+
+/// Make the file now at `target` (whose metadata is `previous`) its `<name>.bak`, leaving the
+/// target in place; the older backup is kept until the returned guard says the write is done.
+pub fn keep_previous(target: &Target, previous: &Metadata, durability: Durability) -> Result<Kept> {
+  let name = backup_name(&target.name);
+  let backup = target.dir.join(&name);
+  let older = match fs::symlink_metadata(&backup) {
+    Ok(meta) if meta.is_file() => Some(meta),
+    _ => None, // none; or not a file of ours, which the rename replaces (a symlink) or refuses
   };
-  rename(staged, &target.dir.join(&name), &target.path)
+  let mut kept = Kept {
+    older: None,
+    backup,
+  };
+  if older
+    .as_ref()
+    .is_some_and(|older| sys::same_inode(older, previous))
+  {
+    // `.bak` already is the previous version (another writer, or a failed write, made it).
+    return Ok(kept);
+  }
+  let staged = stage(target, &name, &target.path, previous, durability)?;
+  if let Some(older) = &older {
+    kept.older = Some(stage(target, &name, &kept.backup, older, durability)?);
+  }
+  failpoint!("backup.rename", "rename", &target.path);
+  rename_over(staged, &kept.backup)
+    .map_err(|(err, _)| err)
+    .at("rename", &target.path)?;
+  Ok(kept)
 }
 
 /// `<name>.bak`.
-pub fn backup_name(name: &std::ffi::OsStr) -> OsString {
+pub fn backup_name(name: &OsStr) -> OsString {
   let mut backup = name.to_os_string();
   backup.push(".bak");
   backup
 }
 
-/// A hard link to the target at a temp name of the backup.
-fn link(target: &Target, name: &std::ffi::OsStr) -> Result<tempfile::TempPath> {
-  failpoint!("backup.link", "link", &target.path);
-  let staged = temp::make_in(&target.dir, name, |staged| {
-    fs::hard_link(&target.path, staged)
-  })
-  .at("link", &target.path)?;
-  Ok(staged.into_temp_path())
+/// A second name for `source` (whose metadata is `meta`) at a temp name of the backup: a hard
+/// link, or a copy where links are refused. Errors name the target, whose write fails.
+fn stage(
+  target: &Target,
+  name: &OsStr,
+  source: &Path,
+  meta: &Metadata,
+  durability: Durability,
+) -> Result<Staged> {
+  let linked = || -> Result<Staged> {
+    // Failpoint `backup.link`: the link fails (with EXDEV, the copy below is made instead).
+    failpoint!("backup.link", "link", &target.path);
+    link(&target.dir, name, source).at("link", &target.path)
+  };
+  match linked() {
+    Err(err) if LINK_REFUSED.contains(&err.code_name()) => {
+      copy(target, name, source, meta, durability)
+    }
+    other => other,
+  }
 }
 
-/// A copy of the target at a temp name of the backup, with its mode and owner, synced as the
-/// write is.
+/// A hard link to `source` at a fresh temp name in `dir`, held.
+fn link(dir: &Path, name: &OsStr, source: &Path) -> io::Result<Staged> {
+  for _ in 0..LINK_ATTEMPTS {
+    let path = temp::make_in(dir, name, |staged| hard_link(source, staged))?.into_temp_path();
+    // Not through a symlink: `link` makes a link to a symlink itself (Linux), which is not a
+    // backup we may open, hold, or rename into place (ELOOP).
+    let file = sys::open_existing(&path)?;
+    if temp::hold(&file, &path)? {
+      return Ok(Staged {
+        path,
+        // Closed before its rename where the OS cannot rename (over) an open file.
+        _held: (!sys::CLOSE_BEFORE_RENAME).then_some(file),
+      });
+    }
+    // A cleanup removed it before it was held; the name is not ours any more.
+    let _ = path.keep();
+  }
+  Err(io::ErrorKind::NotFound.into())
+}
+
+/// `link(source, staged)`. Linux fails it with ENOENT when the file `source` named is replaced
+/// (its last link gone) between the lookup and the link, as an unlocked writer's rename does:
+/// then `source` names the new file, and the link is tried again.
+fn hard_link(source: &Path, staged: &Path) -> io::Result<()> {
+  let mut retries = 3;
+  loop {
+    match fs::hard_link(source, staged) {
+      Err(err) if err.kind() == io::ErrorKind::NotFound && retries > 0 && source.exists() => {
+        retries -= 1;
+      }
+      other => return other,
+    }
+  }
+}
+
+/// A copy of `source` at a temp name of the backup, with its mode and owner (`meta`), synced as
+/// the write is.
 fn copy(
   target: &Target,
-  name: &std::ffi::OsStr,
-  previous: &Metadata,
+  name: &OsStr,
+  source: &Path,
+  meta: &Metadata,
   durability: Durability,
-) -> Result<tempfile::TempPath> {
+) -> Result<Staged> {
   let staged = TempFile::create(&target.dir, name).map_err(|err| err.with_path(&target.path))?;
   // After the temp file exists, so that a test sees it removed.
   failpoint!("backup.copy", "copyfile", &target.path);
-  let mut source = File::open(&target.path).at("copyfile", &target.path)?;
-  std::io::copy(&mut source, &mut staged.file()).at("copyfile", &target.path)?;
-  sys::set_mode(staged.file(), sys::mode_of(previous)).at("chmod", &target.path)?;
-  sys::copy_owner(staged.file(), previous).at("chown", &target.path)?;
+  let mut from = File::open(source).at("copyfile", &target.path)?;
+  std::io::copy(&mut from, &mut staged.file()).at("copyfile", &target.path)?;
+  sys::set_mode(staged.file(), sys::mode_of(meta)).at("chmod", &target.path)?;
+  sys::copy_owner(staged.file(), meta).at("chown", &target.path)?;
   write::sync_as(staged.file(), durability).at("fsync", &target.path)?;
-  Ok(staged.into_temp_path())
+  let (file, path) = staged.into_parts();
+  Ok(Staged {
+    path,
+    // Closed before its rename where the OS cannot rename an open file.
+    _held: (!sys::CLOSE_BEFORE_RENAME).then_some(file),
+  })
 }
 
-/// Rename the staged backup over `<name>.bak`; errors name the target, whose write failed.
-fn rename(staged: tempfile::TempPath, backup: &Path, target: &Path) -> Result<()> {
-  failpoint!("backup.rename", "rename", target);
-  sys::rename(&staged, backup).at("rename", target)?;
-  // The name is the backup's now; the guard must not remove it.
-  let _ = staged.keep();
+/// Rename `staged` over `to`. If `to` already was the same file, the rename did nothing: the
+/// staged name is removed (by its guard) instead of being left behind. On failure, the error and
+/// the staged file, still there.
+fn rename_over(staged: Staged, to: &Path) -> std::result::Result<(), (io::Error, Staged)> {
+  if let Err(err) = sys::rename(&staged.path, to) {
+    return Err((err, staged));
+  }
+  if fs::symlink_metadata(&staged.path).is_err() {
+    // The name is `to`'s now; the guard must not remove it.
+    let _ = staged.path.keep();
+  }
   Ok(())
 }

@@ -3,15 +3,20 @@
 //!
 //! ```text
 //! for entry in readdir(dir):                    // one directory, not its subdirectories
-//!   orphan(entry)?                              // our exact name shape, a regular file, old enough
-//!   unlink(dir/entry)                           // a temp file; gone already (another cleaner): fine
-//!   flock(entry); unlink(dir/entry)             // a lock sidecar nobody holds, as its holder would
+//!   orphan(entry)?                              // our exact name shape, a regular file, old enough,
+//!                                               //   held by nobody
+//!   fd = open(dir/entry, O_NOFOLLOW|O_NONBLOCK) // never through a symlink, never a FIFO
+//!   flock(fd, LOCK_EX|LOCK_NB)                  // no live writer holds it (else: skipped)
+//!   lstat(dir/entry) is fd's inode?             // still the file locked
+//!   unlink(dir/entry); close(fd)                // gone already (another cleaner): fine
 //! ```
 //!
-//! A temp file younger than the threshold may belong to a write in progress (its mtime moves
-//! while it is filled), so only older ones go; a lock sidecar goes only if nobody holds its
-//! lock (a live holder removes its own). Every decision about one entry is made in [`orphan`];
-//! nothing else here looks at names.
+//! A live writer holds its temp files (see [`crate::temp`]) and its sidecar for their whole
+//! life, in any process, so the exclusive lock is what tells an orphan; the age threshold is
+//! kept (a younger file may belong to a write that has not locked it yet). The unlink happens
+//! while the file is locked, so a writer that locks it a moment later sees that its name is
+//! gone and starts over. Every decision about one entry is made in [`orphan`]; nothing else here
+//! looks at names.
 
 use std::fs::{self, Metadata};
 use std::io;
@@ -20,8 +25,9 @@ use std::time::{Duration, SystemTime};
 
 use crate::error::{Error, IoResultExt, Result};
 use crate::failpoint::failpoint;
-use crate::lock::{self, is_lock_name};
+use crate::lock::is_lock_name;
 use crate::options::CleanupOptions;
+use crate::sys;
 use crate::temp::is_temp_name;
 
 /// What a leftover file is.
@@ -49,8 +55,8 @@ pub fn orphan(
   }
   let kind = if is_temp_name(name) {
     Orphan::Temp
-  } else if is_lock_name(name) && meta.len() == 0 && !lock::is_held(path).unwrap_or(true) {
-    // Ours are always empty; one whose lock is taken (or cannot be probed) is left alone.
+  } else if is_lock_name(name) && meta.len() == 0 {
+    // Ours are always empty.
     Orphan::Lock
   } else {
     return None;
@@ -60,7 +66,41 @@ pub fn orphan(
     .modified()
     .ok()
     .map(|modified| now.duration_since(modified).unwrap_or_default())?;
-  (age >= older_than).then_some(kind)
+  // One that is held (or cannot be probed) is left alone.
+  (age >= older_than && !is_held(path, kind).unwrap_or(true)).then_some(kind)
+}
+
+/// Whether a live writer (of any process) holds the file of ours at `path` right now.
+pub fn is_held(path: &Path, kind: Orphan) -> io::Result<bool> {
+  let file = match sys::open_existing(path) {
+    Ok(file) => file,
+    // Gone: nobody's.
+    Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(false),
+    Err(err) => return Err(err),
+  };
+  Ok(!claim(&file, kind)?)
+}
+
+/// Remove the file of ours at `path` if nobody holds it, as its holder would: lock it, check that
+/// the path still names it, unlink, unlock. `false` if someone holds it (or it is gone).
+fn remove_if_unheld(path: &Path, kind: Orphan) -> io::Result<bool> {
+  // Gone, or replaced by something that is not ours (a symlink, a FIFO) since the scan.
+  let Ok(file) = sys::open_existing(path) else {
+    return Ok(false);
+  };
+  if !claim(&file, kind)? || !sys::is_same_file(&file, path)? {
+    return Ok(false);
+  }
+  fs::remove_file(path)?;
+  Ok(true)
+}
+
+/// The exclusive lock a live holder of this kind of file would refuse.
+fn claim(file: &fs::File, kind: Orphan) -> io::Result<bool> {
+  match kind {
+    Orphan::Temp => sys::try_claim(file),
+    Orphan::Lock => sys::try_lock(file),
+  }
 }
 
 /// The leftovers in `dir` (paths `dir` joined with their names), without removing them.
@@ -91,14 +131,11 @@ pub fn cleanup(dir: &Path, options: &CleanupOptions) -> Result<Vec<PathBuf>> {
   let mut removed = Vec::new();
   for (path, kind) in find(dir, options)? {
     failpoint!("cleanup.unlink", "unlink", &path);
-    let gone = match kind {
-      Orphan::Temp => fs::remove_file(&path),
-      // Taken first, so that a writer that locked it a moment ago keeps its sidecar.
-      Orphan::Lock => lock::remove_if_stale(&path).and_then(|stale| match stale {
-        true => Ok(()),
-        false => Err(io::ErrorKind::NotFound.into()),
-      }),
-    };
+    // Claimed first, so that a writer that holds it (or locked a sidecar a moment ago) keeps it.
+    let gone = remove_if_unheld(&path, kind).and_then(|removed| match removed {
+      true => Ok(()),
+      false => Err(io::ErrorKind::NotFound.into()),
+    });
     match gone {
       Ok(()) => removed.push(path),
       // Another cleaner (or the writer's own guard) was faster.

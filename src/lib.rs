@@ -16,10 +16,11 @@
 //! path   = follow symlinks from the target     // the link stays; the file it names is replaced
 //! mkdir -p dirname(path)                        // missing parents, 0o777 & ~umask, each
 //!                                               //   one's parent fsynced before going on
-//! lk     = open(".<name>.lock", O_CREAT); flock(lk, LOCK_EX|LOCK_NB) until lockTimeoutMs
+//! lk     = open(".<name>.lock", O_CREAT|O_NOFOLLOW); flock(lk, LOCK_EX|LOCK_NB) until lockTimeoutMs
 //!                                               // unless lock: false; retried, then ELOCKED
 //! old    = stat(path)                           // mode and owner to keep; EISDIR for a directory
-//! fd     = open(".<name>.<random8>.tmp", O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0600)
+//! fd     = open(".<name>.<random8>.tmp", O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0600)
+//! flock(fd, LOCK_SH)                            // held until the rename: cleanup leaves it (temp.rs)
 //! loop write(fd, utf8 chunk)                    // UTF-16 → UTF-8 transcoded chunk by chunk
 //! fstat(fd).size == bytes written or EVERIFY    // guarantee 3
 //! fchmod(fd, mode); fchown(fd, old owner)       // before the fsync, so it covers them
@@ -36,10 +37,11 @@
 //! file) may be lost on power loss. `'none'` skips both fsyncs: atomic against a crash of the
 //! process, not against power loss.
 //!
-//! Reading back (`safeReadJson`, [`read`]) runs `open`, `fstat`, `read`, the BOM skip, the
+//! Reading back (`safeReadJson`, [`read`]) runs `stat`, `open`, `fstat`, `read`, the BOM skip, the
 //! UTF-8 check and the decoding on a worker; the main thread makes one string and calls
 //! `JSON.parse`. Only when that throws does [`syntax`] walk the bytes to say where. Cleaning up
-//! ([`cleanup`]) removes only names of the temp shape, older than a threshold.
+//! ([`cleanup`]) removes only names of the temp shape, older than a threshold, that no live
+//! writer holds.
 //!
 //! # Limitations
 //!

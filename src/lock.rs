@@ -6,9 +6,13 @@
 //! lock, and the next holder removes it. The holder removes the sidecar while it still holds the
 //! lock; a writer that was waiting on that very file then finds, after locking, that the path no
 //! longer names it, and starts over on the new one — so two writers never both "hold" the lock.
+//!
+//! The sidecar is opened with O_NOFOLLOW and must be a regular file: a symlink planted at its
+//! name fails the write (`ELOOP`), a FIFO or a directory too (`EINVAL`, `EISDIR`), and nothing is
+//! created or truncated through them.
 
 use std::fs::{self, File};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -95,31 +99,10 @@ pub fn is_lock_name(name: &str) -> bool {
     && name != "..lock"
 }
 
-/// Whether the sidecar at `path` is held by a live writer right now (used by cleanup: a sidecar
-/// nobody holds was left by a killed process).
-pub fn is_held(path: &Path) -> std::io::Result<bool> {
-  let file = File::open(path)?;
-  Ok(!sys::try_lock(&file)?)
-}
-
-/// Remove the sidecar at `path` if nobody holds it, as a holder would: lock it, check that the
-/// path still names it, unlink, unlock. `false` if someone holds it (or it is gone).
-pub fn remove_if_stale(path: &Path) -> std::io::Result<bool> {
-  let file = match File::open(path) {
-    Ok(file) => file,
-    Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-    Err(err) => return Err(err),
-  };
-  if !sys::try_lock(&file)? || !sys::is_same_file(&file, path)? {
-    return Ok(false);
-  }
-  fs::remove_file(path)?;
-  Ok(true)
-}
-
 #[cfg(test)]
 mod tests {
   use super::*;
+  use std::path::Path;
 
   fn target_in(dir: &Path, name: &str) -> Target {
     Target::prepare(&dir.join(name)).unwrap()
@@ -131,7 +114,11 @@ mod tests {
     let target = target_in(dir.path(), "a.json");
     let lock = FileLock::acquire(&target, Duration::ZERO).unwrap();
     assert!(dir.path().join(".a.json.lock").exists());
-    assert!(is_held(&dir.path().join(".a.json.lock")).unwrap());
+    assert!(crate::cleanup::is_held(
+      &dir.path().join(".a.json.lock"),
+      crate::cleanup::Orphan::Lock
+    )
+    .unwrap());
     drop(lock);
     assert!(!dir.path().join(".a.json.lock").exists());
   }
@@ -172,9 +159,25 @@ mod tests {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join(".a.json.lock"), "").unwrap();
     let target = target_in(dir.path(), "a.json");
-    assert!(!is_held(&dir.path().join(".a.json.lock")).unwrap());
+    assert!(!crate::cleanup::is_held(
+      &dir.path().join(".a.json.lock"),
+      crate::cleanup::Orphan::Lock
+    )
+    .unwrap());
     drop(FileLock::acquire(&target, Duration::ZERO).unwrap());
     assert!(!dir.path().join(".a.json.lock").exists());
+  }
+
+  #[cfg(unix)]
+  #[test]
+  fn a_symlinked_sidecar_is_refused_and_its_target_not_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside");
+    std::os::unix::fs::symlink(&outside, dir.path().join(".a.json.lock")).unwrap();
+    let target = target_in(dir.path(), "a.json");
+    let err = FileLock::acquire(&target, Duration::ZERO).unwrap_err();
+    assert_eq!(err.code_name(), "ELOOP", "{err}");
+    assert!(!outside.exists());
   }
 
   #[test]

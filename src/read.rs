@@ -1,8 +1,11 @@
 //! Reading a JSON file back (`safeReadJson`): everything but the parse, on a worker thread.
 //!
 //! ```text
-//! fd    = open(path, O_RDONLY)                  // ENOENT: the file does not exist
-//! fstat(fd)                                     // EISDIR for a directory, EINVAL for a FIFO/device
+//! stat(path)                                    // ENOENT: the file does not exist; EISDIR for a
+//!                                               //   directory, EINVAL for a FIFO/device/socket
+//! fd    = open(path, O_RDONLY|O_NONBLOCK)       // never waits for a FIFO's writer
+//! fstat(fd) regular, or EINVAL                  // a FIFO swapped in after the stat
+//! fcntl(fd, F_SETFL, blocking)
 //! read(fd) until EOF                            // one buffer of the file's size
 //! skip a UTF-8 BOM; check UTF-8                 // invalid UTF-8 is EJSONPARSE at its first byte
 //! decode to Latin-1 (every char < U+0100) or UTF-16
@@ -12,7 +15,7 @@
 //! `JSON.parse` on it. Only if that throws is the text walked again, by [`crate::syntax`], to
 //! say where it stops being JSON. With `recover`, the same is done for [`backup_path`].
 
-use std::fs::File;
+use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -20,6 +23,7 @@ use crate::backup;
 use crate::error::{Code, Error, IoResultExt, Result};
 use crate::failpoint::failpoint;
 use crate::syntax::{first_error, locate};
+use crate::sys;
 use crate::target;
 
 /// The UTF-8 byte order mark, skipped as `JSON.parse(buffer.toString())` users strip it by hand.
@@ -145,17 +149,16 @@ pub fn backup_path(path: &Path) -> Result<PathBuf> {
 
 fn read_file(path: &Path) -> Result<Vec<u8>> {
   failpoint!("read.open", "open", path);
+  // Refused before any open: opening a FIFO for reading blocks until a writer comes (forever,
+  // and `updateJson` would hold the lock meanwhile); opening a device can act on it.
+  let meta =
+    fs::metadata(path).map_err(|err| target::blame(Error::io(&err, "open", path), path))?;
+  refuse_non_regular(&meta, path)?;
   let mut file =
-    File::open(path).map_err(|err| target::blame(Error::io(&err, "open", path), path))?;
+    sys::open_for_read(path).map_err(|err| target::blame(Error::io(&err, "open", path), path))?;
   let meta = file.metadata().at("fstat", path)?;
-  if meta.is_dir() {
-    // As `fs.readFile` reports it.
-    return Err(Error::os("EISDIR", "read", path));
-  }
-  if !meta.is_file() {
-    // A FIFO or a device could block the worker forever; the writers refuse them too.
-    return Err(Error::os("EINVAL", "read", path));
-  }
+  refuse_non_regular(&meta, path)?;
+  sys::blocking(&file).at("fcntl", path)?;
   let mut bytes = Vec::new();
   // One allocation of the right size; a size beyond memory is ENOMEM, not an abort.
   bytes
@@ -165,6 +168,18 @@ fn read_file(path: &Path) -> Result<Vec<u8>> {
   // `read_to_end` retries EINTR itself.
   file.read_to_end(&mut bytes).at("read", path)?;
   Ok(bytes)
+}
+
+/// A directory is EISDIR (as `fs.readFile` reports it), any other non-regular file EINVAL: a
+/// FIFO or a device could block the worker forever; the writers refuse them too.
+fn refuse_non_regular(meta: &fs::Metadata, path: &Path) -> Result<()> {
+  if meta.is_dir() {
+    return Err(Error::os("EISDIR", "read", path));
+  }
+  if !meta.is_file() {
+    return Err(Error::os("EINVAL", "read", path));
+  }
+  Ok(())
 }
 
 fn json_error(syntax: crate::error::JsonSyntax, path: &Path) -> Error {

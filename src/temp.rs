@@ -5,10 +5,18 @@
 //! one file system, and created exclusively (O_EXCL, mode 0600), with a fresh random name after
 //! a collision. The basename part is shortened when the whole name would exceed the file
 //! system's limit; the target's own name never changes.
+//!
+//! A live temp file is held: its writer keeps a shared lock (`flock`, `LockFileEx`) on it from
+//! creation to the rename, which `cleanupTempFiles` must take exclusively before it may remove
+//! the file. So cleanup never removes the temp file of a write in progress in any process, however
+//! long it waits, and the kernel drops the lock of a killed writer, whose file is then an orphan.
 
 use std::ffi::OsString;
 use std::fs::File;
+use std::io;
 use std::path::Path;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use crate::error::{IoResultExt, Result};
 use crate::failpoint::failpoint;
@@ -23,12 +31,31 @@ pub struct TempFile {
   inner: tempfile::NamedTempFile<File>,
 }
 
+/// How many fresh names to try when cleanups keep removing the new file before it is held.
+const CREATE_ATTEMPTS: usize = 16;
+
+/// How long a writer waits for the shared lock on a file it just made. Only an exclusive holder
+/// blocks it: a cleanup for an instant, or, for a staged backup link (which shares the target's
+/// inode), a program that `flock`s the target itself — then the write goes on without the
+/// lock, which that program's own lock keeps cleanups from taking meanwhile.
+const HOLD_WAIT: Duration = Duration::from_secs(2);
+
 impl TempFile {
-  /// Create `.<basename>.<random>.tmp` in `dir` for a target called `basename`.
+  /// Create `.<basename>.<random>.tmp` in `dir` for a target called `basename`, held (see the
+  /// module docs) until it is committed or dropped.
   pub fn create(dir: &Path, basename: &std::ffi::OsStr) -> Result<TempFile> {
     failpoint!("temp.create", "open", dir);
-    let inner = make_in(dir, basename, sys::create_exclusive).at("open", dir)?;
-    Ok(TempFile { inner })
+    for _ in 0..CREATE_ATTEMPTS {
+      let inner = make_in(dir, basename, sys::create_exclusive).at("open", dir)?;
+      if hold(inner.as_file(), inner.path()).at("open", dir)? {
+        return Ok(TempFile { inner });
+      }
+      // A cleanup claimed and removed it before the lock was ours: the name is not ours to
+      // remove any more.
+      let (_, path) = inner.into_parts();
+      let _ = path.keep();
+    }
+    Err(io::Error::from(io::ErrorKind::NotFound)).at("open", dir)
   }
 
   /// The open file.
@@ -41,10 +68,10 @@ impl TempFile {
     self.inner.path()
   }
 
-  /// Close the file and keep only its name, still removed when dropped (for a temp file that
-  /// is not renamed over the target, such as a backup copy).
-  pub fn into_temp_path(self) -> tempfile::TempPath {
-    self.inner.into_temp_path()
+  /// The open (held) file and its name, still removed when dropped (for a temp file that is not
+  /// renamed over the target, such as a backup copy).
+  pub fn into_parts(self) -> (File, tempfile::TempPath) {
+    self.inner.into_parts()
   }
 
   /// Rename the temp file over `target`. On failure the temp file is removed (when the guard
@@ -52,13 +79,30 @@ impl TempFile {
   pub fn commit(self, target: &Path) -> Result<()> {
     failpoint!("commit.rename", "rename", target);
     let (file, path) = self.inner.into_parts();
-    // Close before renaming: Windows cannot rename a file that is open without sharing delete.
-    drop(file);
+    // Kept open (and held) across the rename where the OS allows, so that no cleanup can claim
+    // it in between.
+    let open = (!sys::CLOSE_BEFORE_RENAME).then_some(file);
     sys::rename(&path, target).at("rename", target)?;
     // The name now belongs to the target; the guard must not remove it.
     let _ = path.keep();
+    drop(open);
     Ok(())
   }
+}
+
+/// Take the shared lock that tells cleanups a live writer holds `file`, just made at `path`.
+/// `Ok(false)` if `path` no longer names it: a cleanup claimed it first and removed it.
+pub(crate) fn hold(file: &File, path: &Path) -> io::Result<bool> {
+  let started = Instant::now();
+  let mut pause = Duration::from_millis(1);
+  // A file system without these locks (some FUSE mounts) refuses them: the write goes on
+  // unheld, and cleanup, which cannot claim the file there either, leaves it alone.
+  while matches!(sys::try_share(file), Ok(false)) && started.elapsed() < HOLD_WAIT {
+    thread::sleep(pause);
+    pause = (pause * 2).min(Duration::from_millis(20));
+  }
+  // Checked after locking: a cleanup unlinks only while it holds the file exclusively.
+  sys::is_same_file(file, path)
 }
 
 /// Make something (a file, a hard link) at a fresh temp name `.<basename>.<random>.tmp` in `dir`
@@ -153,6 +197,42 @@ mod tests {
     assert!(path.exists());
     drop(temp);
     assert!(!path.exists());
+  }
+
+  #[cfg(unix)]
+  #[test]
+  fn a_symlink_at_a_temp_name_cannot_redirect_the_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside");
+    let planted = dir.path().join(".a.json.Planted1.tmp");
+    std::os::unix::fs::symlink(&outside, &planted).unwrap();
+    let err = sys::create_exclusive(&planted).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+    assert!(!outside.exists());
+  }
+
+  #[test]
+  fn a_live_temp_file_is_held_against_cleanup() {
+    let dir = tempfile::tempdir().unwrap();
+    let temp = TempFile::create(dir.path(), OsStr::new("a.json")).unwrap();
+    let options = crate::options::CleanupOptions {
+      older_than: std::time::Duration::ZERO,
+    };
+    assert_eq!(
+      crate::cleanup::cleanup(dir.path(), &options).unwrap(),
+      Vec::<std::path::PathBuf>::new()
+    );
+    assert!(temp.path().exists());
+    let path = temp.path().to_path_buf();
+    // Once its writer lets go (here: a file left by a dead one), it is an orphan.
+    let (file, kept) = temp.into_parts();
+    drop(file);
+    let kept = kept.keep().unwrap();
+    assert_eq!(
+      crate::cleanup::cleanup(dir.path(), &options).unwrap(),
+      vec![path]
+    );
+    assert!(!kept.exists());
   }
 
   #[test]

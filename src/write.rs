@@ -46,11 +46,16 @@ pub fn write_text(target: &Target, text: Text, options: &WriteOptions) -> Result
   }
 
   sync_file(&temp, options.durability, &target.path)?;
-  if let (true, Some(previous)) = (options.backup, &previous) {
+  let kept = match (options.backup, &previous) {
     // Before the rename: the old file gets its second name while it is still the target.
-    backup::keep_previous(target, previous, options.durability)?;
-  }
+    (true, Some(previous)) => Some(backup::keep_previous(target, previous, options.durability)?),
+    _ => None,
+  };
+  // A failed rename drops `kept`, which puts the older `.bak` back.
   temp.commit(&target.path)?;
+  if let Some(kept) = kept {
+    kept.done();
+  }
   sync_dirs(target, options.durability)
 }
 

@@ -179,10 +179,14 @@ fn a_failed_copy_fails_the_write_and_leaves_no_temp() {
 }
 
 #[test]
-fn a_failed_final_rename_after_the_backup_leaves_the_old_content_in_both() {
+fn a_failed_final_rename_after_the_backup_leaves_the_target_and_its_bak_as_they_were() {
   let (result, on_disk, backed_up) = inject_with_backup(&[("commit.rename", "return(EIO)")]);
   assert_eq!(result.unwrap_err().syscall, "rename");
-  assert_eq!((on_disk.as_str(), backed_up.as_str()), (OLD, OLD));
+  // Errors: "the target (and its .bak) is untouched" — the older backup is put back.
+  assert_eq!(
+    (on_disk.as_str(), backed_up.as_str()),
+    (OLD, "{\"version\":\"older\"}")
+  );
 }
 
 /// Every step of the write, with every error a disk can give there: the injected code (and

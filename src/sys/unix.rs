@@ -92,29 +92,87 @@ pub(super) fn node_errno(raw: i32) -> i32 {
   -raw
 }
 
-/// Create a file that must not exist yet, readable and writable by the owner only.
+/// Create a file that must not exist yet, readable and writable by the owner only. O_EXCL
+/// already refuses any existing name, a symlink included; O_NOFOLLOW says so once more.
 pub(crate) fn create_exclusive(path: &Path) -> io::Result<File> {
   OpenOptions::new()
     .write(true)
     .create_new(true)
+    .custom_flags(libc::O_NOFOLLOW)
     .mode(0o600)
     .open(path)
 }
 
 /// Open the lock sidecar, creating it (empty) if needed. Read-only suffices for `flock`, which
-/// matters when another user created the sidecar of a file both may write.
+/// matters when another user created the sidecar of a file both may write. Never through a
+/// symlink (ELOOP: whoever can write the directory must not make us create or open a file
+/// elsewhere), and never anything but a regular file (O_NONBLOCK: a FIFO planted there opens
+/// at once, and is then refused with EINVAL).
 pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
-  match OpenOptions::new()
+  let flags = libc::O_NOFOLLOW | libc::O_NONBLOCK;
+  let file = match OpenOptions::new()
     .read(true)
     .write(true)
     .create(true)
     .truncate(false)
+    .custom_flags(flags)
     .mode(0o666)
     .open(path)
   {
     // Not ours to write, or in a directory we may not write: an existing sidecar still works.
-    Err(err) if err.raw_os_error() == Some(libc::EACCES) => File::open(path).map_err(|_| err),
-    other => other,
+    Err(err) if err.raw_os_error() == Some(libc::EACCES) => OpenOptions::new()
+      .read(true)
+      .custom_flags(flags)
+      .open(path)
+      .map_err(|_| err)?,
+    other => other?,
+  };
+  regular(file)
+}
+
+/// Open an existing file of ours (a temp file, a staged backup, a sidecar) to lock it: read-only,
+/// never through a symlink (ELOOP), never blocking, and only if it is a regular file (EINVAL).
+pub(crate) fn open_existing(path: &Path) -> io::Result<File> {
+  let file = OpenOptions::new()
+    .read(true)
+    .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+    .open(path)?;
+  regular(file)
+}
+
+/// Open a file to read it, following symlinks, without blocking in `open` (a FIFO swapped in
+/// after the caller's `stat` opens at once instead of waiting for a writer). The caller checks
+/// with `fstat` that it is a regular file; then [`blocking`] clears O_NONBLOCK.
+pub(crate) fn open_for_read(path: &Path) -> io::Result<File> {
+  OpenOptions::new()
+    .read(true)
+    .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+    .open(path)
+}
+
+/// Clear O_NONBLOCK on a file opened by [`open_for_read`], now known to be regular.
+pub(crate) fn blocking(file: &File) -> io::Result<()> {
+  use std::os::unix::io::AsRawFd;
+  // SAFETY: the descriptor is owned by `file`, which outlives both calls; F_GETFL/F_SETFL
+  // touch only the open file's status flags.
+  unsafe {
+    let flags = libc::fcntl(file.as_raw_fd(), libc::F_GETFL);
+    if flags < 0 || libc::fcntl(file.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK) < 0 {
+      return Err(io::Error::last_os_error());
+    }
+  }
+  Ok(())
+}
+
+/// `file` if it is a regular file; EINVAL (EISDIR for a directory) otherwise.
+fn regular(file: File) -> io::Result<File> {
+  let kind = file.metadata()?.file_type();
+  if kind.is_file() {
+    Ok(file)
+  } else if kind.is_dir() {
+    Err(io::Error::from_raw_os_error(libc::EISDIR))
+  } else {
+    Err(io::Error::from_raw_os_error(libc::EINVAL))
   }
 }
 
@@ -122,10 +180,28 @@ pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
 /// (`flock`, not `fcntl`: its lock belongs to the open file, so two writers in one process
 /// exclude each other too, and it goes away when the holder dies.)
 pub(crate) fn try_lock(file: &File) -> io::Result<bool> {
+  flock(file, libc::LOCK_EX | libc::LOCK_NB)
+}
+
+/// Take a shared `flock` on one of our own files without waiting: `Ok(false)` if someone holds
+/// it exclusively. A live writer holds its temp file this way for its whole life; cleanup's
+/// [`try_claim`] then fails, and the file is left alone. Shared, so that two writers staging
+/// backup links to one inode do not exclude each other.
+pub(crate) fn try_share(file: &File) -> io::Result<bool> {
+  flock(file, libc::LOCK_SH | libc::LOCK_NB)
+}
+
+/// Take the exclusive lock that proves no live writer holds one of our files (cleanup, before it
+/// removes a temp file). With `flock` it is the sidecar's lock; Windows uses another range.
+pub(crate) fn try_claim(file: &File) -> io::Result<bool> {
+  try_lock(file)
+}
+
+fn flock(file: &File, operation: libc::c_int) -> io::Result<bool> {
   use std::os::unix::io::AsRawFd;
   loop {
     // SAFETY: the descriptor is owned by `file`, which outlives the call.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+    if unsafe { libc::flock(file.as_raw_fd(), operation) } == 0 {
       return Ok(true);
     }
     let err = io::Error::last_os_error();
@@ -137,16 +213,25 @@ pub(crate) fn try_lock(file: &File) -> io::Result<bool> {
   }
 }
 
-/// Whether `path` still names the file open as `file` (the previous holder removes the sidecar
-/// when it is done; a lock on a removed sidecar excludes nobody).
+/// Whether `path` itself (not a symlink's target) still names the file open as `file`: a lock
+/// taken on a file that was removed meanwhile protects nothing (the previous holder removes the
+/// sidecar when it is done; cleanup removes a temp file it claimed).
 pub(crate) fn is_same_file(file: &File, path: &Path) -> io::Result<bool> {
   let open = file.metadata()?;
-  match fs::metadata(path) {
+  match fs::symlink_metadata(path) {
     Ok(named) => Ok(named.dev() == open.dev() && named.ino() == open.ino()),
     Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(false),
     Err(err) => Err(err),
   }
 }
+
+/// Whether two metadata describe one file (one inode).
+pub(crate) fn same_inode(a: &Metadata, b: &Metadata) -> bool {
+  a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+/// Unix renames an open file; the temp file stays open (and locked) across its rename.
+pub(crate) const CLOSE_BEFORE_RENAME: bool = false;
 
 /// fsync that reaches the platter: F_FULLFSYNC on macOS, where plain fsync stops at the drive's
 /// cache; plain fsync elsewhere.

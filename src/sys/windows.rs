@@ -10,8 +10,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use windows_sys::Win32::Storage::FileSystem::{
-  LockFileEx, MoveFileExW, FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE,
-  LOCKFILE_EXCLUSIVE_LOCK, LOCKFILE_FAIL_IMMEDIATELY, MOVEFILE_REPLACE_EXISTING,
+  LockFileEx, MoveFileExW, FILE_FLAG_OPEN_REPARSE_POINT, FILE_SHARE_DELETE, FILE_SHARE_READ,
+  FILE_SHARE_WRITE, LOCKFILE_EXCLUSIVE_LOCK, LOCKFILE_FAIL_IMMEDIATELY, MOVEFILE_REPLACE_EXISTING,
   MOVEFILE_WRITE_THROUGH,
 };
 use windows_sys::Win32::System::IO::OVERLAPPED;
@@ -91,27 +91,89 @@ pub(super) fn node_errno(raw: i32) -> i32 {
   }
 }
 
-/// Create a file that must not exist yet (CREATE_NEW). Windows has no mode bits to restrict.
+/// Create a file that must not exist yet (CREATE_NEW, which refuses any existing name, a
+/// symlink included). Windows has no mode bits to restrict.
 pub(crate) fn create_exclusive(path: &Path) -> io::Result<File> {
   OpenOptions::new().write(true).create_new(true).open(path)
 }
 
 /// Open the lock sidecar, creating it if needed, shareable (and deletable) by other writers.
+/// FILE_FLAG_OPEN_REPARSE_POINT opens a symlink planted there as the link itself, which is then
+/// refused: the sidecar is never opened through a link.
 pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
-  OpenOptions::new()
+  let file = OpenOptions::new()
     .read(true)
     .write(true)
     .create(true)
     .truncate(false)
     .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
-    .open(path)
+    .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
+    .open(path)?;
+  regular(file)
+}
+
+/// Open an existing file of ours (a temp file, a staged backup, a sidecar) to lock it, never
+/// through a symlink, and only if it is a regular file.
+pub(crate) fn open_existing(path: &Path) -> io::Result<File> {
+  let file = OpenOptions::new()
+    .read(true)
+    .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+    .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
+    .open(path)?;
+  regular(file)
+}
+
+/// Open a file to read it. Windows has no FIFOs or devices in the file system's namespace that
+/// a path to a JSON file could name; the caller still checks that it is a regular file.
+pub(crate) fn open_for_read(path: &Path) -> io::Result<File> {
+  File::open(path)
+}
+
+/// Nothing to clear: [`open_for_read`] opens blocking.
+pub(crate) fn blocking(_file: &File) -> io::Result<()> {
+  Ok(())
+}
+
+/// `file` if it is a regular file (a symlink opened as itself is ELOOP, as O_NOFOLLOW gives).
+fn regular(file: File) -> io::Result<File> {
+  let kind = file.metadata()?.file_type();
+  if kind.is_file() {
+    Ok(file)
+  } else if kind.is_symlink() {
+    Err(io::Error::from_raw_os_error(1921)) // ERROR_CANT_RESOLVE_FILENAME: ELOOP
+  } else {
+    Err(io::Error::from_raw_os_error(87)) // ERROR_INVALID_PARAMETER: EINVAL
+  }
 }
 
 /// Take an exclusive LockFileEx lock on the sidecar's first byte without waiting.
 pub(crate) fn try_lock(file: &File) -> io::Result<bool> {
+  lock_range(file, LOCKFILE_EXCLUSIVE_LOCK, 0)
+}
+
+/// Where writers lock their own temp files: far beyond any data, because a LockFileEx range is
+/// mandatory (a shared lock on bytes the writer writes would refuse its own writes).
+const HELD_OFFSET: u64 = u64::MAX - 1;
+
+/// Take a shared lock on one of our own files without waiting: `Ok(false)` if someone holds it
+/// exclusively. A live writer holds its temp file this way; cleanup's [`try_claim`] then fails.
+pub(crate) fn try_share(file: &File) -> io::Result<bool> {
+  lock_range(file, 0, HELD_OFFSET)
+}
+
+/// The exclusive lock that proves no live writer holds one of our files (cleanup).
+pub(crate) fn try_claim(file: &File) -> io::Result<bool> {
+  lock_range(file, LOCKFILE_EXCLUSIVE_LOCK, HELD_OFFSET)
+}
+
+/// LockFileEx on the one byte at `offset`, failing at once: `Ok(false)` if another handle holds
+/// a conflicting lock.
+fn lock_range(file: &File, exclusive: u32, offset: u64) -> io::Result<bool> {
   // SAFETY: OVERLAPPED is plain data; all-zero means offset 0 and no event.
   let mut overlapped: OVERLAPPED = unsafe { std::mem::zeroed() };
-  let flags = LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY;
+  overlapped.Anonymous.Anonymous.Offset = offset as u32;
+  overlapped.Anonymous.Anonymous.OffsetHigh = (offset >> 32) as u32;
+  let flags = exclusive | LOCKFILE_FAIL_IMMEDIATELY;
   // SAFETY: the handle is owned by `file`, and `overlapped` lives across the call.
   if unsafe { LockFileEx(file.as_raw_handle() as _, flags, 0, 1, 0, &mut overlapped) } != 0 {
     return Ok(true);
@@ -124,11 +186,26 @@ pub(crate) fn try_lock(file: &File) -> io::Result<bool> {
   Err(err)
 }
 
-/// Windows refuses to create a file under a name whose previous file is still open and marked
-/// for deletion, so a lock on a removed sidecar cannot coexist with a new one: nothing to check.
-pub(crate) fn is_same_file(_file: &File, _path: &Path) -> io::Result<bool> {
-  Ok(true)
+/// Whether `path` still names a file. Windows refuses to create a file under a name whose
+/// previous file is still open and marked for deletion, and std exposes no file index to
+/// compare, so a name that still exists is taken to be the file open as `file`.
+pub(crate) fn is_same_file(_file: &File, path: &Path) -> io::Result<bool> {
+  match fs::symlink_metadata(path) {
+    Ok(_) => Ok(true),
+    Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(false),
+    Err(err) => Err(err),
+  }
 }
+
+/// Whether two metadata describe one file: std has no stable file index on Windows, so never
+/// (callers then do the work a shared file would have made unnecessary).
+pub(crate) fn same_inode(_a: &Metadata, _b: &Metadata) -> bool {
+  false
+}
+
+/// Windows cannot rename a file that is open without sharing delete: the temp file is closed
+/// first (and cleanup could claim it in between; only on Windows).
+pub(crate) const CLOSE_BEFORE_RENAME: bool = true;
 
 /// FlushFileBuffers: on Windows it already flushes through the drive cache.
 pub(crate) fn sync_full(file: &File) -> io::Result<()> {
@@ -185,14 +262,28 @@ const RENAME_RETRY_FOR: Duration = Duration::from_secs(2);
 // Clearing the read-only flag is the whole point here; the lint's Unix concern does not apply.
 #[allow(clippy::permissions_set_readonly_false)]
 pub(crate) fn rename(from: &Path, to: &Path) -> io::Result<()> {
-  // A read-only target cannot be replaced; it gets its read-only flag back from the temp file.
+  // A read-only target cannot be replaced; it gets its read-only flag back from the temp file,
+  // or, if the rename fails, from `restore` below: a failed write leaves the target as it was.
+  let mut restore = None;
   if let Ok(meta) = fs::metadata(to) {
-    let mut permissions = meta.permissions();
+    let permissions = meta.permissions();
     if permissions.readonly() {
-      permissions.set_readonly(false);
-      fs::set_permissions(to, permissions)?;
+      let mut writable = permissions.clone();
+      writable.set_readonly(false);
+      fs::set_permissions(to, writable)?;
+      restore = Some(permissions);
     }
   }
+  let moved = move_file(from, to);
+  if let (Err(_), Some(permissions)) = (&moved, restore) {
+    // Best effort: the rename's own error is the one to report.
+    let _ = fs::set_permissions(to, permissions);
+  }
+  moved
+}
+
+/// MoveFileExW, retried while another process holds the target (see [`rename`]).
+fn move_file(from: &Path, to: &Path) -> io::Result<()> {
   let from_w = wide(from);
   let to_w = wide(to);
   let started = Instant::now();
