@@ -123,16 +123,23 @@ test('a live writer’s temp file survives cleanupTempFiles(dir, { olderThanMs: 
     const big = Array.from({ length: 20000 }, (_, i) => ({ i, text: 'x'.repeat(40) }))
     ;(async () => {
       const out = {}
-      let write
-      await updateJson(file, async (current) => {
-        write = safeWriteJson(file, big) // spilled: its temp file is made now; it waits for this lease
-        write.catch(() => {})
-        for (let i = 0; i < 4000 && temps().length === 0; i++) await new Promise((r) => setTimeout(r, 5))
-        out.live = temps()
-        out.removed = (await cleanupTempFiles(dir, { olderThanMs: 0 })).map((p) => p.slice(dir.length + 1))
-        out.after = temps()
+      let entered, release
+      const inUpdater = new Promise((r) => (entered = r))
+      const gate = new Promise((r) => (release = r))
+      const update = updateJson(file, async (current) => {
+        entered()
+        await gate
         return current
       })
+      await inUpdater
+      const write = safeWriteJson(file, big) // spilled: its temp file is made now; it waits for the lease
+      write.catch(() => {})
+      for (let i = 0; i < 4000 && temps().length === 0; i++) await new Promise((r) => setTimeout(r, 5))
+      out.live = temps()
+      out.removed = (await cleanupTempFiles(dir, { olderThanMs: 0 })).map((p) => p.slice(dir.length + 1))
+      out.after = temps()
+      release()
+      await update
       out.write = await write.then(() => 'resolved', (err) => err.message)
       out.items = JSON.parse(fs.readFileSync(file, 'utf8')).length
       console.log(JSON.stringify(out))
