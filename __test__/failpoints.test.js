@@ -118,6 +118,8 @@ test.each(cases.map((c) => [label(c), c]))('%s', (_label, c) => {
   const failed = c.point === 'target.mkdir' ? path.dirname(where.file) : where.file
   expect(first).toMatchObject({ ok: false, kind: 'Error', code: c.code, errno: errnoOf(c.code), syscall: c.syscall, path: failed })
   expect(first.message).toBe(`${c.code}: ${messageOf(c.code)}, ${c.syscall} '${failed}'`)
+  // A failure after the rename says so: the new content is in place, its durability is not.
+  expect(first.renamed).toBe(c.holds === 'new')
   // What is on disk: complete old or complete new content, and nothing else of ours.
   const expected = { none: {}, old: { 'state.json': OLD }, new: null }[c.holds]
   if (expected) {

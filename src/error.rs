@@ -69,6 +69,9 @@ pub struct Error {
   pub syscall: &'static str,
   /// The path the call failed on (absolute; the binding maps it back to the caller's form).
   pub path: PathBuf,
+  /// The failure came after the rename: the file already holds the new content, only a later
+  /// step (the directory fsync that makes it durable) failed. Shown as `renamed: true`.
+  pub renamed: bool,
 }
 
 /// A `Result` with this crate's [`Error`].
@@ -84,6 +87,7 @@ impl Error {
       },
       syscall,
       path: path.into(),
+      renamed: false,
     }
   }
 
@@ -94,6 +98,7 @@ impl Error {
       code: Code::Os { name, errno },
       syscall,
       path: path.into(),
+      renamed: false,
     }
   }
 
@@ -113,6 +118,12 @@ impl Error {
       Code::Os { errno, .. } => Some(errno),
       Code::Locked { .. } | Code::LockedBySelf | Code::Verify { .. } | Code::JsonParse(_) => None,
     }
+  }
+
+  /// The same error, raised after the rename had put the new content in place.
+  pub fn after_rename(mut self) -> Self {
+    self.renamed = true;
+    self
   }
 
   /// The same error reported on another path (used to name the caller's path, not ours).
@@ -186,6 +197,7 @@ mod tests {
       }),
       syscall: "read",
       path: "/x/a.json".into(),
+      renamed: false,
     };
     assert_eq!(err.code_name(), "EJSONPARSE");
     assert_eq!(err.errno(), None);
@@ -263,6 +275,7 @@ mod tests {
       },
       syscall: "fstat",
       path: "/a".into(),
+      renamed: false,
     };
     assert_eq!(err.code_name(), "EVERIFY");
     assert_eq!(err.errno(), None);

@@ -64,6 +64,7 @@ impl FileLock {
           },
           syscall: "lock",
           path: target.path.clone(),
+          renamed: false,
         });
       }
       thread::sleep(pause.min(timeout - waited));

@@ -431,6 +431,7 @@ fn locked(path: &Path, code: Code) -> Error {
     code,
     syscall: "lock",
     path: path.to_path_buf(),
+    renamed: false,
   }
 }
 

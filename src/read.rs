@@ -187,6 +187,7 @@ fn json_error(syntax: crate::error::JsonSyntax, path: &Path) -> Error {
     code: Code::JsonParse(syntax),
     syscall: "read",
     path: path.to_path_buf(),
+    renamed: false,
   }
 }
 

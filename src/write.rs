@@ -56,7 +56,8 @@ pub fn write_text(target: &Target, text: Text, options: &WriteOptions) -> Result
   if let Some(kept) = kept {
     kept.done();
   }
-  sync_dirs(target, options.durability)
+  // Past the rename the file holds the new content: a failure now must say so.
+  sync_dirs(target, options.durability).map_err(Error::after_rename)
 }
 
 /// Write every byte of `text` into the temp file; return how many that was.
@@ -85,6 +86,7 @@ fn verify(temp: &TempFile, expected: u64, target: &Path) -> Result<()> {
       code: Code::Verify { expected, found },
       syscall: "fstat",
       path: target.to_path_buf(),
+      renamed: false,
     });
   }
   Ok(())

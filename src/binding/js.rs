@@ -229,6 +229,13 @@ impl Js {
     Ok(result)
   }
 
+  pub(crate) fn boolean(self, value: bool) -> Result<Value> {
+    let mut result = ptr::null_mut();
+    // SAFETY: live env; valid out-pointer.
+    check(unsafe { sys::napi_get_boolean(self.env, value, &mut result) })?;
+    Ok(result)
+  }
+
   pub(crate) fn number(self, value: f64) -> Result<Value> {
     let mut result = ptr::null_mut();
     // SAFETY: live env; valid out-pointer.

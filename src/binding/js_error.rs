@@ -32,6 +32,9 @@ pub(crate) fn to_js(env: &Env, err: &Error, caller: &CallerPath) -> napi::Error 
       js.set(value, "syscall", js.string(err.syscall)?)?;
     }
     js.set(value, "path", js.string(&path)?)?;
+    if err.renamed {
+      js.set(value, "renamed", js.boolean(true)?)?;
+    }
     Ok(js.into_error(value))
   };
   build().unwrap_or_else(|failure| failure)
