@@ -9,11 +9,11 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{mpsc, Mutex};
+use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use common::{request, test_dir, write};
+use common::{hold_at, request, test_dir, write};
 use safe_write_json::dir_sync;
 use safe_write_json::queue;
 use safe_write_json::spill::Spill;
@@ -22,26 +22,6 @@ use safe_write_json::Text;
 
 /// Long enough that only a hang reaches it: a watchdog, not a timing assertion.
 const HANG: Duration = Duration::from_secs(60);
-
-/// Hold the first thread named `thread_name` that reaches `point`, until the returned sender
-/// sends (or drops). The receiver says when it got there.
-fn hold_at(point: &str, thread_name: &'static str) -> (mpsc::Receiver<()>, mpsc::Sender<()>) {
-  let (reached_tx, reached_rx) = mpsc::channel();
-  let (release_tx, release_rx) = mpsc::channel::<()>();
-  let once = Mutex::new(Some((reached_tx, release_rx)));
-  fail::cfg_callback(point, move || {
-    if thread::current().name() != Some(thread_name) {
-      return;
-    }
-    let taken = once.lock().unwrap().take();
-    if let Some((reached, release)) = taken {
-      reached.send(()).unwrap();
-      let _ = release.recv();
-    }
-  })
-  .unwrap();
-  (reached_rx, release_tx)
-}
 
 /// The directories fsynced from the `mark`-th record on.
 fn fsynced_since(mark: usize) -> Vec<PathBuf> {
@@ -106,20 +86,7 @@ fn a_spilled_write_into_new_directories_makes_every_new_name_durable() {
   let synced = fsynced_since(mark);
   scenario.teardown();
   assert_eq!(fs::read_to_string(&path).unwrap(), "{\"big\":true}");
-  for dir in [
-    &root,
-    &root.join("a"),
-    &root.join("a/b"),
-    &root.join("a/b/c"),
-  ] {
-    let times = synced.iter().filter(|d| d == &dir).count();
-    assert_eq!(
-      times,
-      1,
-      "{} fsynced {times} times: {synced:?}",
-      dir.display()
-    );
-  }
+  assert_each_fsynced_once(&synced, &root);
 }
 
 #[test]
@@ -133,20 +100,7 @@ fn a_write_into_new_directories_makes_every_new_name_durable_once() {
   write(&path, "{}").unwrap();
   let synced = fsynced_since(mark);
   scenario.teardown();
-  for dir in [
-    &root,
-    &root.join("a"),
-    &root.join("a/b"),
-    &root.join("a/b/c"),
-  ] {
-    let times = synced.iter().filter(|d| d == &dir).count();
-    assert_eq!(
-      times,
-      1,
-      "{} fsynced {times} times: {synced:?}",
-      dir.display()
-    );
-  }
+  assert_each_fsynced_once(&synced, &root);
 }
 
 #[test]
@@ -209,4 +163,18 @@ fn a_spilled_writer_whose_mkdir_lost_the_race_makes_the_name_durable_itself() {
     synced.contains(&root),
     "the root was not fsynced before the spilled write returned: {synced:?}"
   );
+}
+
+/// `root`, `root/a`, `root/a/b` and `root/a/b/c` were each fsynced exactly once.
+fn assert_each_fsynced_once(synced: &[PathBuf], root: &Path) {
+  for dir in ["", "a", "a/b", "a/b/c"].map(|sub| root.join(sub)) {
+    let dir = dir.components().collect::<PathBuf>();
+    let times = synced.iter().filter(|d| **d == dir).count();
+    assert_eq!(
+      times,
+      1,
+      "{} fsynced {times} times: {synced:?}",
+      dir.display()
+    );
+  }
 }

@@ -8,11 +8,11 @@
 mod common;
 
 use std::path::Path;
-use std::sync::{mpsc, Mutex};
+use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use common::test_dir;
+use common::{hold_at, test_dir};
 use safe_write_json::dir_sync::sync_dir_shared;
 
 /// Long enough that only a hang reaches it: a watchdog, not a timing assertion.
@@ -20,26 +20,6 @@ const HANG: Duration = Duration::from_secs(60);
 
 /// More fsyncs than the window keeps (32), so the oldest outcome is dropped.
 const MORE_THAN_KEPT: usize = 40;
-
-/// Hold the first thread named `thread_name` that reaches `point`, until the returned sender
-/// sends (or drops). The receiver says when it got there.
-fn hold_at(point: &str, thread_name: &'static str) -> (mpsc::Receiver<()>, mpsc::Sender<()>) {
-  let (reached_tx, reached_rx) = mpsc::channel();
-  let (release_tx, release_rx) = mpsc::channel::<()>();
-  let once = Mutex::new(Some((reached_tx, release_rx)));
-  fail::cfg_callback(point, move || {
-    if thread::current().name() != Some(thread_name) {
-      return;
-    }
-    let taken = once.lock().unwrap().take();
-    if let Some((reached, release)) = taken {
-      reached.send(()).unwrap();
-      let _ = release.recv();
-    }
-  })
-  .unwrap();
-  (reached_rx, release_tx)
-}
 
 /// `sync_dir_shared(dir)` on a thread named `name`; its outcome comes on the receiver.
 fn sync_on(name: &'static str, dir: &Path) -> mpsc::Receiver<safe_write_json::Result<()>> {

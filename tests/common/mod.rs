@@ -59,3 +59,26 @@ pub fn report_torture(what: &str, fields: &str) {
     writeln!(out, "{{\"what\":\"{what}\",{fields}}}").unwrap();
   }
 }
+
+/// Hold the first thread named `thread_name` that reaches `point`, until the returned sender
+/// sends (or drops). The receiver says when it got there.
+pub fn hold_at(
+  point: &str,
+  thread_name: &'static str,
+) -> (std::sync::mpsc::Receiver<()>, std::sync::mpsc::Sender<()>) {
+  let (reached_tx, reached_rx) = std::sync::mpsc::channel();
+  let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+  let once = std::sync::Mutex::new(Some((reached_tx, release_rx)));
+  fail::cfg_callback(point, move || {
+    if std::thread::current().name() != Some(thread_name) {
+      return;
+    }
+    let taken = once.lock().unwrap().take();
+    if let Some((reached, release)) = taken {
+      reached.send(()).unwrap();
+      let _ = release.recv();
+    }
+  })
+  .unwrap();
+  (reached_rx, release_tx)
+}
