@@ -37,7 +37,7 @@ function scenario({ long = false, maxSteps = 24, files = ['a', 'a', 'a', 'b', 'c
     size,
     opts: opts(false),
   })
-  const updater = fc.constantFrom('sync', 'async', 'slow', 'none', 'throw', 'nestedWrite', 'nestedUpdate', 'nestedSync')
+  const updater = fc.constantFrom('sync', 'async', 'slow', 'lingering', 'none', 'throw', 'nestedWrite', 'nestedUpdate', 'nestedSync')
   const update = fc.record({ op: fc.constant('update'), file, sp, updater, size, opts: opts(true) })
   const inc = fc.record({ op: fc.constant('inc'), sp, updater: fc.constantFrom('sync', 'async', 'slow'), size: fc.constant('small'), opts: opts(true) })
   const step = fc.oneof(

@@ -232,6 +232,8 @@ function update(step, outer) {
         return Promise.resolve().then(() => finish(cur))
       case 'slow':
         return turns(3).then(() => finish(cur))
+      case 'lingering': // holds the lease long enough for a queued big text's copy to pause
+        return turns(300).then(() => finish(cur))
       case 'nestedWrite':
         return write({ ...nestedStep, sync: false }, call).then(() => finish(cur))
       case 'nestedSync':

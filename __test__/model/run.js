@@ -7,7 +7,8 @@
 // nothing left behind). Scenarios are plain data, so fast-check shrinks hangs and crashes too.
 //
 // Used by __test__/model.test.js (reduced, in CI) and `npm run torture` (long):
-//   node __test__/model/run.js [--long]       MODEL_RUNS, MODEL_SEED, MODEL_PATH (replay), MODEL_MAX_STEPS
+//   node __test__/model/run.js [--long]
+// with MODEL_RUNS, MODEL_SEED, MODEL_PATH (replay a shrunk case), MODEL_MAX_STEPS, MODEL_TIME_LIMIT_S.
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
@@ -144,8 +145,8 @@ async function check({ numRuns, long = false, maxSteps, seed, replayPath, timeLi
     log(
       [
         `model test FAILED after ${details.numRuns} runs (${details.numShrinks} shrinks${details.interrupted ? ', shrinking cut short by the time limit' : ''})`,
-        `seed ${details.seed}, path ${details.counterexample_path}`,
-        `replay: MODEL_SEED=${details.seed} MODEL_PATH=${details.counterexample_path}${long ? ' MODEL_LONG=1' : ''}${maxSteps ? ` MODEL_MAX_STEPS=${maxSteps}` : ''} node __test__/model/run.js`,
+        `seed ${details.seed}, path ${details.counterexamplePath}`,
+        `replay: MODEL_SEED=${details.seed} MODEL_PATH=${details.counterexamplePath}${long ? ' MODEL_LONG=1' : ''}${maxSteps ? ` MODEL_MAX_STEPS=${maxSteps}` : ''} node __test__/model/run.js`,
         `failure: ${details.errorInstance?.message ?? details.error}`,
         `counterexample: ${JSON.stringify(counterexample)}`,
       ].join('\n'),
@@ -158,10 +159,11 @@ module.exports = { check, play }
 
 if (require.main === module) {
   const long = process.argv.includes('--long') || process.env.MODEL_LONG === '1'
-  const numRuns = Number(process.env.MODEL_RUNS) || (long ? 300 : 30)
+  const numRuns = Number(process.env.MODEL_RUNS) || (long ? 200 : 30)
   const maxSteps = Number(process.env.MODEL_MAX_STEPS) || (long ? 48 : undefined)
   const seed = process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : undefined
-  check({ numRuns, long, maxSteps, seed, replayPath: process.env.MODEL_PATH }).then(({ details, figures }) => {
+  const timeLimitMs = Number(process.env.MODEL_TIME_LIMIT_S) * 1000 || undefined
+  check({ numRuns, long, maxSteps, seed, replayPath: process.env.MODEL_PATH, timeLimitMs }).then(({ details, figures }) => {
     console.log(`model: ${figures.runs} scenarios played, ${details.failed ? 'FAILED' : 'all rules held'}: ${JSON.stringify(figures)}`)
     if (process.env.TORTURE_REPORT) require('../torture-helpers').report(`property (model${long ? ', long' : ''})`, { runs: figures.runs, calls: figures.calls, failed: details.failed ? 1 : 0 })
     process.exitCode = details.failed ? 1 : 0
