@@ -5,7 +5,8 @@
 // two or three, each run in child processes under a watchdog. The rules checked are listed in
 // __test__/model/child.js; `npm run torture` runs the long version (real sizes, more runs).
 // On failure the seed, a replay command and the shrunk counterexample are printed.
-const { check } = require('./model/run')
+const { check, play } = require('./model/run')
+const known = require('./model/known')
 const { report } = require('./torture-helpers')
 
 const runs = Number(process.env.MODEL_RUNS) || 30
@@ -24,3 +25,13 @@ test(`model: random interleavings of the whole API keep the contract (${runs} ru
   expect(figures.calls).toBeGreaterThan(figures.runs)
   console.log(`model: ${figures.runs} scenarios, ${figures.processes} processes, ${figures.calls} calls (${figures.sync} Sync, ${figures.async} async writes, ${figures.updates} updateJson, ${figures.nested} nested, ${figures.reads} reads, ${figures.cleanups} cleanups), ${figures.elocked} ELOCKED, ${figures.observations} observations of the file: every rule held`)
 }, timeLimitMs + 60_000)
+
+// What the model found on 66a42bb, replayed as found (shrunk): each fails there, and must pass.
+describe('counterexamples the model found (issue 10)', () => {
+  test.each(known)('%s', async (_name, times, scenario) => {
+    for (let i = 0; i < times; i++) {
+      const r = await play(scenario)
+      if (!r.ok) throw new Error(`play ${i + 1} of ${times}: ${r.failure}\nscenario: ${JSON.stringify(scenario)}`)
+    }
+  }, 120_000)
+})
