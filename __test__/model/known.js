@@ -18,7 +18,7 @@ module.exports = [
   ["item 9: cleanupTempFiles leaves a live writer's temp file alone", 3, one(w(), { op: 'cleanup' })],
   [
     "item 9: cleanupTempFiles leaves another process's live temp files alone",
-    4,
+    10, // about one play in two showed it on 66a42bb
     { tuning: 'low', procs: [many(40, () => [{ op: 'cleanup' }, { op: 'turn', n: 1 }]).flat(), many(20, () => w({ sync: true, size: 'spill' }))] },
   ],
   // The increment after them gives the late settle the turns it needs to show.
@@ -28,7 +28,7 @@ module.exports = [
   ['item 14: updateJson through a directory symlink reads the write called before it', 2, one(up({ updater: 'lingering' }), w(), up({ sp: 3 }))],
   [
     'item 16: backup writes of two processes without the lock leave no staged .bak behind',
-    5,
+    12, // about one play in two showed it on 66a42bb
     { tuning: 'low', procs: [many(30, (i) => w({ sync: i % 3 === 0, opts: { backup: true, lock: false } })), many(30, () => w({ sp: 3, opts: { backup: true, lock: false } }))] },
   ],
   ['item 17: a Sync write does not overtake a queued updateJson', 1, one(w(), up({ updater: 'slow' }), w({ sync: true }))],
