@@ -9,7 +9,7 @@ const { check, play } = require('./model/run')
 const known = require('./model/known')
 const { report } = require('./torture-helpers')
 
-const runs = Number(process.env.MODEL_RUNS) || 30
+const runs = Number(process.env.MODEL_RUNS) || 40
 // Past this, fast-check stops (shrinking included) and reports what it has: hangs cost a
 // watchdog period each, and CI must not stall on them.
 const timeLimitMs = 150_000

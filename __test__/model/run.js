@@ -159,7 +159,7 @@ module.exports = { check, play }
 
 if (require.main === module) {
   const long = process.argv.includes('--long') || process.env.MODEL_LONG === '1'
-  const numRuns = Number(process.env.MODEL_RUNS) || (long ? 200 : 30)
+  const numRuns = Number(process.env.MODEL_RUNS) || (long ? 200 : 40)
   const maxSteps = Number(process.env.MODEL_MAX_STEPS) || (long ? 48 : undefined)
   const seed = process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : undefined
   const timeLimitMs = Number(process.env.MODEL_TIME_LIMIT_S) * 1000 || undefined
