@@ -34,6 +34,8 @@ const steps = [
   ['jest: bad input', process.execPath, [jest, '--ci', '__test__/bad-input.test.js']],
   ['jest: property tests, three paths', process.execPath, [jest, '--ci', '__test__/parity']],
 ]
+// The model test of issue 10, long: real sizes (copier pause, 96 MiB spill), more runs (MODEL_RUNS).
+steps.push(['model: random interleavings of the API', process.execPath, ['__test__/model/run.js', '--long']])
 
 const started = Date.now()
 const outcomes = []
