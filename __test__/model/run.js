@@ -120,7 +120,7 @@ function endState(s, root, sandbox, env, figures) {
  * replay command and the shrunk counterexample on failure.
  */
 async function check({ numRuns, long = false, maxSteps, seed, replayPath, timeLimitMs, log = console.log }) {
-  const figures = { runs: 0, processes: 0, calls: 0, sync: 0, async: 0, updates: 0, nested: 0, reads: 0, cleanups: 0, elocked: 0, observations: 0 }
+  const figures = { runs: 0, processes: 0, calls: 0, sync: 0, async: 0, updates: 0, nested: 0, reads: 0, cleanups: 0, removedUnheld: 0, elocked: 0, observations: 0 }
   const failures = []
   const property = fc.asyncProperty(scenario({ long, maxSteps }), async (s) => {
     const r = await play(s)
