@@ -10,6 +10,7 @@
 //! the old one has delivered everything.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use napi::bindgen_prelude::{ToNapiValue, Unknown};
 use napi::{sys, Env, Result};
@@ -24,7 +25,8 @@ pub(crate) type Outcome = Box<dyn FnOnce(&Env) -> Result<Value> + Send>;
 /// The settling end of a promise made by [`promise`]. Send it anywhere; [`Pending::settle`]
 /// once. Dropped unsettled (its environment torn down), the promise simply never settles.
 pub(crate) struct Pending {
-  deferred: Deferred,
+  /// `None` once settled.
+  deferred: Option<Deferred>,
   later: Later,
 }
 
@@ -56,14 +58,15 @@ struct Queue {
 /// A new promise of `env`'s thread, and the handle that settles it.
 pub(crate) fn promise(env: &Env) -> Result<(Pending, Unknown<'_>)> {
   let js = Js::new(env, None)?;
+  let (deferred, promise) = js.promise()?;
   let later = QUEUE.with(|queue| -> Result<Later> {
     let mut queue = queue.borrow_mut();
     if let Some(queue) = queue.as_mut() {
       queue.pending += 1;
       return Ok(queue.later.clone());
     }
-    static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let generation = GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    static GENERATIONS: AtomicU64 = AtomicU64::new(0);
+    let generation = GENERATIONS.fetch_add(1, Ordering::Relaxed);
     // Torn down with promises pending (a worker terminated): forget the queue, so that nothing
     // counts on it; a released one ends the same way, harmlessly, once it is already replaced.
     let later = Later::new(env, move || forget(generation))?;
@@ -74,9 +77,8 @@ pub(crate) fn promise(env: &Env) -> Result<(Pending, Unknown<'_>)> {
     });
     Ok(later)
   })?;
-  let (deferred, promise) = js.promise()?;
   let pending = Pending {
-    deferred: Deferred(deferred),
+    deferred: Some(Deferred(deferred)),
     later,
   };
   // SAFETY: a live handle of this env, just made.
@@ -88,26 +90,49 @@ pub(crate) fn promise(env: &Env) -> Result<(Pending, Unknown<'_>)> {
 impl Pending {
   /// Settle the promise with what `outcome` makes on the JavaScript thread: resolve with its
   /// value, or reject with its error. Callable from any thread; settles in call order.
-  pub(crate) fn settle(self, outcome: Outcome) {
-    let Pending { deferred, later } = self;
-    later.run(Box::new(move |env| {
-      let deferred = deferred.into_raw();
-      let status = match outcome(&env) {
-        // SAFETY: `deferred` is settled exactly once, here, on its own thread.
-        Ok(value) => unsafe { sys::napi_resolve_deferred(env.raw(), deferred, value) },
-        Err(error) => {
-          // SAFETY: converts the error napi-rs carries into a live value of this env.
-          match unsafe { ToNapiValue::to_napi_value(env.raw(), error) } {
-            // SAFETY: as above.
-            Ok(reason) => unsafe { sys::napi_reject_deferred(env.raw(), deferred, reason) },
-            Err(_) => sys::Status::napi_generic_failure,
-          }
-        }
-      };
-      debug_assert_eq!(status, sys::Status::napi_ok);
-      settled();
-    }));
+  pub(crate) fn settle(mut self, outcome: Outcome) {
+    if let Some(deferred) = self.deferred.take() {
+      self
+        .later
+        .run(Box::new(move |env| deliver(&env, deferred, outcome)));
+    }
   }
+}
+
+impl Drop for Pending {
+  /// Dropped unsettled — only a bug can do that —: reject rather than leave the promise, and the
+  /// queue that keeps the process alive for it, pending for ever.
+  fn drop(&mut self) {
+    if let Some(deferred) = self.deferred.take() {
+      let outcome: Outcome = Box::new(|_| {
+        Err(napi::Error::from_reason(
+          "safe-write-json: this call was abandoned before it settled (a bug: please report it)",
+        ))
+      });
+      self
+        .later
+        .run(Box::new(move |env| deliver(&env, deferred, outcome)));
+    }
+  }
+}
+
+/// On the JavaScript thread: settle `deferred` with what `outcome` makes.
+fn deliver(env: &Env, deferred: Deferred, outcome: Outcome) {
+  let deferred = deferred.into_raw();
+  let status = match outcome(env) {
+    // SAFETY: `deferred` is settled exactly once, here, on its own thread.
+    Ok(value) => unsafe { sys::napi_resolve_deferred(env.raw(), deferred, value) },
+    Err(error) => {
+      // SAFETY: converts the error napi-rs carries into a live value of this env.
+      match unsafe { ToNapiValue::to_napi_value(env.raw(), error) } {
+        // SAFETY: as above.
+        Ok(reason) => unsafe { sys::napi_reject_deferred(env.raw(), deferred, reason) },
+        Err(_) => sys::Status::napi_generic_failure,
+      }
+    }
+  };
+  debug_assert_eq!(status, sys::Status::napi_ok);
+  settled();
 }
 
 /// One promise of this thread settled: once none is pending, let the queue go.
