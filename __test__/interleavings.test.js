@@ -118,3 +118,35 @@ test('promises of one file settle in call order, with the CPU busy', () => {
     for (const spinner of spinners) spinner.kill('SIGKILL')
   }
 })
+
+describe('found by review', () => {
+  test('writes queued before a slower-resolving update still get their deadline', () => {
+    const r = run('a-late-placed-lease-still-gives-the-writes-behind-it-deadlines')
+    expect(r.rounds).toHaveLength(10)
+    for (const round of r.rounds) expect(round).toMatchObject({ ok: true, value: { inner: { ok: false, code: 'ELOCKED' } } })
+  })
+
+  test('Sync writes of worker threads take the file in call order', () => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const r = run('sync-writes-of-worker-threads-in-call-order')
+      expect(r.file).toBe(r.n - 1)
+    }
+  })
+
+  test('a queued write superseded by one with a shorter lockTimeoutMs keeps its own wait', () => {
+    const r = run('a-superseded-write-keeps-its-longer-lock-timeout')
+    expect(r).toMatchObject({ update: ok({ v: 'update' }), patient: ok(null), hasty: ok(null), file: { v: 'hasty' } })
+  })
+
+  test('1,000 updates at once under a 256-descriptor limit all land', () => {
+    const r = run('a-thousand-updates-few-descriptors', { shell: 'ulimit -n 256' })
+    expect(r).toEqual({ dir: r.dir, failed: 0, codes: [] })
+  })
+
+  test('a leases property on Object.prototype changes nothing, and the process exits', () => {
+    const r = run('leases-on-object-prototype-change-nothing')
+    expect(r.first).toEqual(ok({ n: 1 }))
+    expect(r.second).toEqual(ok({ n: 2, inner: ok(null) }))
+    expect(r.file).toEqual({ n: 2, inner: { ok: true, value: null } })
+  })
+})

@@ -62,10 +62,13 @@ impl WriteOptions {
     if older.durability.strength() > self.durability.strength() {
       self.durability = older.durability;
     }
-    if older.lock && !self.lock {
-      self.lock = true;
-      self.lock_timeout = older.lock_timeout;
+    // The older call would have waited its own `lockTimeoutMs`: wait at least that long.
+    match (older.lock, self.lock) {
+      (true, false) => self.lock_timeout = older.lock_timeout,
+      (true, true) => self.lock_timeout = self.lock_timeout.max(older.lock_timeout),
+      (false, _) => {}
     }
+    self.lock |= older.lock;
     self.backup |= older.backup;
     self.mode = self.mode.or(older.mode);
   }
@@ -150,6 +153,14 @@ mod tests {
     };
     newest_mode_wins.absorb(&older);
     assert_eq!(newest_mode_wins.mode, Some(0o644));
+    // Both lock: the longer wait of the two, so the older call never times out sooner.
+    assert_eq!(newest_mode_wins.lock_timeout, Duration::from_secs(10));
+    let mut short = WriteOptions {
+      lock_timeout: Duration::from_millis(50),
+      ..WriteOptions::default()
+    };
+    short.absorb(&WriteOptions::default());
+    assert_eq!(short.lock_timeout, Duration::from_secs(10));
     assert_eq!(newest_mode_wins.durability, Durability::Full);
   }
 

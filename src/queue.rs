@@ -19,12 +19,14 @@
 //! once with ELOCKED. So does any call made from inside an updater (`enclosing`) for the file
 //! that updater's lease holds: it would wait for itself.
 //!
-//! No more than [`writes_in_flight`] writes run at once: the others wait in their queues
+//! No more than [`in_flight_limit`] writes run at once, nor as many updates hold their files
+//! (updates made inside another update's updater aside): the others wait in their queues
 //! instead of failing with EMFILE.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, LazyLock, Mutex, MutexGuard, OnceLock};
+use std::time::Instant;
 
 use crate::error::{Code, Error, Result};
 use crate::lock::FileLock;
@@ -66,6 +68,7 @@ pub fn submit(request: Request, enclosing: Enclosing, settle: Settle) {
       seq,
       request,
       settles: vec![settle],
+      waiting_since: None,
     });
     place(seq, key, job, &enclosing);
   });
@@ -83,6 +86,8 @@ pub fn lease(path: PathBuf, options: WriteOptions, enclosing: Enclosing, grant: 
       path,
       options,
       grant,
+      nested: !enclosing.is_empty(),
+      waiting_since: None,
     });
     place(seq, key, job, &enclosing);
   });
@@ -110,15 +115,16 @@ pub fn write_now(mut request: Request) -> Result<()> {
   for waiting in superseded.iter().rev() {
     request.options.absorb(&waiting.request.options);
   }
-  file.syncs_waiting += 1;
-  while state.files[&key].holder != Holder::Nobody {
+  // Sync writers (of several JavaScript threads) take the file in call order.
+  file.syncs_waiting.insert(seq);
+  while !state.files[&key].is_turn_of_sync(seq) {
     state = QUEUES.wait(state);
   }
   let file = state
     .files
     .get_mut(&key)
     .expect("a waited-for file stays listed");
-  file.syncs_waiting -= 1;
+  file.syncs_waiting.remove(&seq);
   file.holder = Holder::Sync;
   drop(state);
 
@@ -227,10 +233,9 @@ fn place(seq: u64, key: Result<PathBuf>, job: Job, enclosing: &[u64]) {
           Some((job, err))
         }
         _ => {
-          if !file.is_idle() {
-            deadlines::arm(seq, job.lock_timeout(), key);
-          }
           file.insert(job);
+          file.arm_behind_leases(&key);
+          file.arm_lease(seq, &key);
           None
         }
       }
@@ -253,9 +258,9 @@ mod deadlines {
   use std::collections::BinaryHeap;
   use std::path::PathBuf;
   use std::sync::{Condvar, LazyLock, Mutex};
-  use std::time::{Duration, Instant};
+  use std::time::Instant;
 
-  use super::{locked, Holder, QUEUES};
+  use super::{locked, Holder, Job, QUEUES};
   use crate::error::Code;
   use crate::poison::lock;
 
@@ -269,10 +274,10 @@ mod deadlines {
     Default::default()
   });
 
-  /// Give call `seq`, queued for the file at `key`, `timeout` to start.
-  pub(super) fn arm(seq: u64, timeout: Duration, key: PathBuf) {
+  /// Look at call `seq`, queued for the file at `key`, again at `due`.
+  pub(super) fn arm(seq: u64, due: Instant, key: PathBuf) {
     let (heap, wake) = &*DEADLINES;
-    lock(heap).push(Reverse((Instant::now() + timeout, seq, key)));
+    lock(heap).push(Reverse((due, seq, key)));
     wake.notify_one();
   }
 
@@ -291,21 +296,24 @@ mod deadlines {
             .0;
         }
         Some(_) => {
-          let Some(Reverse((due, seq, key))) = deadlines.pop() else {
+          let Some(Reverse((_, seq, key))) = deadlines.pop() else {
             continue;
           };
           drop(deadlines);
-          expire(seq, due, key);
+          expire(seq, key);
           deadlines = lock(heap);
         }
       }
     }
   }
 
-  /// Call `seq`'s time is up: if it still waits behind a lease, it fails with ELOCKED; if it
-  /// waits behind something else (a write ends on its own), it gets another period.
-  fn expire(seq: u64, due: Instant, key: PathBuf) {
+  /// Call `seq`'s time may be up: if it has waited its `lockTimeoutMs` behind a lease (or for a
+  /// slot updates hold), it fails with ELOCKED; if it waits behind something else (a write
+  /// ends on its own), it is looked at again a period later.
+  fn expire(seq: u64, key: PathBuf) {
+    let now = Instant::now();
     let mut state = QUEUES.lock();
+    let slots_full = state.leases_running.len() >= super::in_flight_limit();
     let Some(file) = state.files.get_mut(&key) else {
       return;
     };
@@ -313,15 +321,25 @@ mod deadlines {
       return; // started, superseded or gone
     };
     let timeout = file.jobs[index].lock_timeout();
+    let waits_for_slot =
+      matches!(&file.jobs[index], Job::Lease(lease) if !lease.nested) && slots_full;
     let behind_lease = matches!(file.holder, Holder::Lease(_))
-      || file.jobs.iter().take(index).any(|job| !job.is_write());
+      || file.jobs.iter().take(index).any(|job| !job.is_write())
+      || waits_for_slot;
+    let since = file.jobs[index].waiting_since().unwrap_or(now);
     if !behind_lease {
       drop(state);
-      arm(seq, timeout, key);
+      arm(seq, now + timeout, key);
       return;
     }
+    // Its wait may have grown since it was armed (a superseded call's longer timeout).
+    if now < since + timeout {
+      drop(state);
+      arm(seq, since + timeout, key);
+      return;
+    }
+    let waited = now - since;
     let job = file.jobs.remove(index).expect("found at this index");
-    let waited = timeout + Instant::now().saturating_duration_since(due);
     let waited_ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX);
     let err = locked(
       job.path(),
@@ -435,9 +453,10 @@ fn locked(path: &Path, code: Code) -> Error {
   }
 }
 
-/// How many writes may run at once: each holds a few descriptors (temp file, lock sidecar,
-/// directory), so a burst of thousands must wait its turn rather than fail with EMFILE.
-fn writes_in_flight() -> usize {
+/// How many writes may run at once, and how many updates may hold their files: each holds
+/// descriptors (temp file, lock sidecar, directory), so a burst of thousands must wait its turn
+/// rather than fail with EMFILE.
+fn in_flight_limit() -> usize {
   static LIMIT: OnceLock<usize> = OnceLock::new();
   *LIMIT.get_or_init(|| match crate::sys::open_files_limit() {
     Some(limit) => (limit / 8).clamp(4, 256),
@@ -464,6 +483,7 @@ static QUEUES: LazyLock<Queues> = LazyLock::new(|| Queues {
     unresolved: BTreeSet::new(),
     files: HashMap::new(),
     writes_running: 0,
+    leases_running: Default::default(),
   }),
   changed: Condvar::new(),
 });
@@ -492,8 +512,12 @@ impl Queues {
         file.holder = Holder::Nobody;
       }
     }
-    if holder == Holder::Write {
-      state.writes_running -= 1;
+    match holder {
+      Holder::Write => state.writes_running -= 1,
+      Holder::Lease(id) => {
+        state.leases_running.remove(&id);
+      }
+      Holder::Nobody | Holder::Sync => {}
     }
     state.forget_if_idle(key);
     let ready = state.pump();
@@ -509,6 +533,10 @@ struct State {
   /// The files with a job running or waiting, by identity.
   files: HashMap<PathBuf, FileQueue>,
   writes_running: usize,
+  /// The leases holding a file (and its lock sidecar's descriptor) that count against the
+  /// limit: all but those taken from inside another update's updater, which must never wait
+  /// for a slot their own outer update holds.
+  leases_running: std::collections::HashSet<u64>,
 }
 
 impl State {
@@ -526,8 +554,8 @@ impl State {
     let first_unresolved = self.unresolved.first().copied().unwrap_or(u64::MAX);
     let mut ready = Vec::new();
     for (key, file) in &mut self.files {
-      file.coalesce(&self.unresolved);
-      if file.holder != Holder::Nobody || file.syncs_waiting > 0 {
+      file.coalesce(&self.unresolved, key);
+      if file.holder != Holder::Nobody || !file.syncs_waiting.is_empty() {
         continue;
       }
       let Some(next) = file.jobs.front() else {
@@ -536,11 +564,14 @@ impl State {
       if next.seq() > first_unresolved {
         continue; // a call made before it may still join this queue, ahead of it
       }
-      if let Job::Write(_) = next {
-        if self.writes_running >= writes_in_flight() {
-          continue;
+      match next {
+        Job::Write(_) if self.writes_running >= in_flight_limit() => continue,
+        Job::Write(_) => self.writes_running += 1,
+        Job::Lease(lease) if lease.nested => {}
+        Job::Lease(_) if self.leases_running.len() >= in_flight_limit() => continue,
+        Job::Lease(lease) => {
+          self.leases_running.insert(lease.seq);
         }
-        self.writes_running += 1;
       }
       let job = file.jobs.pop_front().expect("the front job was there");
       file.holder = match &job {
@@ -565,8 +596,8 @@ impl State {
 struct FileQueue {
   jobs: VecDeque<Job>,
   holder: Holder,
-  /// Sync writers waiting for the holder: nothing else starts meanwhile.
-  syncs_waiting: usize,
+  /// Sync writers waiting for the holder, by number: nothing else starts meanwhile.
+  syncs_waiting: BTreeSet<u64>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -581,7 +612,13 @@ enum Holder {
 
 impl FileQueue {
   fn is_idle(&self) -> bool {
-    self.jobs.is_empty() && self.holder == Holder::Nobody && self.syncs_waiting == 0
+    self.jobs.is_empty() && self.holder == Holder::Nobody && self.syncs_waiting.is_empty()
+  }
+
+  /// Whether the Sync writer `seq` may take the file now: nobody holds it and no Sync writer
+  /// called before it waits.
+  fn is_turn_of_sync(&self, seq: u64) -> bool {
+    self.holder == Holder::Nobody && self.syncs_waiting.first() == Some(&seq)
   }
 
   /// Insert in call order.
@@ -592,7 +629,7 @@ impl FileQueue {
 
   /// Supersede each queued write by the queued write right after it, unless a call made in
   /// between is still resolving (it could be a lease, which must see the older data).
-  fn coalesce(&mut self, unresolved: &BTreeSet<u64>) {
+  fn coalesce(&mut self, unresolved: &BTreeSet<u64>, key: &Path) {
     let mut index = 0;
     while index + 1 < self.jobs.len() {
       let (older, newer) = (&self.jobs[index], &self.jobs[index + 1]);
@@ -604,9 +641,33 @@ impl FileQueue {
         let Job::Write(newer) = &mut self.jobs[index] else {
           unreachable!("checked to be a write")
         };
-        newer.absorb(older);
+        newer.absorb(older, key);
       } else {
         index += 1;
+      }
+    }
+  }
+
+  /// Give every job waiting behind a lease its deadline (once). Run at each placement: a lease
+  /// placed late (its path took longer to resolve) can land ahead of jobs already queued.
+  fn arm_behind_leases(&mut self, key: &Path) {
+    let mut behind = matches!(self.holder, Holder::Lease(_));
+    for job in &mut self.jobs {
+      if behind && job.waiting_since().is_none() {
+        job.arm(key);
+      }
+      behind |= matches!(job, Job::Lease(_));
+    }
+  }
+
+  /// Give a top-level lease its deadline at once: it may wait for a free slot (see
+  /// [`in_flight_limit`]) held by updates that wait for it.
+  fn arm_lease(&mut self, seq: u64, key: &Path) {
+    for job in &mut self.jobs {
+      if matches!(job, Job::Lease(lease) if lease.seq == seq && !lease.nested)
+        && job.waiting_since().is_none()
+      {
+        job.arm(key);
       }
     }
   }
@@ -647,6 +708,23 @@ impl Job {
     }
   }
 
+  fn waiting_since(&self) -> Option<Instant> {
+    match self {
+      Job::Write(waiting) => waiting.waiting_since,
+      Job::Lease(pending) => pending.waiting_since,
+    }
+  }
+
+  /// Start its wait: it fails with ELOCKED if it waits its `lockTimeoutMs` behind a lease.
+  fn arm(&mut self, key: &Path) {
+    let now = Instant::now();
+    match self {
+      Job::Write(waiting) => waiting.waiting_since = Some(now),
+      Job::Lease(pending) => pending.waiting_since = Some(now),
+    }
+    deadlines::arm(self.seq(), now + self.lock_timeout(), key.to_path_buf());
+  }
+
   fn is_write(&self) -> bool {
     matches!(self, Job::Write(_))
   }
@@ -684,12 +762,22 @@ struct Waiting {
   seq: u64,
   request: Request,
   settles: Vec<Settle>,
+  /// When it started to wait behind a lease, and so got a deadline (see [`deadlines`]).
+  waiting_since: Option<Instant>,
 }
 
 impl Waiting {
   /// Supersede `older`: its promises settle with this write, which owes them what they asked.
-  fn absorb(&mut self, older: Waiting) {
+  fn absorb(&mut self, older: Waiting, key: &Path) {
     self.request.options.absorb(&older.request.options);
+    // It waits on since the older call began to, and for at least as long.
+    if let Some(older_since) = older.waiting_since {
+      if self.waiting_since.is_none_or(|since| older_since < since) {
+        self.waiting_since = Some(older_since);
+        let due = older_since + self.request.options.lock_timeout;
+        deadlines::arm(self.seq, due, key.to_path_buf());
+      }
+    }
     let mut settles = older.settles;
     settles.append(&mut self.settles);
     self.settles = settles;
@@ -705,6 +793,10 @@ struct PendingLease {
   path: PathBuf,
   options: WriteOptions,
   grant: Grant,
+  /// Taken from inside another update's updater.
+  nested: bool,
+  /// When it started to wait behind a lease, and so got a deadline (see [`deadlines`]).
+  waiting_since: Option<Instant>,
 }
 
 #[cfg(test)]

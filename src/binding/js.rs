@@ -146,6 +146,21 @@ impl Js {
     Ok(result)
   }
 
+  /// `object[name]` if `object` has it as an own property (no getter on a prototype runs).
+  pub(crate) fn own(self, object: Value, name: &str) -> Result<Option<Value>> {
+    let key = self.string(name)?;
+    let mut has = false;
+    // SAFETY: live handles; valid out-pointer.
+    check(unsafe { sys::napi_has_own_property(self.env, object, key, &mut has) })?;
+    if !has {
+      return Ok(None);
+    }
+    let mut value = ptr::null_mut();
+    // SAFETY: as above. The property is an own one; index.js makes it a plain data property.
+    check(unsafe { sys::napi_get_property(self.env, object, key, &mut value) })?;
+    Ok(Some(value))
+  }
+
   /// `object[name] = value`.
   pub(crate) fn set(self, object: Value, name: &str, value: Value) -> Result<()> {
     let key = self.string(name)?;

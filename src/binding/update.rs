@@ -8,7 +8,7 @@ use napi::{Env, JsValue, Result};
 use napi_derive::napi;
 
 use super::invalid_arg;
-use super::js::{rejection, Js, Type, Value};
+use super::js::{rejection, Js, Type};
 use super::js_error;
 use super::options::update_options;
 use super::path::{caller_path, CallerPath};
@@ -49,9 +49,10 @@ pub(crate) fn lock_for_update<'env>(
     Ok(checked) => checked,
     Err(err) => return rejection(env, js, err),
   };
-  let (pending, promise) = settle::promise(env)?;
   let absolute = caller.absolute.clone();
   let enclosing = enclosing_leases(js)?;
+  // Last: from here on nothing fails before the lease is queued to settle it.
+  let (pending, promise) = settle::promise(env)?;
   queue::lease(
     absolute,
     options.write,
@@ -189,7 +190,10 @@ fn release_later(lease: Option<Lease>) {
 /// updater to the file that very update holds must fail, not wait for itself.
 pub(crate) fn enclosing_leases(js: Js) -> Result<Vec<u64>> {
   let caller = js.caller()?;
-  let leases: Value = js.get(caller, "leases")?;
+  // An own property only: nothing on `Object.prototype` can make a call look nested.
+  let Some(leases) = js.own(caller, "leases")? else {
+    return Ok(Vec::new());
+  };
   if !js.is_array(leases)? {
     return Ok(Vec::new());
   }
