@@ -336,6 +336,24 @@ mod tests {
 
   #[cfg(unix)]
   #[test]
+  fn a_links_dotdot_after_a_missing_name_or_a_file_fails_as_the_kernel_does() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let root = fs::canonicalize(dir.path()).unwrap();
+    fs::write(root.join("file.txt"), "hi").unwrap();
+    symlink("missing/../h.json", root.join("a.json")).unwrap();
+    symlink("file.txt/../g.json", root.join("b.json")).unwrap();
+    for (link, code) in [("a.json", "ENOENT"), ("b.json", "ENOTDIR")] {
+      let err = Target::prepare(&root.join(link)).unwrap_err();
+      assert_eq!((err.code_name(), err.syscall), (code, "open"));
+      assert_eq!(err.path, root.join(link));
+      assert_eq!(resolve(&root.join(link)).unwrap_err().code_name(), code);
+    }
+    assert!(!root.join("h.json").exists() && !root.join("g.json").exists());
+  }
+
+  #[cfg(unix)]
+  #[test]
   fn symlink_loops_are_eloop() {
     let dir = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink("b", dir.path().join("a")).unwrap();
