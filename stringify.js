@@ -23,13 +23,19 @@
 // members must still have none (else `toJSON` was passed the wrong index); and every piece must
 // be framed as expected. If not, the call throws (nothing is written): the getters have run
 // once already, so stringifying the whole value again would not be the same text either.
+//
+// The arrays the walk fills (slices, and the pieces the binding copies out) have no prototype:
+// an index accessor user code put on Array.prototype or Object.prototype would otherwise catch
+// their indexed stores, and members or pieces would silently go missing. And the pieces of the
+// whole walk must, once more, be framed as expected (`[`…`]` or `{`…`}`, every piece stored),
+// or the call throws.
 'use strict'
 
 const { isProxy, isBoxedPrimitive } = require('node:util').types
 
 // Captured at load: the caller's realm's own (this module is loaded in it, as index.js is).
 const stringify = JSON.stringify
-const { hasOwn, getPrototypeOf, keys: objectKeys, create } = Object
+const { hasOwn, getPrototypeOf, setPrototypeOf, keys: objectKeys, create } = Object
 const { isArray } = Array
 const { max, min, round } = Math
 const ArrayPrototype = Array.prototype
@@ -77,6 +83,7 @@ function walkInto(value, space, sink) {
   try {
     if (kind === 'array') walker.array(value, 0)
     else walker.object(value, kind, 0)
+    walker.checkFramed(kind === 'array' ? '[' : '{', kind === 'array' ? ']' : '}')
     return { texts: walker.texts, meta: walker.meta }
   } catch (err) {
     // The walk puts other holders on JSON.stringify's stack than the whole call would, so a
@@ -97,21 +104,36 @@ function arraysArePlain() {
 }
 
 /** The error of a walk that user code made unsound: nothing is written. */
-function changed() {
-  const err = new Error(
-    'the data changed while it was being serialized: a toJSON method appeared (on Array.prototype, Object.prototype or the prototype of a member) after the walk had checked for one; nothing was written',
-  )
+function changed(
+  why = 'a toJSON method appeared (on Array.prototype, Object.prototype or the prototype of a member) after the walk had checked for one',
+) {
+  const err = new Error(`the data changed while it was being serialized: ${why}; nothing was written`)
   err.code = 'ERR_INVALID_STATE'
   return err
+}
+
+/**
+ * An empty array without a prototype: its indexed stores make own data properties, which no
+ * accessor user code defines on Array.prototype or Object.prototype can intercept. It is still
+ * an array (JSON.stringify writes it as one; the binding reads its length and elements), and
+ * nothing can give it a `toJSON`.
+ */
+function list() {
+  return setPrototypeOf([], null)
 }
 
 class Walker {
   constructor(sink) {
     this.sink = sink
     // The pieces so far, and the characters they hold; whether the text streams to disk.
-    this.texts = []
-    this.meta = []
+    this.texts = list()
+    this.meta = list()
     this.held = 0
+    // Pieces pushed and pieces handed over (in `texts` or copied out); the first and the last.
+    this.pushed = 0
+    this.stored = 0
+    this.first = ''
+    this.last = ''
     this.streaming = false
     this.gap = ''
     this.space = ''
@@ -131,14 +153,36 @@ class Walker {
     meta[at + 1] = trimEnd
     meta[at + 2] = extraDepth
     meta[at + 3] = comma ? 1 : 0
+    if (this.pushed++ === 0) this.first = text
+    this.last = text
     this.held += text.length
     if (this.streaming ? this.held >= tuning.flushChars : this.held * 2 > tuning.spillBytes) {
+      this.checkStored()
       this.sink.copyNow(this.texts, this.meta)
-      this.texts = []
-      this.meta = []
+      this.stored += this.texts.length
+      this.texts = list()
+      this.meta = list()
       this.held = 0
       this.streaming = true
     }
+  }
+
+  /** Every piece pushed is in `texts` (or was copied out), with its four numbers: or throw. */
+  checkStored() {
+    const { texts, meta } = this
+    if (this.stored + texts.length !== this.pushed || meta.length !== texts.length * 4) {
+      throw changed('pieces of the text went missing')
+    }
+  }
+
+  /**
+   * The whole walk's pieces, checked once more: all stored, the first `open`, the last ending in
+   * `close`. A text that is empty or unframed is never written.
+   */
+  checkFramed(open, close) {
+    this.checkStored()
+    const { first, last } = this
+    if (first !== open || last[last.length - 1] !== close) throw changed('the text is not framed as its value')
   }
 
   /**
@@ -206,7 +250,7 @@ class Walker {
     // Trimmed from a stringified slice: "[" and "]", or "[" and "\n]" when indenting.
     const trimEnd = space ? 2 : 1
     this.push('[', 0, 0, 0, false)
-    let slice = []
+    let slice = list()
     let first = 0 // index of slice[0]
     let want = 16
     const flush = (end) => {
@@ -220,7 +264,7 @@ class Walker {
       }
       this.push(text, 1, trimEnd, depth, first > 0)
       want = max(1, min(4096, round((tuning.pieceChars * slice.length) / text.length)))
-      slice = []
+      slice = list()
       first = end
     }
     for (let index = 0; index < length; index++) {

@@ -197,3 +197,47 @@ test("a boxed indent whose valueOf installs a toJSON: JSON.stringify's text, or 
   expect(fs.readFileSync(file, 'utf8')).toBe(outcome ? OLD : expected)
   if (outcome) expect(outcome.code).toBe('ERR_INVALID_STATE')
 })
+
+// An index accessor on Array.prototype or Object.prototype (a setter that stores nothing)
+// would catch indexed stores into arrays the walk makes: members and pieces went missing and an
+// EMPTY file was written, and resolved. JSON.stringify of the value is unaffected (the value's
+// own members are own properties), so the file must be exactly its text.
+describe.each(writers)('an index accessor on a prototype during the walk (%s)', (_label, write) => {
+  const accessors = [
+    ['Array.prototype', Array.prototype, '0'],
+    ['Array.prototype', Array.prototype, '1'],
+    ['Object.prototype', Object.prototype, '0'],
+  ]
+  const values = [
+    ['a big array of objects', () => Array.from({ length: 2000 }, (_, i) => ({ i }))],
+    ['a big array of numbers', () => Array.from({ length: 2000 }, (_, i) => i)],
+    [
+      'a big object holding a big array',
+      () => Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`k${i}`, i === 7 ? Array.from({ length: 2000 }, (_, j) => [j]) : i])),
+    ],
+  ]
+  describe.each(accessors)('on %s[%s]', (_where, proto, index) => {
+    test.each(values)('%s is written as JSON.stringify writes it; the old content is replaced whole', async (_what, make) => {
+      const file = path.join(dir, 'accessor.json')
+      fs.writeFileSync(file, OLD)
+      Object.defineProperty(proto, index, { set() {}, get() {}, configurable: true })
+      let outcome
+      try {
+        const expected = original(make(), null, write.indent)
+        outcome = await Promise.resolve()
+          .then(() => write(file, make()))
+          .then(
+            () => ({ ok: true, expected }),
+            (err) => ({ ok: false, err }),
+          )
+      } finally {
+        delete proto[index]
+      }
+      expect(outcome).toEqual({ ok: true, expected: expect.any(String) })
+      // Compared whole, reported short: the text is 10 KB or more.
+      const text = fs.readFileSync(file, 'utf8')
+      expect({ length: text.length, same: text === outcome.expected }).toEqual({ length: outcome.expected.length, same: true })
+      expect(leftovers(dir)).toEqual([])
+    })
+  })
+})

@@ -64,3 +64,56 @@ unix('safeReadJson recover with no backup beside the real file keeps the file’
   fs.writeFileSync(`${lexical}.bak`, '{"from":"decoy"}')
   await expect(safeReadJson(through, { recover: true })).rejects.toMatchObject({ code: 'EJSONPARSE' })
 })
+
+// Before a `..`, the kernel looks the name up: `missing/../h.json` is ENOENT and
+// `file.txt/../g.json` ENOTDIR, and nothing is created. A writer must fail as `fs` does, not
+// create the file a lexical `..` would name, and safeReadJson's recover must not read a backup
+// beside it.
+describe.each([
+  ['a missing directory', 'missing'],
+  ['a regular file', 'file.txt'],
+])('a link whose text has %s before ..', (_, before) => {
+  let link, lexicalTarget, fsError
+  beforeEach(() => {
+    fs.writeFileSync(path.join(dir, 'file.txt'), 'hi')
+    link = path.join(dir, 'link.json')
+    // Spelt out: path.join would take `before/..` off.
+    fs.symlinkSync(`${before}/../h.json`, link)
+    lexicalTarget = path.join(dir, 'h.json')
+    fs.writeFileSync(`${lexicalTarget}.bak`, '{"from":"decoy"}')
+    fsError = (op) => {
+      try {
+        op()
+      } catch (err) {
+        return { code: err.code, syscall: err.syscall, path: err.path }
+      }
+      throw new Error('fs succeeded')
+    }
+  })
+
+  unix('fs.writeFileSync and fs.readFileSync fail (the premise)', () => {
+    expect(fsError(() => fs.writeFileSync(link, '{}')).code).toBe(before === 'missing' ? 'ENOENT' : 'ENOTDIR')
+    expect(fsError(() => fs.readFileSync(link)).code).toBe(before === 'missing' ? 'ENOENT' : 'ENOTDIR')
+    expect(fs.existsSync(lexicalTarget)).toBe(false)
+  })
+
+  unix('safeWriteJson fails as fs.writeFileSync does and creates nothing', async () => {
+    const expected = fsError(() => fs.writeFileSync(link, '{}'))
+    await expect(safeWriteJson(link, { v: 1 })).rejects.toMatchObject(expected)
+    expect(fs.existsSync(lexicalTarget)).toBe(false)
+    expect(fs.readdirSync(dir).sort()).toEqual(['A', 'X', 'file.txt', 'h.json.bak', 'link.json'])
+  })
+
+  unix('safeWriteJsonSync fails as fs.writeFileSync does and creates nothing', () => {
+    const expected = fsError(() => fs.writeFileSync(link, '{}'))
+    expect(fsError(() => safeWriteJsonSync(link, { v: 1 }))).toEqual(expected)
+    expect(fs.existsSync(lexicalTarget)).toBe(false)
+    expect(fs.readdirSync(dir).sort()).toEqual(['A', 'X', 'file.txt', 'h.json.bak', 'link.json'])
+  })
+
+  unix('safeReadJson, recover or not, fails as fs.readFileSync does (no decoy backup)', async () => {
+    const expected = fsError(() => fs.readFileSync(link))
+    await expect(safeReadJson(link)).rejects.toMatchObject(expected)
+    await expect(safeReadJson(link, { recover: true })).rejects.toMatchObject({ code: expected.code })
+  })
+})

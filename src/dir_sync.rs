@@ -15,10 +15,6 @@ use crate::failpoint::failpoint;
 use crate::poison::{self, lock};
 use crate::sys;
 
-/// Outcomes of recent fsyncs kept for waiters that have not looked yet (they look as soon as
-/// one ends, so a few suffice; one that finds its own gone fsyncs again).
-const KEPT_OUTCOMES: usize = 32;
-
 /// fsync `dir` (reporting errors on `target`), sharing the fsync with other writes in `dir`.
 pub fn sync_dir_shared(dir: &Path, target: &Path) -> Result<()> {
   let shared = Shared::of(dir);
@@ -29,22 +25,27 @@ pub fn sync_dir_shared(dir: &Path, target: &Path) -> Result<()> {
     if state.finished >= ticket {
       // Covered by the first fsync that started after this request: the one whose range holds
       // the ticket. A later one proves nothing (after a failed fsync, the next may succeed
-      // with the failed changes lost).
-      let covering = state
+      // with the failed changes lost), so each outcome is kept until every request it covers
+      // has looked at it.
+      let at = state
         .outcomes
         .iter()
-        .find(|o| o.first <= ticket && ticket <= o.last);
-      return match covering {
-        Some(Outcome { error: None, .. }) => Ok(()),
-        Some(Outcome {
-          error: Some(err), ..
-        }) => Err(err.clone().with_path(target)),
-        // Its outcome was already dropped (a very slow waiter): sync again rather than guess.
-        None => {
-          drop(state);
-          sync_dir(dir, target)
-        }
+        .position(|o| o.first <= ticket && ticket <= o.last);
+      let Some(at) = at else {
+        // Unreachable: each ticket's outcome stays until that ticket has looked. Were it gone,
+        // the fsync that covered it may have failed: report that rather than guess.
+        return Err(Error::os("EIO", "fsync", target));
       };
+      let outcome = &mut state.outcomes[at];
+      outcome.unseen -= 1;
+      let result = match &outcome.error {
+        None => Ok(()),
+        Some(err) => Err(err.clone().with_path(target)),
+      };
+      if outcome.unseen == 0 {
+        state.outcomes.remove(at);
+      }
+      return result;
     }
     if !state.running {
       state.running = true;
@@ -55,10 +56,12 @@ pub fn sync_dir_shared(dir: &Path, target: &Path) -> Result<()> {
       state = lock(&shared.state);
       state.running = false;
       state.finished = last;
-      state.outcomes.push_back(Outcome { first, last, error });
-      if state.outcomes.len() > KEPT_OUTCOMES {
-        state.outcomes.pop_front();
-      }
+      state.outcomes.push_back(Outcome {
+        first,
+        last,
+        unseen: last - first + 1,
+        error,
+      });
       shared.changed.notify_all();
       continue;
     }
@@ -112,15 +115,16 @@ struct State {
   /// Every request up to this one is covered by a finished fsync.
   finished: u64,
   running: bool,
-  /// Recent fsyncs, oldest first.
+  /// Finished fsyncs that some request they cover has not looked at yet, oldest first.
   outcomes: VecDeque<Outcome>,
 }
 
 /// One finished fsync: the requests it covers (made after the previous one started and before
-/// it started), and its error.
+/// it started), how many of those have not looked at it yet, and its error.
 struct Outcome {
   first: u64,
   last: u64,
+  unseen: u64,
   error: Option<Error>,
 }
 

@@ -90,7 +90,7 @@ fn follow_symlinks(path: &Path) -> Result<PathBuf> {
         // from the spelling that reached it: `A/L/f -> ../g` with `A/L -> X/Y` names `X/g`.
         let holder = current.parent().unwrap_or(Path::new("/"));
         let holder = fs::canonicalize(holder).unwrap_or_else(|_| holder.to_path_buf());
-        current = join_real(&holder, &link);
+        current = join_real(&holder, &link, path)?;
       }
       Ok(_) => return Ok(current),
       // Not there, or a file where a directory should be: no link to follow. Making the
@@ -111,8 +111,11 @@ fn follow_symlinks(path: &Path) -> Result<PathBuf> {
 
 /// `text` (a symlink's) read from the real directory `base` as the kernel reads it: each
 /// directory on the way is resolved before a `..` after it steps up. The last name is left as
-/// it is (the caller follows it if it is a link). Names that do not exist are kept as written.
-fn join_real(base: &Path, text: &Path) -> PathBuf {
+/// it is (the caller follows it if it is a link). Names that do not exist are kept as written,
+/// except before a `..`: there the kernel looks the name up, so one that is missing is ENOENT
+/// and one that is not a directory ENOTDIR (the link names nothing a write may create): reported
+/// as `open` of `caller`, the path that reached the link, as `fs` reports it.
+fn join_real(base: &Path, text: &Path, caller: &Path) -> Result<PathBuf> {
   let mut out = if text.is_absolute() {
     PathBuf::new()
   } else {
@@ -122,8 +125,14 @@ fn join_real(base: &Path, text: &Path) -> PathBuf {
   while let Some(component) = components.next() {
     match component {
       Component::CurDir => {}
-      // `out` is a real path here (or does not exist): stepping up is taking its last name off.
+      // `out` is a real path here (or does not exist): stepping up is taking its last name off,
+      // once the kernel's lookup of `out` would have found a directory.
       Component::ParentDir => {
+        match fs::metadata(&out) {
+          Ok(meta) if meta.is_dir() => {}
+          Ok(_) => return Err(Error::os("ENOTDIR", "open", caller)),
+          Err(err) => return Err(Error::io(&err, "open", caller)),
+        }
         out.pop();
       }
       Component::Normal(name) => {
@@ -137,7 +146,7 @@ fn join_real(base: &Path, text: &Path) -> PathBuf {
       root => out.push(root),
     }
   }
-  out
+  Ok(out)
 }
 
 /// Create the missing directories of `dir`, outermost first; return the ones created.
@@ -323,6 +332,24 @@ mod tests {
       root.join("X/Y/h.json")
     );
     assert!(!root.join("A/g.json").exists());
+  }
+
+  #[cfg(unix)]
+  #[test]
+  fn a_links_dotdot_after_a_missing_name_or_a_file_fails_as_the_kernel_does() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let root = fs::canonicalize(dir.path()).unwrap();
+    fs::write(root.join("file.txt"), "hi").unwrap();
+    symlink("missing/../h.json", root.join("a.json")).unwrap();
+    symlink("file.txt/../g.json", root.join("b.json")).unwrap();
+    for (link, code) in [("a.json", "ENOENT"), ("b.json", "ENOTDIR")] {
+      let err = Target::prepare(&root.join(link)).unwrap_err();
+      assert_eq!((err.code_name(), err.syscall), (code, "open"));
+      assert_eq!(err.path, root.join(link));
+      assert_eq!(resolve(&root.join(link)).unwrap_err().code_name(), code);
+    }
+    assert!(!root.join("h.json").exists() && !root.join("g.json").exists());
   }
 
   #[cfg(unix)]
