@@ -61,16 +61,13 @@ pub type Enclosing = Vec<u64>;
 /// `settle` runs on a worker thread when the data (or newer data) is in the file, or the write
 /// failed.
 pub fn submit(request: Request, enclosing: Enclosing, settle: Settle) {
-  let seq = QUEUES.lock().take_number(true);
-  pool().spawn_blocking(move || {
-    let key = identity(&request.path);
-    let job = Job::Write(Waiting {
+  QUEUES.lock().take_call(enclosing, |seq| {
+    Job::Write(Waiting {
       seq,
       request,
       settles: vec![settle],
       waiting_since: None,
-    });
-    place(seq, key, job, &enclosing);
+    })
   });
 }
 
@@ -78,18 +75,16 @@ pub fn submit(request: Request, enclosing: Enclosing, settle: Settle) {
 /// the file is locked (in this process and across processes, always), read, and handed to
 /// `grant` as a [`Lease`]. The file stays held until the lease commits or drops.
 pub fn lease(path: PathBuf, options: WriteOptions, enclosing: Enclosing, grant: Grant) {
-  let seq = QUEUES.lock().take_number(true);
-  pool().spawn_blocking(move || {
-    let key = identity(&path);
-    let job = Job::Lease(PendingLease {
+  let nested = !enclosing.is_empty();
+  QUEUES.lock().take_call(enclosing, |seq| {
+    Job::Lease(PendingLease {
       seq,
       path,
       options,
       grant,
-      nested: !enclosing.is_empty(),
+      nested,
       waiting_since: None,
-    });
-    place(seq, key, job, &enclosing);
+    })
   });
 }
 
@@ -99,7 +94,7 @@ pub fn lease(path: PathBuf, options: WriteOptions, enclosing: Enclosing, grant: 
 pub fn write_now(mut request: Request) -> Result<()> {
   let key = identity(&request.path);
   let mut state = QUEUES.lock();
-  let seq = state.take_number(false);
+  let seq = state.take_number();
   // Calls made before this one may still be resolving their paths on the pool: they may name
   // this file, so wait until each has its place.
   while state.unresolved.range(..seq).next().is_some() {
@@ -218,36 +213,73 @@ fn identity(path: &Path) -> Result<PathBuf> {
   }
 }
 
-/// Put a resolved call into its file's queue (or fail it), then start what can start.
-fn place(seq: u64, key: Result<PathBuf>, job: Job, enclosing: &[u64]) {
+/// Resolve the paths of the calls made so far, a batch at a time, and place them in their
+/// files' queues. One worker does it while calls come in: a burst of calls to one path costs one
+/// resolution and one placement, and its writes coalesce.
+fn resolve_batches() {
+  let mut ready = Vec::new();
+  loop {
+    let batch = {
+      let mut state = QUEUES.lock();
+      if state.unplaced.is_empty() {
+        state.resolving = false;
+        drop(state);
+        return run_on_this_worker(ready);
+      }
+      std::mem::take(&mut state.unplaced)
+    };
+    start(std::mem::take(&mut ready));
+    let mut known: HashMap<PathBuf, Result<PathBuf>> = HashMap::new();
+    let resolved = batch
+      .into_iter()
+      .map(|(job, enclosing)| {
+        let key = known
+          .entry(job.path().to_path_buf())
+          .or_insert_with_key(|path| identity(path))
+          .clone();
+        (job, enclosing, key)
+      })
+      .collect();
+    ready = place_all(resolved);
+  }
+}
+
+/// Put resolved calls into their files' queues (or fail them); return what can start.
+fn place_all(resolved: Vec<(Job, Enclosing, Result<PathBuf>)>) -> Vec<(PathBuf, Job)> {
+  let mut failed = Vec::new();
   let mut state = QUEUES.lock();
-  state.unresolved.remove(&seq);
-  let failed = match key {
-    Err(err) => Some((job, err)),
-    Ok(key) => {
-      let file = state.files.entry(key.clone()).or_default();
-      match file.holder {
-        // Its updater made this call and waits for it: it would wait for itself.
-        Holder::Lease(id) if enclosing.contains(&id) => {
-          let err = locked(job.path(), Code::LockedBySelf);
-          Some((job, err))
-        }
-        _ => {
-          file.insert(job);
-          file.arm_behind_leases(&key);
-          file.arm_lease(seq, &key);
-          None
-        }
+  for (job, enclosing, key) in resolved {
+    let seq = job.seq();
+    state.unresolved.remove(&seq);
+    let key = match key {
+      Ok(key) => key,
+      Err(err) => {
+        failed.push((job, err));
+        continue;
+      }
+    };
+    let file = state.files.entry(key.clone()).or_default();
+    match file.holder {
+      // Its updater made this call and waits for it: it would wait for itself.
+      Holder::Lease(id) if enclosing.contains(&id) => {
+        let err = locked(job.path(), Code::LockedBySelf);
+        failed.push((job, err));
+        state.forget_if_idle(&key);
+      }
+      _ => {
+        file.insert(job);
+        file.arm_behind_leases(&key);
+        file.arm_lease(seq, &key);
       }
     }
-  };
+  }
   let ready = state.pump();
   QUEUES.changed.notify_all();
   drop(state);
-  if let Some((job, err)) = failed {
+  for (job, err) in failed {
     job.fail(err);
   }
-  start(ready);
+  ready
 }
 
 /// A call waiting behind an `updateJson` gives up after its `lockTimeoutMs`, as it would
@@ -357,24 +389,36 @@ mod deadlines {
 
 /// Run what [`State::pump`] found ready, each on a worker thread.
 fn start(ready: Vec<(PathBuf, Job)>) {
-  for (key, job) in ready {
-    match job {
-      Job::Write(waiting) => {
-        pool().spawn_blocking(move || {
-          let result = land(waiting.request);
-          // Settled before the file is let go: no later call of this file can settle first.
-          for settle in waiting.settles {
-            settle(result.clone());
-          }
-          start(QUEUES.release(&key, Holder::Write));
-        });
+  for job in ready {
+    pool().spawn_blocking(move || run_on_this_worker(vec![job]));
+  }
+}
+
+/// On a worker thread that would otherwise go idle: run one ready job here (and then what it
+/// makes ready, and so on), the others each on a worker of their own. Saves a thread hop per
+/// write.
+fn run_on_this_worker(mut ready: Vec<(PathBuf, Job)>) {
+  while let Some(job) = ready.pop() {
+    start(std::mem::take(&mut ready));
+    ready = run(job);
+  }
+}
+
+/// Run one job of a file that it now holds; return what became ready when it let go.
+fn run((key, job): (PathBuf, Job)) -> Vec<(PathBuf, Job)> {
+  match job {
+    Job::Write(waiting) => {
+      let result = land(waiting.request);
+      // Settled before the file is let go: no later call of this file can settle first.
+      for settle in waiting.settles {
+        settle(result.clone());
       }
-      Job::Lease(pending) => {
-        pool().spawn_blocking(move || {
-          let held = hold(&pending, key);
-          (pending.grant)(held);
-        });
-      }
+      QUEUES.release(&key, Holder::Write)
+    }
+    Job::Lease(pending) => {
+      let held = hold(&pending, key);
+      (pending.grant)(held);
+      Vec::new()
     }
   }
 }
@@ -481,6 +525,8 @@ static QUEUES: LazyLock<Queues> = LazyLock::new(|| Queues {
   state: Mutex::new(State {
     next_seq: 0,
     unresolved: BTreeSet::new(),
+    unplaced: Vec::new(),
+    resolving: false,
     files: HashMap::new(),
     writes_running: 0,
     leases_running: Default::default(),
@@ -530,6 +576,9 @@ struct State {
   next_seq: u64,
   /// Calls numbered but not yet in a file's queue (their paths are being resolved).
   unresolved: BTreeSet<u64>,
+  /// Those calls, waiting for the resolver; and whether it is at work.
+  unplaced: Vec<(Job, Enclosing)>,
+  resolving: bool,
   /// The files with a job running or waiting, by identity.
   files: HashMap<PathBuf, FileQueue>,
   writes_running: usize,
@@ -540,13 +589,21 @@ struct State {
 }
 
 impl State {
-  /// The next call's number; an async call is unresolved until [`place`]d.
-  fn take_number(&mut self, unresolved: bool) -> u64 {
+  /// The next call's number.
+  fn take_number(&mut self) -> u64 {
     self.next_seq += 1;
-    if unresolved {
-      self.unresolved.insert(self.next_seq);
-    }
     self.next_seq
+  }
+
+  /// Number an async call and hand it to the resolver; it is unresolved until placed.
+  fn take_call(&mut self, enclosing: Enclosing, job: impl FnOnce(u64) -> Job) {
+    let seq = self.take_number();
+    self.unresolved.insert(seq);
+    self.unplaced.push((job(seq), enclosing));
+    if !self.resolving {
+      self.resolving = true;
+      pool().spawn_blocking(resolve_batches);
+    }
   }
 
   /// Coalesce what can be, and take the jobs that can start now, marking their files held.
