@@ -12,11 +12,13 @@ const FAILPOINTS_ADDON = path.join(__dirname, '..', 'target', 'failpoints', 'saf
 const WATCHDOG_MS = 30000
 
 /** Run `scenario` in a child; its JSON report, or a failure naming the hang or the crash. */
-function run(scenario, { env = {}, shell } = {}) {
+/** `shell`: commands run first (`$0` is node, `$@` the fixture's arguments); `raw`: they exec it. */
+function run(scenario, { env = {}, shell, raw = false } = {}) {
   const dir = tmpDir('swj-interleave')
   const args = [FIXTURE, scenario, dir]
+  const script = raw ? shell : `${shell} && exec "$0" "$@"`
   const child = shell
-    ? spawnSync('bash', ['-c', `${shell} && exec "$0" "$@"`, process.execPath, ...args], { timeout: WATCHDOG_MS, env: { ...process.env, ...env }, maxBuffer: 64 << 20 })
+    ? spawnSync('bash', ['-c', script, process.execPath, ...args], { timeout: WATCHDOG_MS, env: { ...process.env, ...env }, maxBuffer: 64 << 20 })
     : spawnSync(process.execPath, args, { timeout: WATCHDOG_MS, env: { ...process.env, ...env }, maxBuffer: 64 << 20 })
   if (child.error?.code === 'ETIMEDOUT') throw new Error(`${scenario}: hung (killed after ${WATCHDOG_MS} ms)`)
   if (child.status !== 0) throw new Error(`${scenario}: exit ${child.status} signal ${child.signal}\n${child.stderr}`)
@@ -148,5 +150,33 @@ describe('found by review', () => {
     expect(r.first).toEqual(ok({ n: 1 }))
     expect(r.second).toEqual(ok({ n: 2, inner: ok(null) }))
     expect(r.file).toEqual({ n: 2, inner: { ok: true, value: null } })
+  })
+})
+
+describe('found by the second review', () => {
+  test('a Sync write blocks no longer than its own lockTimeoutMs behind a running async write', () => {
+    const r = run('a-sync-write-waits-no-longer-than-its-lock-timeout')
+    expect(r.sync).toMatchObject({ ok: false, code: 'ELOCKED' })
+    expect(r.running).toEqual(ok(null))
+    expect(r.file).toEqual({ v: 'async' })
+  })
+
+  test('a queued write without the lock, superseded by one with a shorter lockTimeoutMs, keeps its own wait', () => {
+    const r = run('an-unlocked-superseded-write-keeps-its-longer-wait')
+    expect(r).toMatchObject({ update: ok({ v: 'update' }), patient: ok(null), hasty: ok(null), file: { v: 'hasty' } })
+  })
+
+  // Needs root (to run the child as nobody under a process limit) and setpriv.
+  const canDropPrivileges = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0
+  const threadsTest = canDropPrivileges ? test : test.skip
+  threadsTest('with threads refused by the OS the package never wedges: once they are back every call works', () => {
+    const r = run('threads-refused-then-given-back', {
+      shell: 'ulimit -u 60 && chmod 777 "$3" && exec setpriv --reuid=65534 --regid=65534 --clear-groups -- "$0" "$@"',
+      raw: true,
+    })
+    expect(r.sleepers).toBeGreaterThan(0) // the limit was reached: the case is real
+    expect(r.after).toEqual(ok(null))
+    expect(r.update.ok).toBe(true)
+    expect(r.sync).toEqual({ s: 1 })
   })
 })

@@ -62,12 +62,9 @@ impl WriteOptions {
     if older.durability.strength() > self.durability.strength() {
       self.durability = older.durability;
     }
-    // The older call would have waited its own `lockTimeoutMs`: wait at least that long.
-    match (older.lock, self.lock) {
-      (true, false) => self.lock_timeout = older.lock_timeout,
-      (true, true) => self.lock_timeout = self.lock_timeout.max(older.lock_timeout),
-      (false, _) => {}
-    }
+    // The older call would have waited its own `lockTimeoutMs` (for the other process's lock,
+    // or behind an update in this one): wait at least that long.
+    self.lock_timeout = self.lock_timeout.max(older.lock_timeout);
     self.lock |= older.lock;
     self.backup |= older.backup;
     self.mode = self.mode.or(older.mode);
@@ -144,7 +141,7 @@ mod tests {
     merged.absorb(&older);
     assert_eq!(merged.durability, Durability::Data);
     assert!(merged.lock && merged.backup);
-    assert_eq!(merged.lock_timeout, Duration::from_millis(5));
+    assert_eq!(merged.lock_timeout, Duration::from_secs(10));
     assert_eq!(merged.mode, Some(0o600));
 
     let mut newest_mode_wins = WriteOptions {

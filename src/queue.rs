@@ -61,7 +61,7 @@ pub type Enclosing = Vec<u64>;
 /// `settle` runs on a worker thread when the data (or newer data) is in the file, or the write
 /// failed.
 pub fn submit(request: Request, enclosing: Enclosing, settle: Settle) {
-  QUEUES.lock().take_call(enclosing, |seq| {
+  let resolve = QUEUES.lock().take_call(enclosing, |seq| {
     Job::Write(Waiting {
       seq,
       request,
@@ -69,6 +69,9 @@ pub fn submit(request: Request, enclosing: Enclosing, settle: Settle) {
       waiting_since: None,
     })
   });
+  if resolve {
+    spawn(resolve_batches);
+  }
 }
 
 /// Queue an exclusive hold on the file at `path` for a read-modify-write: when its turn comes,
@@ -76,7 +79,7 @@ pub fn submit(request: Request, enclosing: Enclosing, settle: Settle) {
 /// `grant` as a [`Lease`]. The file stays held until the lease commits or drops.
 pub fn lease(path: PathBuf, options: WriteOptions, enclosing: Enclosing, grant: Grant) {
   let nested = !enclosing.is_empty();
-  QUEUES.lock().take_call(enclosing, |seq| {
+  let resolve = QUEUES.lock().take_call(enclosing, |seq| {
     Job::Lease(PendingLease {
       seq,
       path,
@@ -86,12 +89,19 @@ pub fn lease(path: PathBuf, options: WriteOptions, enclosing: Enclosing, grant: 
       waiting_since: None,
     })
   });
+  if resolve {
+    spawn(resolve_batches);
+  }
 }
 
 /// Write `request` now, on this thread: wait for the write of its file already on the disk,
 /// supersede the queued ones, and return when this call's data is in the file. ELOCKED at once
 /// if an `updateJson` of the file is running or queued.
 pub fn write_now(mut request: Request) -> Result<()> {
+  // This call blocks the event loop: its own `lockTimeoutMs` bounds every wait, in this
+  // process as across processes, whatever the writes it supersedes would have waited.
+  let started = Instant::now();
+  let timeout = request.options.lock_timeout;
   let key = identity(&request.path);
   let mut state = QUEUES.lock();
   let seq = state.take_number();
@@ -113,7 +123,29 @@ pub fn write_now(mut request: Request) -> Result<()> {
   // Sync writers (of several JavaScript threads) take the file in call order.
   file.syncs_waiting.insert(seq);
   while !state.files[&key].is_turn_of_sync(seq) {
-    state = QUEUES.wait(state);
+    let waited = started.elapsed();
+    if waited >= timeout {
+      let file = state
+        .files
+        .get_mut(&key)
+        .expect("a waited-for file stays listed");
+      file.syncs_waiting.remove(&seq);
+      state.forget_if_idle(&key);
+      let ready = state.pump();
+      QUEUES.changed.notify_all();
+      drop(state);
+      start(ready);
+      let waited_ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX);
+      let err = locked(
+        &request.path,
+        Code::Locked {
+          waited_ms: Some(waited_ms),
+        },
+      );
+      finish_superseded(superseded, &Err(err.clone()));
+      return Err(err);
+    }
+    state = QUEUES.wait_timeout(state, timeout - waited);
   }
   let file = state
     .files
@@ -123,8 +155,15 @@ pub fn write_now(mut request: Request) -> Result<()> {
   file.holder = Holder::Sync;
   drop(state);
 
+  request.options.lock_timeout = timeout.saturating_sub(started.elapsed());
   let result = land(request);
+  finish_superseded(superseded, &result);
+  start(QUEUES.release(&key, Holder::Sync));
+  result
+}
 
+/// Settle the writes a Sync write superseded with its outcome, and let their texts go.
+fn finish_superseded(superseded: Vec<Waiting>, result: &Result<()>) {
   let (settles, dropped): (Vec<_>, Vec<_>) = superseded
     .into_iter()
     .map(|waiting| (waiting.settles, waiting.request))
@@ -133,9 +172,7 @@ pub fn write_now(mut request: Request) -> Result<()> {
     settle(result.clone());
   }
   // Superseded texts may hold big temp files and threads: let them go off this thread.
-  pool().spawn_blocking(move || drop(dropped));
-  start(QUEUES.release(&key, Holder::Sync));
-  result
+  spawn(move || drop(dropped));
 }
 
 /// A file held for one read-modify-write: its content when it was locked, and the locks.
@@ -229,18 +266,32 @@ fn resolve_batches() {
       std::mem::take(&mut state.unplaced)
     };
     start(std::mem::take(&mut ready));
-    let mut known: HashMap<PathBuf, Result<PathBuf>> = HashMap::new();
-    let resolved = batch
-      .into_iter()
-      .map(|(job, enclosing)| {
-        let key = known
-          .entry(job.path().to_path_buf())
-          .or_insert_with_key(|path| identity(path))
-          .clone();
-        (job, enclosing, key)
-      })
-      .collect();
-    ready = place_all(resolved);
+    let numbers: Vec<u64> = batch.iter().map(|(job, _)| job.seq()).collect();
+    let placed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+      let mut known: HashMap<PathBuf, Result<PathBuf>> = HashMap::new();
+      let resolved = batch
+        .into_iter()
+        .map(|(job, enclosing)| {
+          let key = known
+            .entry(job.path().to_path_buf())
+            .or_insert_with_key(|path| identity(path))
+            .clone();
+          (job, enclosing, key)
+        })
+        .collect();
+      place_all(resolved)
+    }));
+    ready = placed.unwrap_or_else(|_| {
+      // A bug: the batch's calls are gone (their promises reject as they drop). The queues must
+      // not wait for them.
+      let mut state = QUEUES.lock();
+      for seq in numbers {
+        state.unresolved.remove(&seq);
+      }
+      let ready = state.pump();
+      QUEUES.changed.notify_all();
+      ready
+    });
   }
 }
 
@@ -298,19 +349,25 @@ mod deadlines {
 
   type Deadline = Reverse<(Instant, u64, PathBuf)>;
 
-  static DEADLINES: LazyLock<(Mutex<BinaryHeap<Deadline>>, Condvar)> = LazyLock::new(|| {
-    std::thread::Builder::new()
-      .name("safe-write-json-deadlines".into())
-      .spawn(watch)
-      .expect("the deadline thread could not start");
-    Default::default()
-  });
+  static DEADLINES: LazyLock<(Mutex<BinaryHeap<Deadline>>, Condvar)> =
+    LazyLock::new(Default::default);
+
+  /// Whether the thread that watches the deadlines runs. Started at the first deadline; if the
+  /// OS refuses a thread then, the next deadline tries again (the heap keeps them all).
+  static WATCHING: Mutex<bool> = Mutex::new(false);
 
   /// Look at call `seq`, queued for the file at `key`, again at `due`.
   pub(super) fn arm(seq: u64, due: Instant, key: PathBuf) {
     let (heap, wake) = &*DEADLINES;
     lock(heap).push(Reverse((due, seq, key)));
     wake.notify_one();
+    let mut watching = lock(&WATCHING);
+    if !*watching {
+      *watching = std::thread::Builder::new()
+        .name("safe-write-json-deadlines".into())
+        .spawn(watch)
+        .is_ok();
+    }
   }
 
   fn watch() {
@@ -390,7 +447,27 @@ mod deadlines {
 /// Run what [`State::pump`] found ready, each on a worker thread.
 fn start(ready: Vec<(PathBuf, Job)>) {
   for job in ready {
-    pool().spawn_blocking(move || run_on_this_worker(vec![job]));
+    spawn(move || run_on_this_worker(vec![job]));
+  }
+}
+
+/// Run `task` on a worker of the pool. Should the OS refuse every thread (a pids limit) and the
+/// pool have none left, run it here rather than lose it: a queue that lost its resolver or a
+/// running job would never move again.
+fn spawn(task: impl FnOnce() + Send + 'static) {
+  let task = std::sync::Arc::new(Mutex::new(Some(task)));
+  let handed = task.clone();
+  let spawned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    pool().spawn_blocking(move || {
+      if let Some(task) = lock(&handed).take() {
+        task();
+      }
+    })
+  }));
+  if spawned.is_err() {
+    if let Some(task) = lock(&task).take() {
+      task();
+    }
   }
 }
 
@@ -550,6 +627,17 @@ impl Queues {
     poison::wait(&self.changed, state)
   }
 
+  fn wait_timeout<'a>(
+    &self,
+    state: MutexGuard<'a, State>,
+    timeout: std::time::Duration,
+  ) -> MutexGuard<'a, State> {
+    self
+      .changed
+      .wait_timeout(state, timeout)
+      .map_or_else(|e| e.into_inner().0, |(state, _)| state)
+  }
+
   /// `holder` lets go of the file at `key`: what can start now.
   fn release(&self, key: &Path, holder: Holder) -> Vec<(PathBuf, Job)> {
     let mut state = self.lock();
@@ -595,15 +683,14 @@ impl State {
     self.next_seq
   }
 
-  /// Number an async call and hand it to the resolver; it is unresolved until placed.
-  fn take_call(&mut self, enclosing: Enclosing, job: impl FnOnce(u64) -> Job) {
+  /// Number an async call and hand it to the resolver; it is unresolved until placed. True if
+  /// the resolver must be started (by the caller, once this lock is let go).
+  #[must_use]
+  fn take_call(&mut self, enclosing: Enclosing, job: impl FnOnce(u64) -> Job) -> bool {
     let seq = self.take_number();
     self.unresolved.insert(seq);
     self.unplaced.push((job(seq), enclosing));
-    if !self.resolving {
-      self.resolving = true;
-      pool().spawn_blocking(resolve_batches);
-    }
+    !std::mem::replace(&mut self.resolving, true)
   }
 
   /// Coalesce what can be, and take the jobs that can start now, marking their files held.
