@@ -28,6 +28,17 @@ fn fsynced_since(mark: usize) -> Vec<PathBuf> {
   dir_sync::recorded()[mark..].to_vec()
 }
 
+/// The directories fsynced while `f` runs (with the log switched on).
+fn fsyncs_during(f: impl FnOnce()) -> Vec<PathBuf> {
+  let scenario = fail::FailScenario::setup();
+  fail::cfg("dir.record", "return").unwrap();
+  let mark = dir_sync::recorded().len();
+  f();
+  let synced = fsynced_since(mark);
+  scenario.teardown();
+  synced
+}
+
 /// Start writing `content` to `path` on a thread named `name`; the outcome comes on the receiver.
 fn write_on(
   name: &str,
@@ -74,17 +85,14 @@ fn a_spilled_write_into_new_directories_makes_every_new_name_durable() {
   let dir = test_dir();
   let root = fs::canonicalize(dir.path()).unwrap();
   let path = root.join("a/b/c/f.json");
-  let scenario = fail::FailScenario::setup();
-  fail::cfg("dir.record", "return").unwrap();
-  let mark = dir_sync::recorded().len();
-  let mut req = request(&path, "");
-  req.text = spilled(&path, "{\"big\":true}");
-  // As in the addon, where serializing takes a while: the writer thread has made the parents
-  // and its temp file before the write is queued (else both would rightly fsync a new name).
-  wait_for_temp_in(&root.join("a/b/c"));
-  queue::write_now(req).unwrap();
-  let synced = fsynced_since(mark);
-  scenario.teardown();
+  let synced = fsyncs_during(|| {
+    let mut req = request(&path, "");
+    req.text = spilled(&path, "{\"big\":true}");
+    // As in the addon, where serializing takes a while: the writer thread has made the parents
+    // and its temp file before the write is queued (else both would rightly fsync a new name).
+    wait_for_temp_in(&root.join("a/b/c"));
+    queue::write_now(req).unwrap();
+  });
   assert_eq!(fs::read_to_string(&path).unwrap(), "{\"big\":true}");
   assert_each_fsynced_once(&synced, &root);
 }
@@ -94,12 +102,7 @@ fn a_write_into_new_directories_makes_every_new_name_durable_once() {
   let dir = test_dir();
   let root = fs::canonicalize(dir.path()).unwrap();
   let path = root.join("a/b/c/f.json");
-  let scenario = fail::FailScenario::setup();
-  fail::cfg("dir.record", "return").unwrap();
-  let mark = dir_sync::recorded().len();
-  write(&path, "{}").unwrap();
-  let synced = fsynced_since(mark);
-  scenario.teardown();
+  let synced = fsyncs_during(|| write(&path, "{}").unwrap());
   assert_each_fsynced_once(&synced, &root);
 }
 
