@@ -98,54 +98,47 @@ pub fn lease(path: PathBuf, options: WriteOptions, enclosing: Enclosing, grant: 
 /// supersede the queued ones, and return when this call's data is in the file. ELOCKED at once
 /// if an `updateJson` of the file is running or queued.
 pub fn write_now(mut request: Request) -> Result<()> {
-  // This call blocks the event loop: its own `lockTimeoutMs` bounds every wait, in this
-  // process as across processes, whatever the writes it supersedes would have waited.
-  let started = Instant::now();
+  // Its own `lockTimeoutMs` bounds its wait for the cross-process lock, whatever the writes it
+  // supersedes asked for: this call blocks the event loop (if it fails, so do they).
   let timeout = request.options.lock_timeout;
-  let key = identity(&request.path);
+  let key = identity(&request.path)?;
   let mut state = QUEUES.lock();
   let seq = state.take_number();
+  // Sync writers (of several JavaScript threads) take the file in call order: each is in line
+  // from the moment it is numbered.
+  state
+    .files
+    .entry(key.clone())
+    .or_default()
+    .syncs_waiting
+    .insert(seq);
   // Calls made before this one may still be resolving their paths on the pool: they may name
   // this file, so wait until each has its place.
   while state.unresolved.range(..seq).next().is_some() {
     state = QUEUES.wait(state);
   }
-  let key = key?;
-  let file = state.files.entry(key.clone()).or_default();
+  let file = state
+    .files
+    .get_mut(&key)
+    .expect("listed while a Sync writer waits");
   if file.has_lease_before(seq) {
+    file.syncs_waiting.remove(&seq);
     state.forget_if_idle(&key);
+    let ready = state.pump();
+    QUEUES.changed.notify_all();
+    drop(state);
+    start(ready);
     return Err(locked(&request.path, Code::Locked { waited_ms: None }));
   }
   let superseded = file.take_writes_before(seq);
   for waiting in superseded.iter().rev() {
     request.options.absorb(&waiting.request.options);
   }
-  // Sync writers (of several JavaScript threads) take the file in call order.
-  file.syncs_waiting.insert(seq);
+  request.options.lock_timeout = timeout;
+  // The write of this file already on the disk ends on its own (after at most its own wait
+  // for another process's lock).
   while !state.files[&key].is_turn_of_sync(seq) {
-    let waited = started.elapsed();
-    if waited >= timeout {
-      let file = state
-        .files
-        .get_mut(&key)
-        .expect("a waited-for file stays listed");
-      file.syncs_waiting.remove(&seq);
-      state.forget_if_idle(&key);
-      let ready = state.pump();
-      QUEUES.changed.notify_all();
-      drop(state);
-      start(ready);
-      let waited_ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX);
-      let err = locked(
-        &request.path,
-        Code::Locked {
-          waited_ms: Some(waited_ms),
-        },
-      );
-      finish_superseded(superseded, &Err(err.clone()));
-      return Err(err);
-    }
-    state = QUEUES.wait_timeout(state, timeout - waited);
+    state = QUEUES.wait(state);
   }
   let file = state
     .files
@@ -155,7 +148,6 @@ pub fn write_now(mut request: Request) -> Result<()> {
   file.holder = Holder::Sync;
   drop(state);
 
-  request.options.lock_timeout = timeout.saturating_sub(started.elapsed());
   let result = land(request);
   finish_superseded(superseded, &result);
   start(QUEUES.release(&key, Holder::Sync));
@@ -207,7 +199,7 @@ impl Lease {
   /// lock, `settle`, and hand the file on (in that order: no later call of the file can settle
   /// first, and the lock is free when the caller hears).
   pub fn commit(mut self, text: Text, settle: Settle) {
-    pool().spawn_blocking(move || {
+    spawn(move || {
       let result = write_text(&self.target, text, &self.options);
       drop(self.os_lock.take());
       settle(result);
@@ -361,8 +353,14 @@ mod deadlines {
     let (heap, wake) = &*DEADLINES;
     lock(heap).push(Reverse((due, seq, key)));
     wake.notify_one();
+    ensure_watcher();
+  }
+
+  /// Start the watcher if it is not running (the OS may have refused it a thread before):
+  /// called at every deadline and whenever a file is let go.
+  pub(super) fn ensure_watcher() {
     let mut watching = lock(&WATCHING);
-    if !*watching {
+    if !*watching && !lock(&DEADLINES.0).is_empty() {
       *watching = std::thread::Builder::new()
         .name("safe-write-json-deadlines".into())
         .spawn(watch)
@@ -389,7 +387,8 @@ mod deadlines {
             continue;
           };
           drop(deadlines);
-          expire(seq, key);
+          // A bug in one expiry must not stop every later deadline.
+          let _ = std::panic::catch_unwind(|| expire(seq, key));
           deadlines = lock(heap);
         }
       }
@@ -454,7 +453,7 @@ fn start(ready: Vec<(PathBuf, Job)>) {
 /// Run `task` on a worker of the pool. Should the OS refuse every thread (a pids limit) and the
 /// pool have none left, run it here rather than lose it: a queue that lost its resolver or a
 /// running job would never move again.
-fn spawn(task: impl FnOnce() + Send + 'static) {
+pub(crate) fn spawn(task: impl FnOnce() + Send + 'static) {
   let task = std::sync::Arc::new(Mutex::new(Some(task)));
   let handed = task.clone();
   let spawned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -627,17 +626,6 @@ impl Queues {
     poison::wait(&self.changed, state)
   }
 
-  fn wait_timeout<'a>(
-    &self,
-    state: MutexGuard<'a, State>,
-    timeout: std::time::Duration,
-  ) -> MutexGuard<'a, State> {
-    self
-      .changed
-      .wait_timeout(state, timeout)
-      .map_or_else(|e| e.into_inner().0, |(state, _)| state)
-  }
-
   /// `holder` lets go of the file at `key`: what can start now.
   fn release(&self, key: &Path, holder: Holder) -> Vec<(PathBuf, Job)> {
     let mut state = self.lock();
@@ -656,6 +644,8 @@ impl Queues {
     state.forget_if_idle(key);
     let ready = state.pump();
     self.changed.notify_all();
+    drop(state);
+    deadlines::ensure_watcher();
     ready
   }
 }
@@ -928,7 +918,7 @@ impl Waiting {
     // A spilled text holds a temp file and a thread to join: never on the JavaScript thread,
     // where a lease's release may pump.
     let text = older.request.text;
-    pool().spawn_blocking(move || drop(text));
+    spawn(move || drop(text));
   }
 }
 

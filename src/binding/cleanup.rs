@@ -89,7 +89,7 @@ fn scan<'env>(
     Err(err) => return rejection(env, js, err),
   };
   let (deferred, promise) = env.create_deferred::<Made, Box<dyn FnOnce(Env) -> Result<Made>>>()?;
-  queue::pool().spawn_blocking(move || {
+  queue::spawn(move || {
     let outcome = match how {
       Scan::Remove => cleanup::cleanup(&caller.absolute, &options)
         .map(|paths| paths.into_iter().map(|p| (p, None)).collect()),

@@ -109,7 +109,7 @@ impl Reading {
     let (deferred, promise) =
       env.create_deferred::<Made, Box<dyn FnOnce(Env) -> Result<Made>>>()?;
     let path = self.caller.absolute.clone();
-    queue::pool().spawn_blocking(move || {
+    queue::spawn(move || {
       let outcome = match &attempt {
         Attempt::File => read::load(&path).map(|text| (path, text)),
         Attempt::Backup(_) => {

@@ -163,7 +163,7 @@ impl UpdateLease {
   pub fn release<'env>(&mut self, env: &'env Env) -> Result<Unknown<'env>> {
     let (settle, promise) = write_promise(env, self.caller.clone())?;
     let lease = self.lease.take();
-    queue::pool().spawn_blocking(move || {
+    queue::spawn(move || {
       drop(lease);
       settle(Ok(()));
     });
@@ -181,7 +181,7 @@ impl Drop for UpdateLease {
 /// work, which never runs on the JavaScript thread.
 fn release_later(lease: Option<Lease>) {
   if let Some(lease) = lease {
-    queue::pool().spawn_blocking(move || drop(lease));
+    queue::spawn(move || drop(lease));
   }
 }
 
