@@ -72,6 +72,7 @@ pub fn submit(request: Request, enclosing: Enclosing, settle: Settle) {
   if resolve {
     spawn(resolve_batches);
   }
+  deadlines::ensure_watcher();
 }
 
 /// Queue an exclusive hold on the file at `path` for a read-modify-write: when its turn comes,
@@ -92,6 +93,7 @@ pub fn lease(path: PathBuf, options: WriteOptions, enclosing: Enclosing, grant: 
   if resolve {
     spawn(resolve_batches);
   }
+  deadlines::ensure_watcher();
 }
 
 /// Write `request` now, on this thread: wait for the write of its file already on the disk,
@@ -356,11 +358,12 @@ mod deadlines {
     ensure_watcher();
   }
 
-  /// Start the watcher if it is not running (the OS may have refused it a thread before):
-  /// called at every deadline and whenever a file is let go.
+  /// Start the watcher if it is not running: at the first call of the process, so that it
+  /// exists before any deadline is due; and again at every call, deadline and release should
+  /// the OS have refused it a thread before.
   pub(super) fn ensure_watcher() {
     let mut watching = lock(&WATCHING);
-    if !*watching && !lock(&DEADLINES.0).is_empty() {
+    if !*watching {
       *watching = std::thread::Builder::new()
         .name("safe-write-json-deadlines".into())
         .spawn(watch)
