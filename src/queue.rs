@@ -210,6 +210,16 @@ impl Lease {
   }
 }
 
+impl Lease {
+  /// Let the file go without writing: the cross-process lock first, then `settle`, then the
+  /// file's turn, so that no later call of the file settles first.
+  pub fn release(mut self, settle: Settle) {
+    drop(self.os_lock.take());
+    settle(Ok(()));
+    drop(self);
+  }
+}
+
 impl Drop for Lease {
   fn drop(&mut self) {
     // The cross-process lock first, then the file's turn.

@@ -31,5 +31,12 @@ module.exports = [
     12, // about one play in two showed it on 66a42bb
     { tuning: 'low', procs: [many(30, (i) => w({ sync: i % 3 === 0, opts: { backup: true, lock: false } })), many(30, () => w({ sp: 3, opts: { backup: true, lock: false } }))] },
   ],
+  // Found by the long run on this session's code (seed -560294591): the release of an update
+  // that writes nothing handed the file on before it settled.
+  [
+    'item 13: a write queued behind an updateJson that writes nothing settles after it',
+    12,
+    { tuning: 'low', procs: [[up({ file: 'b', size: 'walk' }), up({ file: 'b', sp: 4, updater: 'none', size: 'walk' }), up({ size: 'walk' }), w({ file: 'b', sp: 1, opts: { lock: false, indent: true } }), inc]] },
+  ],
   ['item 17: a Sync write does not overtake a queued updateJson', 1, one(w(), up({ updater: 'slow' }), w({ sync: true }))],
 ]

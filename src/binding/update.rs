@@ -163,9 +163,9 @@ impl UpdateLease {
   pub fn release<'env>(&mut self, env: &'env Env) -> Result<Unknown<'env>> {
     let (settle, promise) = write_promise(env, self.caller.clone())?;
     let lease = self.lease.take();
-    queue::spawn(move || {
-      drop(lease);
-      settle(Ok(()));
+    queue::spawn(move || match lease {
+      Some(lease) => lease.release(settle),
+      None => settle(Ok(())),
     });
     Ok(promise)
   }
