@@ -61,7 +61,7 @@ pub type Enclosing = Vec<u64>;
 /// `settle` runs on a worker thread when the data (or newer data) is in the file, or the write
 /// failed.
 pub fn submit(request: Request, enclosing: Enclosing, settle: Settle) {
-  let resolve = QUEUES.lock().take_call(enclosing, |seq| {
+  enqueue(enclosing, |seq| {
     Job::Write(Waiting {
       seq,
       request,
@@ -69,10 +69,6 @@ pub fn submit(request: Request, enclosing: Enclosing, settle: Settle) {
       waiting_since: None,
     })
   });
-  if resolve {
-    spawn(resolve_batches);
-  }
-  deadlines::ensure_watcher();
 }
 
 /// Queue an exclusive hold on the file at `path` for a read-modify-write: when its turn comes,
@@ -80,7 +76,7 @@ pub fn submit(request: Request, enclosing: Enclosing, settle: Settle) {
 /// `grant` as a [`Lease`]. The file stays held until the lease commits or drops.
 pub fn lease(path: PathBuf, options: WriteOptions, enclosing: Enclosing, grant: Grant) {
   let nested = !enclosing.is_empty();
-  let resolve = QUEUES.lock().take_call(enclosing, |seq| {
+  enqueue(enclosing, |seq| {
     Job::Lease(PendingLease {
       seq,
       path,
@@ -90,7 +86,19 @@ pub fn lease(path: PathBuf, options: WriteOptions, enclosing: Enclosing, grant: 
       waiting_since: None,
     })
   });
-  if resolve {
+}
+
+/// Number an async call and hand it to the resolver (started if idle, once the lock is let
+/// go); it is unresolved until placed.
+fn enqueue(enclosing: Enclosing, job: impl FnOnce(u64) -> Job) {
+  let start_resolver = {
+    let mut state = QUEUES.lock();
+    let seq = state.take_number();
+    state.unresolved.insert(seq);
+    state.unplaced.push((job(seq), enclosing));
+    !std::mem::replace(&mut state.resolving, true)
+  };
+  if start_resolver {
     spawn(resolve_batches);
   }
   deadlines::ensure_watcher();
@@ -126,10 +134,7 @@ pub fn write_now(mut request: Request) -> Result<()> {
   if file.has_lease_before(seq) {
     file.syncs_waiting.remove(&seq);
     state.forget_if_idle(&key);
-    let ready = state.pump();
-    QUEUES.changed.notify_all();
-    drop(state);
-    start(ready);
+    start(QUEUES.pump(state));
     return Err(locked(&request.path, Code::Locked { waited_ms: None }));
   }
   let superseded = file.take_writes_before(seq);
@@ -200,22 +205,23 @@ impl Lease {
   /// Write `text` under the held locks on a worker thread, then release the cross-process
   /// lock, `settle`, and hand the file on (in that order: no later call of the file can settle
   /// first, and the lock is free when the caller hears).
-  pub fn commit(mut self, text: Text, settle: Settle) {
+  pub fn commit(self, text: Text, settle: Settle) {
     spawn(move || {
       let result = write_text(&self.target, text, &self.options);
-      drop(self.os_lock.take());
-      settle(result);
-      drop(self);
+      self.end(result, settle);
     });
   }
-}
 
-impl Lease {
-  /// Let the file go without writing: the cross-process lock first, then `settle`, then the
-  /// file's turn, so that no later call of the file settles first.
-  pub fn release(mut self, settle: Settle) {
+  /// Let the file go without writing (in the same order as [`Lease::commit`]).
+  pub fn release(self, settle: Settle) {
+    self.end(Ok(()), settle);
+  }
+
+  /// The cross-process lock first, then `settle`, then the file's turn: no later call of the
+  /// file can settle first, and the lock is free when the caller hears.
+  fn end(mut self, result: Result<()>, settle: Settle) {
     drop(self.os_lock.take());
-    settle(Ok(()));
+    settle(result);
     drop(self);
   }
 }
@@ -292,9 +298,7 @@ fn resolve_batches() {
       for seq in numbers {
         state.unresolved.remove(&seq);
       }
-      let ready = state.pump();
-      QUEUES.changed.notify_all();
-      ready
+      QUEUES.pump(state)
     });
   }
 }
@@ -303,9 +307,8 @@ fn resolve_batches() {
 fn place_all(resolved: Vec<(Job, Enclosing, Result<PathBuf>)>) -> Vec<(PathBuf, Job)> {
   let mut failed = Vec::new();
   let mut state = QUEUES.lock();
-  for (job, enclosing, key) in resolved {
-    let seq = job.seq();
-    state.unresolved.remove(&seq);
+  for (mut job, enclosing, key) in resolved {
+    state.unresolved.remove(&job.seq());
     let key = match key {
       Ok(key) => key,
       Err(err) => {
@@ -322,15 +325,17 @@ fn place_all(resolved: Vec<(Job, Enclosing, Result<PathBuf>)>) -> Vec<(PathBuf, 
         state.forget_if_idle(&key);
       }
       _ => {
+        // A top-level lease may wait for a free slot (see [`in_flight_limit`]) held by updates
+        // that wait for it: it gets its deadline at once.
+        if matches!(&job, Job::Lease(lease) if !lease.nested) {
+          job.arm(&key);
+        }
         file.insert(job);
         file.arm_behind_leases(&key);
-        file.arm_lease(seq, &key);
       }
     }
   }
-  let ready = state.pump();
-  QUEUES.changed.notify_all();
-  drop(state);
+  let ready = QUEUES.pump(state);
   for (job, err) in failed {
     job.fail(err);
   }
@@ -387,7 +392,7 @@ mod deadlines {
     loop {
       let now = Instant::now();
       match deadlines.peek() {
-        None => deadlines = wake.wait(deadlines).unwrap_or_else(|e| e.into_inner()),
+        None => deadlines = crate::poison::wait(wake, deadlines),
         Some(Reverse((due, _, _))) if *due > now => {
           let pause = *due - now;
           deadlines = wake
@@ -449,8 +454,7 @@ mod deadlines {
       },
     );
     state.forget_if_idle(&key);
-    let ready = state.pump();
-    drop(state);
+    let ready = QUEUES.pump(state);
     job.fail(err);
     super::start(ready);
   }
@@ -639,6 +643,14 @@ impl Queues {
     poison::wait(&self.changed, state)
   }
 
+  /// After a change of `state`: take what can start now, wake the Sync writers waiting, and let
+  /// the lock go.
+  fn pump(&self, mut state: MutexGuard<'_, State>) -> Vec<(PathBuf, Job)> {
+    let ready = state.pump();
+    self.changed.notify_all();
+    ready
+  }
+
   /// `holder` lets go of the file at `key`: what can start now.
   fn release(&self, key: &Path, holder: Holder) -> Vec<(PathBuf, Job)> {
     let mut state = self.lock();
@@ -655,9 +667,7 @@ impl Queues {
       Holder::Nobody | Holder::Sync => {}
     }
     state.forget_if_idle(key);
-    let ready = state.pump();
-    self.changed.notify_all();
-    drop(state);
+    let ready = self.pump(state);
     deadlines::ensure_watcher();
     ready
   }
@@ -684,16 +694,6 @@ impl State {
   fn take_number(&mut self) -> u64 {
     self.next_seq += 1;
     self.next_seq
-  }
-
-  /// Number an async call and hand it to the resolver; it is unresolved until placed. True if
-  /// the resolver must be started (by the caller, once this lock is let go).
-  #[must_use]
-  fn take_call(&mut self, enclosing: Enclosing, job: impl FnOnce(u64) -> Job) -> bool {
-    let seq = self.take_number();
-    self.unresolved.insert(seq);
-    self.unplaced.push((job(seq), enclosing));
-    !std::mem::replace(&mut self.resolving, true)
   }
 
   /// Coalesce what can be, and take the jobs that can start now, marking their files held.
@@ -804,18 +804,6 @@ impl FileQueue {
         job.arm(key);
       }
       behind |= matches!(job, Job::Lease(_));
-    }
-  }
-
-  /// Give a top-level lease its deadline at once: it may wait for a free slot (see
-  /// [`in_flight_limit`]) held by updates that wait for it.
-  fn arm_lease(&mut self, seq: u64, key: &Path) {
-    for job in &mut self.jobs {
-      if matches!(job, Job::Lease(lease) if lease.seq == seq && !lease.nested)
-        && job.waiting_since().is_none()
-      {
-        job.arm(key);
-      }
     }
   }
 

@@ -50,14 +50,6 @@ impl Target {
     })
   }
 
-  /// The same file as another call's path resolves to? Two calls target the same file when this
-  /// key is equal: the directory's real path (symlinks resolved) plus the file name.
-  pub fn identity(&self) -> PathBuf {
-    fs::canonicalize(&self.dir)
-      .unwrap_or_else(|_| self.dir.clone())
-      .join(&self.name)
-  }
-
   /// The previous file's metadata, or `None` if there is none yet. A directory is EISDIR; any
   /// other non-regular file (a FIFO, a device) is refused with EINVAL rather than replaced.
   pub fn existing(&self) -> Result<Option<Metadata>> {
