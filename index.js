@@ -22,9 +22,9 @@ const SUPPORTED = [
 const { AsyncLocalStorage } = require('node:async_hooks')
 
 const binding = loadBinding()
-const { walkInto } = require('./stringify.js')
+const { walkInto, stringify } = require('./stringify.js')
 
-const caller = { global: globalThis, walkInto, stringify: require('./stringify.js').stringify }
+const caller = { global: globalThis, walkInto, stringify }
 
 // The leases of the updateJson updaters running in this async context, innermost last. A
 // call made from inside an updater names them, so that one aimed at the very file its update

@@ -172,16 +172,12 @@ impl UpdateLease {
 }
 
 impl Drop for UpdateLease {
+  /// Garbage-collected unreleased: let the lease go on a worker thread (closing and unlinking
+  /// the lock sidecar is file-system work, which never runs on the JavaScript thread).
   fn drop(&mut self) {
-    release_later(self.lease.take());
-  }
-}
-
-/// Let a lease go on a worker thread: closing and unlinking the lock sidecar is file-system
-/// work, which never runs on the JavaScript thread.
-fn release_later(lease: Option<Lease>) {
-  if let Some(lease) = lease {
-    queue::spawn(move || drop(lease));
+    if let Some(lease) = self.lease.take() {
+      queue::spawn(move || drop(lease));
+    }
   }
 }
 
