@@ -34,7 +34,6 @@ use crate::options::Durability;
 use crate::sys;
 use crate::target::Target;
 use crate::temp::{self, TempFile};
-use crate::write;
 
 /// Error codes with which a file system refuses a hard link that a copy can replace. EISDIR is
 /// how Windows reports ERROR_INVALID_FUNCTION (FAT volumes have no hard links).
@@ -190,7 +189,7 @@ fn copy(
   std::io::copy(&mut from, &mut staged.file()).at("copyfile", &target.path)?;
   sys::set_mode(staged.file(), sys::mode_of(meta)).at("chmod", &target.path)?;
   sys::copy_owner(staged.file(), meta).at("chown", &target.path)?;
-  write::sync_as(staged.file(), durability).at("fsync", &target.path)?;
+  durability.sync(staged.file()).at("fsync", &target.path)?;
   let (file, path) = staged.into_parts();
   Ok(Staged {
     path,

@@ -1,6 +1,10 @@
 //! What a caller can ask of a write, with the contract's defaults written once, here.
 
+use std::fs::File;
+use std::io;
 use std::time::Duration;
+
+use crate::sys;
 
 /// How far a write goes to survive power loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -23,6 +27,16 @@ impl Durability {
       "data" => Some(Durability::Data),
       "none" => Some(Durability::None),
       _ => None,
+    }
+  }
+
+  /// fsync `file` as this durability asks: fully (F_FULLFSYNC on macOS), its data, or not at
+  /// all.
+  pub(crate) fn sync(self, file: &File) -> io::Result<()> {
+    match self {
+      Durability::Full => sys::sync_full(file),
+      Durability::Data => sys::sync_data(file),
+      Durability::None => Ok(()),
     }
   }
 }

@@ -1,6 +1,5 @@
 //! The write pipeline: one function, its steps in the order the crate docs give.
 
-use std::io::Write;
 use std::path::Path;
 
 use crate::backup;
@@ -62,8 +61,7 @@ pub fn write_text(target: &Target, text: Text, options: &WriteOptions) -> Result
 
 /// Write every byte of `text` into the temp file; return how many that was.
 fn fill(temp: &TempFile, text: &Text, target: &Path) -> Result<u64> {
-  let mut out = FailableWriter { file: temp.file() };
-  text.write_utf8(&mut out).at("write", target)
+  text.write_utf8(&mut temp.writer()).at("write", target)
 }
 
 /// Failpoint `temp.truncate`: a real short file on disk, for the size check to catch.
@@ -94,16 +92,7 @@ fn verify(temp: &TempFile, expected: u64, target: &Path) -> Result<()> {
 
 fn sync_file(temp: &TempFile, durability: Durability, target: &Path) -> Result<()> {
   failpoint!("temp.fsync", "fsync", target);
-  sync_as(temp.file(), durability).at("fsync", target)
-}
-
-/// fsync `file` as `durability` asks: fully (F_FULLFSYNC on macOS), its data, or not at all.
-pub(crate) fn sync_as(file: &std::fs::File, durability: Durability) -> std::io::Result<()> {
-  match durability {
-    Durability::Full => sys::sync_full(file),
-    Durability::Data => sys::sync_data(file),
-    Durability::None => Ok(()),
-  }
+  durability.sync(temp.file()).at("fsync", target)
 }
 
 /// After the rename: fsync the target's directory. New parent directories were made durable as
@@ -114,22 +103,4 @@ fn sync_dirs(target: &Target, durability: Durability) -> Result<()> {
   }
   failpoint!("commit.fsync-dir", "fsync", &target.path);
   dir_sync::sync_dir_shared(&target.dir, &target.path)
-}
-
-/// The temp file as a `Write` whose every chunk can be made to fail (failpoint `temp.write`).
-pub(crate) struct FailableWriter<'a> {
-  pub(crate) file: &'a std::fs::File,
-}
-
-impl Write for FailableWriter<'_> {
-  fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-    if let Some(err) = failpoint::io_error("temp.write") {
-      return Err(err);
-    }
-    self.file.write(buf)
-  }
-
-  fn flush(&mut self) -> std::io::Result<()> {
-    Ok(())
-  }
 }
