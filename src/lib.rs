@@ -64,6 +64,7 @@ pub mod failpoint;
 pub mod lock;
 pub mod options;
 mod poison;
+mod pool;
 pub mod queue;
 pub mod read;
 pub mod spill;

@@ -32,6 +32,7 @@ use crate::error::{Code, Error, Result};
 use crate::lock::FileLock;
 use crate::options::WriteOptions;
 use crate::poison::{self, lock};
+use crate::pool::spawn;
 use crate::read::{self, JsonText};
 use crate::target::{self, Target};
 use crate::text::Text;
@@ -467,26 +468,6 @@ fn start(ready: Vec<(PathBuf, Job)>) {
   }
 }
 
-/// Run `task` on a worker of the pool. Should the OS refuse every thread (a pids limit) and the
-/// pool have none left, run it here rather than lose it: a queue that lost its resolver or a
-/// running job would never move again.
-pub(crate) fn spawn(task: impl FnOnce() + Send + 'static) {
-  let task = std::sync::Arc::new(Mutex::new(Some(task)));
-  let handed = task.clone();
-  let spawned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-    pool().spawn_blocking(move || {
-      if let Some(task) = lock(&handed).take() {
-        task();
-      }
-    })
-  }));
-  if spawned.is_err() {
-    if let Some(task) = lock(&task).take() {
-      task();
-    }
-  }
-}
-
 /// On a worker thread that would otherwise go idle: run one ready job here (and then what it
 /// makes ready, and so on), the others each on a worker of their own. Saves a thread hop per
 /// write.
@@ -598,19 +579,6 @@ fn in_flight_limit() -> usize {
   *LIMIT.get_or_init(|| match crate::sys::open_files_limit() {
     Some(limit) => (limit / 8).clamp(4, 256),
     None => 64,
-  })
-}
-
-/// The thread pool writes run on (reads and cleanups too): tokio's blocking pool, which grows
-/// with demand, so a slow disk or a waiting writer never starves the others.
-pub(crate) fn pool() -> &'static tokio::runtime::Runtime {
-  static POOL: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-  POOL.get_or_init(|| {
-    tokio::runtime::Builder::new_multi_thread()
-      .worker_threads(1)
-      .thread_name("safe-write-json")
-      .build()
-      .expect("the write pool could not start")
   })
 }
 
