@@ -45,15 +45,15 @@ pub fn write_text(target: &Target, text: Text, options: &WriteOptions) -> Result
   }
 
   sync_file(&temp, options.durability, &target.path)?;
-  let kept = match (options.backup, &previous) {
+  let older_backup = match (options.backup, &previous) {
     // Before the rename: the old file gets its second name while it is still the target.
     (true, Some(previous)) => Some(backup::keep_previous(target, previous, options.durability)?),
     _ => None,
   };
-  // A failed rename drops `kept`, which puts the older `.bak` back.
+  // A failed rename drops `older_backup`, which puts it back as the `.bak`.
   temp.commit(&target.path)?;
-  if let Some(kept) = kept {
-    kept.done();
+  if let Some(older_backup) = older_backup {
+    older_backup.discard();
   }
   // Past the rename the file holds the new content: a failure now must say so.
   sync_dirs(target, options.durability).map_err(Error::after_rename)
