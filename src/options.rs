@@ -12,8 +12,8 @@ pub enum Durability {
   /// fsync the temp file before the rename and the directory after it (F_FULLFSYNC on macOS).
   #[default]
   Full,
-  /// fsync the temp file only: the content is never torn, but the rename (or a new file) may be
-  /// lost on power loss.
+  /// fsync the temp file only, as fully as `Full` does: the content is never torn, but the
+  /// rename (or a new file) may be lost on power loss.
   Data,
   /// No fsync: still atomic against a process crash, not against power loss.
   None,
@@ -30,12 +30,13 @@ impl Durability {
     }
   }
 
-  /// fsync `file` as this durability asks: fully (F_FULLFSYNC on macOS), its data, or not at
-  /// all.
+  /// fsync `file` as this durability asks: through the drive's cache, or not at all.
   pub(crate) fn sync(self, file: &File) -> io::Result<()> {
     match self {
-      Durability::Full => sys::sync_full(file),
-      Durability::Data => sys::sync_data(file),
+      // `'data'` syncs the file as `'full'` does and skips only the directory. Not fdatasync:
+      // it may leave behind the mode and owner set just before (the `mode` promise), and
+      // macOS's plain fsync may let the rename reach the disk before the data (torn content).
+      Durability::Full | Durability::Data => sys::sync_full(file),
       Durability::None => Ok(()),
     }
   }
