@@ -40,6 +40,15 @@ impl Durability {
       Durability::None => Ok(()),
     }
   }
+
+  /// How much it syncs: `None` < `Data` < `Full`.
+  fn strength(self) -> u8 {
+    match self {
+      Durability::None => 0,
+      Durability::Data => 1,
+      Durability::Full => 2,
+    }
+  }
 }
 
 /// Options every writer accepts.
@@ -56,17 +65,6 @@ pub struct WriteOptions {
   pub lock_timeout: Duration,
   /// Keep the previous version as `<name>.bak` beside the target. Default: `false`.
   pub backup: bool,
-}
-
-impl Durability {
-  /// How much it syncs: `None` < `Data` < `Full`.
-  fn strength(self) -> u8 {
-    match self {
-      Durability::None => 0,
-      Durability::Data => 1,
-      Durability::Full => 2,
-    }
-  }
 }
 
 impl WriteOptions {

@@ -56,7 +56,7 @@ pub fn write_text(target: &Target, text: Text, options: &WriteOptions) -> Result
     older_backup.discard();
   }
   // Past the rename the file holds the new content: a failure now must say so.
-  sync_dirs(target, options.durability).map_err(Error::after_rename)
+  sync_target_dir(target, options.durability).map_err(Error::after_rename)
 }
 
 /// Write every byte of `text` into the temp file; return how many that was.
@@ -97,7 +97,7 @@ fn sync_file(temp: &TempFile, durability: Durability, target: &Path) -> Result<(
 
 /// After the rename: fsync the target's directory. New parent directories were made durable as
 /// they were made (`Target::prepare`), so the whole path to the file survives power loss.
-fn sync_dirs(target: &Target, durability: Durability) -> Result<()> {
+fn sync_target_dir(target: &Target, durability: Durability) -> Result<()> {
   if durability != Durability::Full {
     return Ok(());
   }
