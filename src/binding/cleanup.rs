@@ -12,7 +12,7 @@ use super::js_error;
 use super::options::cleanup_options;
 use super::path::caller_path;
 use crate::cleanup::{self, Orphan};
-use crate::queue;
+use crate::pool;
 
 /// Remove what writes of this package left in `dir` when their process died, and resolve with
 /// their paths (`dir` joined with each name), sorted: temp files (names of exactly the shape
@@ -89,7 +89,7 @@ fn scan<'env>(
     Err(err) => return rejection(env, js, err),
   };
   let (deferred, promise) = env.create_deferred::<Made, Box<dyn FnOnce(Env) -> Result<Made>>>()?;
-  queue::spawn(move || {
+  pool::spawn(move || {
     let outcome = match how {
       Scan::Remove => cleanup::cleanup(&caller.absolute, &options)
         .map(|paths| paths.into_iter().map(|p| (p, None)).collect()),

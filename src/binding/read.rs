@@ -15,7 +15,7 @@ use super::js::{rejection, ErrorKind, Js, Kept, Made, Type, Value, MAX_STRING_LE
 use super::js_error;
 use super::options::read_options;
 use super::path::{caller_path, CallerPath};
-use crate::queue;
+use crate::pool;
 use crate::read::{self, JsonText, Units};
 
 /// The warning code `recover` emits with, when it returned the backup's content.
@@ -109,7 +109,7 @@ impl Reading {
     let (deferred, promise) =
       env.create_deferred::<Made, Box<dyn FnOnce(Env) -> Result<Made>>>()?;
     let path = self.caller.absolute.clone();
-    queue::spawn(move || {
+    pool::spawn(move || {
       let outcome = match &attempt {
         Attempt::File => read::load(&path).map(|text| (path, text)),
         Attempt::Backup(_) => {

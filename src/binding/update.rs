@@ -16,6 +16,7 @@ use super::read::{parse_text, Failure};
 use super::serialize::{json_text, Copy};
 use super::settle;
 use super::write::write_promise;
+use crate::pool;
 use crate::queue::{self, Lease};
 
 /// Lock `path` for a read-modify-write and read it: resolves with a lease once this process and
@@ -163,7 +164,7 @@ impl UpdateLease {
   pub fn release<'env>(&mut self, env: &'env Env) -> Result<Unknown<'env>> {
     let (settle, promise) = write_promise(env, self.caller.clone())?;
     let lease = self.lease.take();
-    queue::spawn(move || match lease {
+    pool::spawn(move || match lease {
       Some(lease) => lease.release(settle),
       None => settle(Ok(())),
     });
@@ -176,7 +177,7 @@ impl Drop for UpdateLease {
   /// the lock sidecar is file-system work, which never runs on the JavaScript thread).
   fn drop(&mut self) {
     if let Some(lease) = self.lease.take() {
-      queue::spawn(move || drop(lease));
+      pool::spawn(move || drop(lease));
     }
   }
 }
