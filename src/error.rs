@@ -40,8 +40,10 @@ pub enum Code {
     /// Size reported by the file system.
     found: u64,
   },
-  /// A file read as JSON does not parse (`EJSONPARSE`): where, and why.
-  JsonParse(JsonSyntax),
+  /// A file read as JSON does not parse (`EJSONPARSE`): where, and why. Boxed: the rare case
+  /// should not make every `Result` of the crate larger (clippy's `result_large_err` on Windows,
+  /// where a `PathBuf` is bigger).
+  JsonParse(Box<JsonSyntax>),
 }
 
 /// Where and why a file is not JSON, as `EJSONPARSE` reports it.
@@ -188,13 +190,13 @@ mod tests {
   #[test]
   fn json_errors_name_the_place_and_show_it() {
     let err = Error {
-      code: Code::JsonParse(JsonSyntax {
+      code: Code::JsonParse(Box::new(JsonSyntax {
         position: 7,
         line: 1,
         column: 8,
         reason: "expected double-quoted property name".into(),
         excerpt: "{\"a\":1,}".into(),
-      }),
+      })),
       syscall: "read",
       path: "/x/a.json".into(),
       renamed: false,

@@ -184,7 +184,7 @@ fn refuse_non_regular(meta: &fs::Metadata, path: &Path) -> Result<()> {
 
 fn json_error(syntax: crate::error::JsonSyntax, path: &Path) -> Error {
   Error {
-    code: Code::JsonParse(syntax),
+    code: Code::JsonParse(Box::new(syntax)),
     syscall: "read",
     path: path.to_path_buf(),
     renamed: false,

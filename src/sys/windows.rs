@@ -1,5 +1,6 @@
-//! Windows. Compiled and linted here (`cargo clippy --target x86_64-pc-windows-msvc`), not
-//! run: the behaviour follows the Win32 documentation and libuv's error mapping.
+//! Windows. Linted for `x86_64-pc-windows-msvc`, and run as the mingw build under Wine with the
+//! official node.exe (the Windows lane): Win32 calls, error mapping, cross-process locks. What
+//! only real Windows shows (POSIX renames and deletes on NTFS) follows the Win32 documentation.
 
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io;
@@ -16,79 +17,206 @@ use windows_sys::Win32::Storage::FileSystem::{
 };
 use windows_sys::Win32::System::IO::OVERLAPPED;
 
-/// Win32 error → Node's code, as libuv translates it (so `err.code` matches `fs` on Windows).
+/// Win32 error → Node's code: libuv 1.x's `uv_translate_sys_error` (src/win/error.c), entry for
+/// entry, so that `err.code` is the one `fs` gives on Windows (ERROR_ACCESS_DENIED is EPERM
+/// there, not EACCES). libuv 2 will map ERROR_ACCESS_DENIED to EACCES; Node 18 to 24 use 1.x.
 pub(super) const NAMES: &[(i32, &str)] = &[
-  (1, "EISDIR"),         // ERROR_INVALID_FUNCTION
-  (2, "ENOENT"),         // ERROR_FILE_NOT_FOUND
-  (3, "ENOENT"),         // ERROR_PATH_NOT_FOUND
-  (4, "EMFILE"),         // ERROR_TOO_MANY_OPEN_FILES
-  (5, "EACCES"),         // ERROR_ACCESS_DENIED
-  (6, "EBADF"),          // ERROR_INVALID_HANDLE
-  (8, "ENOMEM"),         // ERROR_NOT_ENOUGH_MEMORY
-  (15, "ENOENT"),        // ERROR_INVALID_DRIVE
-  (17, "EXDEV"),         // ERROR_NOT_SAME_DEVICE
-  (19, "EROFS"),         // ERROR_WRITE_PROTECT
-  (23, "EIO"),           // ERROR_CRC
-  (31, "EIO"),           // ERROR_GEN_FAILURE
-  (32, "EBUSY"),         // ERROR_SHARING_VIOLATION
-  (33, "EBUSY"),         // ERROR_LOCK_VIOLATION
-  (39, "ENOSPC"),        // ERROR_HANDLE_DISK_FULL
-  (50, "ENOTSUP"),       // ERROR_NOT_SUPPORTED
-  (80, "EEXIST"),        // ERROR_FILE_EXISTS
-  (82, "ENOSPC"),        // ERROR_CANNOT_MAKE
-  (87, "EINVAL"),        // ERROR_INVALID_PARAMETER
-  (110, "EIO"),          // ERROR_OPEN_FAILED
-  (112, "ENOSPC"),       // ERROR_DISK_FULL
-  (121, "ETIMEDOUT"),    // ERROR_SEM_TIMEOUT
-  (123, "ENOENT"),       // ERROR_INVALID_NAME
-  (145, "ENOTEMPTY"),    // ERROR_DIR_NOT_EMPTY
-  (161, "ENOENT"),       // ERROR_BAD_PATHNAME
-  (183, "EEXIST"),       // ERROR_ALREADY_EXISTS
-  (206, "ENAMETOOLONG"), // ERROR_FILENAME_EXCED_RANGE
-  (267, "ENOENT"),       // ERROR_DIRECTORY
-  (740, "EACCES"),       // ERROR_ELEVATION_REQUIRED
-  (998, "EACCES"),       // ERROR_NOACCESS
-  (1117, "EIO"),         // ERROR_IO_DEVICE
-  (1314, "EPERM"),       // ERROR_PRIVILEGE_NOT_HELD
-  (1920, "EACCES"),      // ERROR_CANT_ACCESS_FILE
-  (1921, "ELOOP"),       // ERROR_CANT_RESOLVE_FILENAME
-  // Codes this crate raises itself that have no Win32 twin in libuv's table.
+  (998, "EACCES"),            // ERROR_NOACCESS
+  (10013, "EACCES"),          // WSAEACCES
+  (740, "EACCES"),            // ERROR_ELEVATION_REQUIRED
+  (1920, "EACCES"),           // ERROR_CANT_ACCESS_FILE
+  (1227, "EADDRINUSE"),       // ERROR_ADDRESS_ALREADY_ASSOCIATED
+  (10048, "EADDRINUSE"),      // WSAEADDRINUSE
+  (10049, "EADDRNOTAVAIL"),   // WSAEADDRNOTAVAIL
+  (10047, "EAFNOSUPPORT"),    // WSAEAFNOSUPPORT
+  (10035, "EAGAIN"),          // WSAEWOULDBLOCK
+  (10037, "EALREADY"),        // WSAEALREADY
+  (1004, "EBADF"),            // ERROR_INVALID_FLAGS
+  (6, "EBADF"),               // ERROR_INVALID_HANDLE
+  (33, "EBUSY"),              // ERROR_LOCK_VIOLATION
+  (231, "EBUSY"),             // ERROR_PIPE_BUSY
+  (32, "EBUSY"),              // ERROR_SHARING_VIOLATION
+  (995, "ECANCELED"),         // ERROR_OPERATION_ABORTED
+  (10004, "ECANCELED"),       // WSAEINTR
+  (1113, "ECHARSET"),         // ERROR_NO_UNICODE_TRANSLATION
+  (1236, "ECONNABORTED"),     // ERROR_CONNECTION_ABORTED
+  (10053, "ECONNABORTED"),    // WSAECONNABORTED
+  (1225, "ECONNREFUSED"),     // ERROR_CONNECTION_REFUSED
+  (10061, "ECONNREFUSED"),    // WSAECONNREFUSED
+  (64, "ECONNRESET"),         // ERROR_NETNAME_DELETED
+  (10054, "ECONNRESET"),      // WSAECONNRESET
+  (183, "EEXIST"),            // ERROR_ALREADY_EXISTS
+  (80, "EEXIST"),             // ERROR_FILE_EXISTS
+  (111, "EFAULT"),            // ERROR_BUFFER_OVERFLOW
+  (10014, "EFAULT"),          // WSAEFAULT
+  (1232, "EHOSTUNREACH"),     // ERROR_HOST_UNREACHABLE
+  (10065, "EHOSTUNREACH"),    // WSAEHOSTUNREACH
+  (122, "EINVAL"),            // ERROR_INSUFFICIENT_BUFFER
+  (13, "EINVAL"),             // ERROR_INVALID_DATA
+  (87, "EINVAL"),             // ERROR_INVALID_PARAMETER
+  (1464, "EINVAL"),           // ERROR_SYMLINK_NOT_SUPPORTED
+  (10022, "EINVAL"),          // WSAEINVAL
+  (10046, "EINVAL"),          // WSAEPFNOSUPPORT
+  (1102, "EIO"),              // ERROR_BEGINNING_OF_MEDIA
+  (1111, "EIO"),              // ERROR_BUS_RESET
+  (23, "EIO"),                // ERROR_CRC
+  (1166, "EIO"),              // ERROR_DEVICE_DOOR_OPEN
+  (1165, "EIO"),              // ERROR_DEVICE_REQUIRES_CLEANING
+  (1393, "EIO"),              // ERROR_DISK_CORRUPT
+  (1129, "EIO"),              // ERROR_EOM_OVERFLOW
+  (1101, "EIO"),              // ERROR_FILEMARK_DETECTED
+  (31, "EIO"),                // ERROR_GEN_FAILURE
+  (1106, "EIO"),              // ERROR_INVALID_BLOCK_LENGTH
+  (1117, "EIO"),              // ERROR_IO_DEVICE
+  (1104, "EIO"),              // ERROR_NO_DATA_DETECTED
+  (205, "EIO"),               // ERROR_NO_SIGNAL_SENT
+  (110, "EIO"),               // ERROR_OPEN_FAILED
+  (1103, "EIO"),              // ERROR_SETMARK_DETECTED
+  (156, "EIO"),               // ERROR_SIGNAL_REFUSED
+  (10056, "EISCONN"),         // WSAEISCONN
+  (1921, "ELOOP"),            // ERROR_CANT_RESOLVE_FILENAME
+  (4, "EMFILE"),              // ERROR_TOO_MANY_OPEN_FILES
+  (10024, "EMFILE"),          // WSAEMFILE
+  (10040, "EMSGSIZE"),        // WSAEMSGSIZE
+  (206, "ENAMETOOLONG"),      // ERROR_FILENAME_EXCED_RANGE
+  (1231, "ENETUNREACH"),      // ERROR_NETWORK_UNREACHABLE
+  (10051, "ENETUNREACH"),     // WSAENETUNREACH
+  (10055, "ENOBUFS"),         // WSAENOBUFS
+  (161, "ENOENT"),            // ERROR_BAD_PATHNAME
+  (267, "ENOENT"),            // ERROR_DIRECTORY
+  (203, "ENOENT"),            // ERROR_ENVVAR_NOT_FOUND
+  (2, "ENOENT"),              // ERROR_FILE_NOT_FOUND
+  (123, "ENOENT"),            // ERROR_INVALID_NAME
+  (15, "ENOENT"),             // ERROR_INVALID_DRIVE
+  (4392, "ENOENT"),           // ERROR_INVALID_REPARSE_DATA
+  (126, "ENOENT"),            // ERROR_MOD_NOT_FOUND
+  (3, "ENOENT"),              // ERROR_PATH_NOT_FOUND
+  (11001, "ENOENT"),          // WSAHOST_NOT_FOUND
+  (11004, "ENOENT"),          // WSANO_DATA
+  (8, "ENOMEM"),              // ERROR_NOT_ENOUGH_MEMORY
+  (14, "ENOMEM"),             // ERROR_OUTOFMEMORY
+  (82, "ENOSPC"),             // ERROR_CANNOT_MAKE
+  (112, "ENOSPC"),            // ERROR_DISK_FULL
+  (277, "ENOSPC"),            // ERROR_EA_TABLE_FULL
+  (1100, "ENOSPC"),           // ERROR_END_OF_MEDIA
+  (39, "ENOSPC"),             // ERROR_HANDLE_DISK_FULL
+  (2250, "ENOTCONN"),         // ERROR_NOT_CONNECTED
+  (10057, "ENOTCONN"),        // WSAENOTCONN
+  (145, "ENOTEMPTY"),         // ERROR_DIR_NOT_EMPTY
+  (10038, "ENOTSOCK"),        // WSAENOTSOCK
+  (50, "ENOTSUP"),            // ERROR_NOT_SUPPORTED
+  (109, "EOF"),               // ERROR_BROKEN_PIPE
+  (5, "EPERM"),               // ERROR_ACCESS_DENIED
+  (1314, "EPERM"),            // ERROR_PRIVILEGE_NOT_HELD
+  (230, "EPIPE"),             // ERROR_BAD_PIPE
+  (232, "EPIPE"),             // ERROR_NO_DATA
+  (233, "EPIPE"),             // ERROR_PIPE_NOT_CONNECTED
+  (10058, "EPIPE"),           // WSAESHUTDOWN
+  (10043, "EPROTONOSUPPORT"), // WSAEPROTONOSUPPORT
+  (19, "EROFS"),              // ERROR_WRITE_PROTECT
+  (121, "ETIMEDOUT"),         // ERROR_SEM_TIMEOUT
+  (10060, "ETIMEDOUT"),       // WSAETIMEDOUT
+  (17, "EXDEV"),              // ERROR_NOT_SAME_DEVICE
+  (1, "EISDIR"),              // ERROR_INVALID_FUNCTION
+  (208, "E2BIG"),             // ERROR_META_EXPANSION_TOO_LONG
+  (10044, "ESOCKTNOSUPPORT"), // WSAESOCKTNOSUPPORT
+  (193, "EFTYPE"),            // ERROR_BAD_EXE_FORMAT
+  // libuv's own numbers, which it passes through untranslated (a number <= 0 "is already a
+  // libuv error"): for the codes this crate raises itself that no Win32 error maps to.
   (-4052, "ENOTDIR"),
 ];
 
 /// libuv's number for an error it has no name for.
 pub(super) const UNKNOWN_ERRNO: i32 = -4094;
 
-/// Node's `errno` on Windows: libuv's own numbers, which are not the Win32 ones.
+/// Node's `errno` on Windows: libuv's own numbers (`util.getSystemErrorMap()` under the Windows
+/// node.exe), which are neither the Win32 ones nor Linux's.
+const UV_ERRNOS: &[(&str, i32)] = &[
+  ("EUNATCH", -4023),
+  ("ENODATA", -4024),
+  ("ESOCKTNOSUPPORT", -4025),
+  ("EOVERFLOW", -4026),
+  ("EILSEQ", -4027),
+  ("EFTYPE", -4028),
+  ("ENOTTY", -4029),
+  ("EREMOTEIO", -4030),
+  ("EHOSTDOWN", -4031),
+  ("EMLINK", -4032),
+  ("ENXIO", -4033),
+  ("ERANGE", -4034),
+  ("ENOPROTOOPT", -4035),
+  ("EFBIG", -4036),
+  ("EXDEV", -4037),
+  ("ETXTBSY", -4038),
+  ("ETIMEDOUT", -4039),
+  ("ESRCH", -4040),
+  ("ESPIPE", -4041),
+  ("ESHUTDOWN", -4042),
+  ("EROFS", -4043),
+  ("EPROTOTYPE", -4044),
+  ("EPROTONOSUPPORT", -4045),
+  ("EPROTO", -4046),
+  ("EPIPE", -4047),
+  ("EPERM", -4048),
+  ("ENOTSUP", -4049),
+  ("ENOTSOCK", -4050),
+  ("ENOTEMPTY", -4051),
+  ("ENOTDIR", -4052),
+  ("ENOTCONN", -4053),
+  ("ENOSYS", -4054),
+  ("ENOSPC", -4055),
+  ("ENONET", -4056),
+  ("ENOMEM", -4057),
+  ("ENOENT", -4058),
+  ("ENODEV", -4059),
+  ("ENOBUFS", -4060),
+  ("ENFILE", -4061),
+  ("ENETUNREACH", -4062),
+  ("ENETDOWN", -4063),
+  ("ENAMETOOLONG", -4064),
+  ("EMSGSIZE", -4065),
+  ("EMFILE", -4066),
+  ("ELOOP", -4067),
+  ("EISDIR", -4068),
+  ("EISCONN", -4069),
+  ("EIO", -4070),
+  ("EINVAL", -4071),
+  ("EINTR", -4072),
+  ("EHOSTUNREACH", -4073),
+  ("EFAULT", -4074),
+  ("EEXIST", -4075),
+  ("EDESTADDRREQ", -4076),
+  ("ECONNRESET", -4077),
+  ("ECONNREFUSED", -4078),
+  ("ECONNABORTED", -4079),
+  ("ECHARSET", -4080),
+  ("ECANCELED", -4081),
+  ("EBUSY", -4082),
+  ("EBADF", -4083),
+  ("EALREADY", -4084),
+  ("EAGAIN", -4088),
+  ("EAFNOSUPPORT", -4089),
+  ("EADDRNOTAVAIL", -4090),
+  ("EADDRINUSE", -4091),
+  ("EACCES", -4092),
+  ("E2BIG", -4093),
+  ("UNKNOWN", -4094),
+  ("EOF", -4095),
+];
+
+/// Node's `errno` on Windows for the OS error `raw`: libuv's number for its name.
 pub(super) fn node_errno(raw: i32) -> i32 {
+  if raw < 0 {
+    return raw; // already libuv's (see the end of NAMES)
+  }
   let name = NAMES
     .iter()
     .find(|(errno, _)| *errno == raw)
     .map_or("UNKNOWN", |(_, name)| *name);
-  match name {
-    "EACCES" => -4092,
-    "EBADF" => -4083,
-    "EBUSY" => -4082,
-    "ECANCELED" => -4081,
-    "EEXIST" => -4075,
-    "EINVAL" => -4071,
-    "EIO" => -4070,
-    "EISDIR" => -4068,
-    "ELOOP" => -4067,
-    "EMFILE" => -4066,
-    "ENAMETOOLONG" => -4064,
-    "ENOENT" => -4058,
-    "ENOMEM" => -4057,
-    "ENOSPC" => -4055,
-    "ENOTDIR" => -4052,
-    "ENOTEMPTY" => -4051,
-    "ENOTSUP" => -4049,
-    "EPERM" => -4048,
-    "EROFS" => -4043,
-    "ETIMEDOUT" => -4039,
-    "EXDEV" => -4037,
-    _ => UNKNOWN_ERRNO,
-  }
+  UV_ERRNOS
+    .iter()
+    .find(|(uv_name, _)| *uv_name == name)
+    .map_or(UNKNOWN_ERRNO, |(_, errno)| *errno)
 }
 
 /// Create a file that must not exist yet (CREATE_NEW, which refuses any existing name, a
@@ -317,4 +445,17 @@ fn wide(path: &Path) -> Vec<u16> {
 /// NTFS, ReFS and exFAT all allow 255 UTF-16 units per name.
 pub(crate) fn name_max(_dir: &Path) -> usize {
   255
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn access_denied_is_eperm_with_libuv_s_number() {
+    let err = io::Error::from_raw_os_error(5); // ERROR_ACCESS_DENIED
+    assert_eq!(super::super::classify(&err), ("EPERM", -4048));
+    assert_eq!(super::super::errno_of("ENOTDIR"), -4052);
+    assert_eq!(super::super::errno_of("EISDIR"), -4068);
+  }
 }
