@@ -184,3 +184,45 @@ describe('1. Win32 errors are named as libuv names them', () => {
     expect(fs.existsSync(file)).toBe(false)
   })
 })
+
+windowsTest(`2. safeReadJson(<directory>) is EISDIR, as fs.readFileSync says${skipped}`, async () => {
+  const err = await failureOf(() => safeReadJson(dir))
+  const node = await failureOf(() => fs.readFileSync(dir))
+  expect([err.code, err.errno]).toEqual([node.code, node.errno])
+  expect(err.code).toBe('EISDIR')
+})
+
+windowsTest(`3. cleanupTempFiles(<a file>) is ENOTDIR, as fs.readdirSync says${skipped}`, async () => {
+  const file = path.join(dir, 'plain.json')
+  fs.writeFileSync(file, '{}')
+  const err = await failureOf(() => cleanupTempFiles(file))
+  const node = await failureOf(() => fs.readdirSync(file))
+  expect({ code: err.code, errno: err.errno, syscall: err.syscall, path: err.path }).toEqual({
+    code: node.code,
+    errno: node.errno,
+    syscall: node.syscall,
+    path: file,
+  })
+  expect(err.code).toBe('ENOTDIR')
+})
+
+describe('4. reserved DOS names are ordinary files, as with fs', () => {
+  for (const name of ['aux.json', 'con.json', 'nul.json', 'com1.json', 'lpt1.json', 'prn']) {
+    windowsTest(`${name}: written, backed up, updated and read back${skipped}`, async () => {
+      const file = path.join(dir, name)
+      await safeWriteJson(file, { v: 1 })
+      safeWriteJsonSync(file, { v: 2 }, { backup: true })
+      expect(await updateJson(file, (data) => ({ v: data.v + 1 }))).toEqual({ v: 3 })
+      expect(await safeReadJson(file)).toEqual({ v: 3 })
+      expect(fs.readFileSync(file, 'utf8')).toBe('{"v":3}')
+      expect(fs.readFileSync(`${file}.bak`, 'utf8')).toBe('{"v":1}')
+      expect(fs.readdirSync(dir).sort()).toEqual([name, `${name}.bak`].sort())
+    })
+  }
+
+  windowsTest(`errors name the path as the caller wrote it, not its \\\\?\\ form${skipped}`, async () => {
+    const file = path.join(dir, 'missing', 'aux.json')
+    const err = await failureOf(() => safeReadJson(file))
+    expect([err.code, err.path, err.message]).toEqual(['ENOENT', file, `ENOENT: no such file or directory, open '${file}'`])
+  })
+})

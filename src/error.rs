@@ -70,6 +70,7 @@ pub struct Error {
   /// Node's name for the failing call: `open`, `write`, `fsync`, `rename`, `mkdir`, …
   pub syscall: &'static str,
   /// The path the call failed on (absolute; the binding maps it back to the caller's form).
+  /// Never verbatim (`\\?\C:\…`) on Windows: the constructors take that prefix off again.
   pub path: PathBuf,
   /// The failure came after the rename: the file already holds the new content, only a later
   /// step (the directory fsync that makes it durable) failed. Shown as `renamed: true`.
@@ -88,7 +89,7 @@ impl Error {
         errno: sys::errno_of(name),
       },
       syscall,
-      path: path.into(),
+      path: sys::plain(path.into()),
       renamed: false,
     }
   }
@@ -99,7 +100,7 @@ impl Error {
     Error {
       code: Code::Os { name, errno },
       syscall,
-      path: path.into(),
+      path: sys::plain(path.into()),
       renamed: false,
     }
   }
@@ -130,7 +131,7 @@ impl Error {
 
   /// The same error reported on another path (used to name the caller's path, not ours).
   pub fn with_path(mut self, path: impl Into<PathBuf>) -> Self {
-    self.path = path.into();
+    self.path = sys::plain(path.into());
     self
   }
 }

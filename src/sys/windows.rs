@@ -2,18 +2,19 @@
 //! official node.exe (the Windows lane): Win32 calls, error mapping, cross-process locks. What
 //! only real Windows shows (POSIX renames and deletes on NTFS) follows the Win32 documentation.
 
+use std::ffi::OsString;
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io;
 use std::os::windows::ffi::OsStrExt;
 use std::os::windows::fs::OpenOptionsExt;
 use std::os::windows::io::AsRawHandle;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf, Prefix};
 use std::time::{Duration, Instant};
 
 use windows_sys::Win32::Storage::FileSystem::{
-  LockFileEx, MoveFileExW, FILE_FLAG_OPEN_REPARSE_POINT, FILE_SHARE_DELETE, FILE_SHARE_READ,
-  FILE_SHARE_WRITE, LOCKFILE_EXCLUSIVE_LOCK, LOCKFILE_FAIL_IMMEDIATELY, MOVEFILE_REPLACE_EXISTING,
-  MOVEFILE_WRITE_THROUGH,
+  LockFileEx, MoveFileExW, FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OPEN_REPARSE_POINT,
+  FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE, LOCKFILE_EXCLUSIVE_LOCK,
+  LOCKFILE_FAIL_IMMEDIATELY, MOVEFILE_REPLACE_EXISTING, MOVEFILE_WRITE_THROUGH,
 };
 use windows_sys::Win32::System::IO::OVERLAPPED;
 
@@ -219,6 +220,11 @@ pub(super) fn node_errno(raw: i32) -> i32 {
     .map_or(UNKNOWN_ERRNO, |(_, errno)| *errno)
 }
 
+/// Every handle this crate opens lets others read, write and delete (rename over) the file: a
+/// writer's POSIX rename replaces a target that readers hold open only if they share delete,
+/// and a lock holder removes its sidecar while waiters hold it open.
+const SHARE_ALL: u32 = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+
 /// Create a file that must not exist yet (CREATE_NEW, which refuses any existing name, a
 /// symlink included). Windows has no mode bits to restrict.
 pub(crate) fn create_exclusive(path: &Path) -> io::Result<File> {
@@ -251,10 +257,15 @@ pub(crate) fn open_existing(path: &Path) -> io::Result<File> {
   regular(file)
 }
 
-/// Open a file to read it. Windows has no FIFOs or devices in the file system's namespace that
-/// a path to a JSON file could name; the caller still checks that it is a regular file.
+/// Open a file to read it. FILE_FLAG_BACKUP_SEMANTICS lets a directory open too (without it the
+/// open fails with ERROR_ACCESS_DENIED), so that the caller's check of the handle says EISDIR,
+/// as `fs.readFile` does, even for a directory that replaced the file after its `stat`.
 pub(crate) fn open_for_read(path: &Path) -> io::Result<File> {
-  File::open(path)
+  OpenOptions::new()
+    .read(true)
+    .share_mode(SHARE_ALL)
+    .custom_flags(FILE_FLAG_BACKUP_SEMANTICS)
+    .open(path)
 }
 
 /// Nothing to clear: [`open_for_read`] opens blocking.
@@ -447,9 +458,100 @@ pub(crate) fn name_max(_dir: &Path) -> usize {
   255
 }
 
+/// `path` (absolute) as Node hands paths to Win32 (`path.toNamespacedPath`): `\\?\C:\…`, or
+/// `\\?\UNC\server\share\…` for a share. A verbatim path is taken as it is written, so a file
+/// named `aux.json`, `con.json` or `nul.json` is a file, not the device the DOS name would open;
+/// and no MAX_PATH limit applies. Verbatim paths are not normalized by Windows, so `.` and `..`
+/// are resolved here and `/` becomes `\`. Anything else (already verbatim, `\\.\` devices, a
+/// relative path) is returned as it is.
+pub(crate) fn verbatim(path: &Path) -> PathBuf {
+  let mut components = path.components();
+  let mut out = match components.next() {
+    Some(Component::Prefix(prefix)) => match prefix.kind() {
+      Prefix::Disk(_) => {
+        let mut out = OsString::from(r"\\?\");
+        out.push(prefix.as_os_str());
+        PathBuf::from(out)
+      }
+      Prefix::UNC(server, share) => {
+        let mut out = OsString::from(r"\\?\UNC\");
+        out.push(server);
+        out.push(r"\");
+        out.push(share);
+        PathBuf::from(out)
+      }
+      _ => return path.to_path_buf(),
+    },
+    _ => return path.to_path_buf(),
+  };
+  if components.next() != Some(Component::RootDir) {
+    return path.to_path_buf(); // `C:x`: relative to the drive's current directory
+  }
+  out.push(r"\");
+  for component in components {
+    match component {
+      Component::CurDir => {}
+      Component::ParentDir => {
+        // Never above the root (`path.resolve` stops there too).
+        if out.file_name().is_some() {
+          out.pop();
+        }
+      }
+      Component::Normal(name) => out.push(name),
+      Component::Prefix(_) | Component::RootDir => {}
+    }
+  }
+  out
+}
+
+/// A path as users write it: [`verbatim`]'s prefix taken off again (`\\?\C:\x` is `C:\x`,
+/// `\\?\UNC\server\share\x` is `\\server\share\x`), for the paths errors show.
+pub(crate) fn plain(path: PathBuf) -> PathBuf {
+  let Some(text) = path.to_str() else {
+    return path;
+  };
+  if let Some(share) = text.strip_prefix(r"\\?\UNC\") {
+    return PathBuf::from(format!(r"\\{share}"));
+  }
+  match text.strip_prefix(r"\\?\") {
+    // Only a drive path: `\\?\Volume{…}\` and other verbatim forms have no plain spelling.
+    Some(rest) if rest.as_bytes().get(1) == Some(&b':') => PathBuf::from(rest),
+    _ => path,
+  }
+}
+
 #[cfg(test)]
 mod tests {
   use super::*;
+
+  #[test]
+  fn verbatim_paths_are_normalized_and_prefixed_as_node_does() {
+    let cases = [
+      (r"C:\x\aux.json", r"\\?\C:\x\aux.json"),
+      (r"C:/x/./y/../con.json", r"\\?\C:\x\con.json"),
+      (r"C:\..\nul.json", r"\\?\C:\nul.json"),
+      (r"\\server\share\d\a.json", r"\\?\UNC\server\share\d\a.json"),
+      (r"\\?\C:\x\a.json", r"\\?\C:\x\a.json"),
+      (r"\\.\pipe\x", r"\\.\pipe\x"),
+      (r"relative\a.json", r"relative\a.json"),
+    ];
+    for (given, want) in cases {
+      assert_eq!(verbatim(Path::new(given)), Path::new(want), "{given}");
+    }
+  }
+
+  #[test]
+  fn plain_paths_drop_the_verbatim_prefix() {
+    assert_eq!(
+      plain(r"\\?\C:\x\aux.json".into()),
+      Path::new(r"C:\x\aux.json")
+    );
+    assert_eq!(
+      plain(r"\\?\UNC\server\share\a".into()),
+      Path::new(r"\\server\share\a")
+    );
+    assert_eq!(plain(r"C:\x".into()), Path::new(r"C:\x"));
+  }
 
   #[test]
   fn access_denied_is_eperm_with_libuv_s_number() {
