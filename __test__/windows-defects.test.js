@@ -226,3 +226,24 @@ describe('4. reserved DOS names are ordinary files, as with fs', () => {
     expect([err.code, err.path, err.message]).toEqual(['ENOENT', file, `ENOENT: no such file or directory, open '${file}'`])
   })
 })
+
+// Readers that share delete (fs and this package) hold the target open in a loop; each write
+// must still replace it. Wine has no POSIX renames (ERROR_INVALID_PARAMETER), so there the
+// MoveFileExW fallback runs, which no open handle lets through: only real Windows shows this.
+const posixRenameTest = onWindows && !onWine ? test : test.skip
+posixRenameTest(`5. readers in a loop cannot starve a write${onWindows && !onWine ? '' : ' (skipped: real Windows 10 1809+ only; Wine has no POSIX renames)'}`, async () => {
+  const file = path.join(dir, 'busy.json')
+  fs.writeFileSync(file, '0')
+  const stop = path.join(dir, 'stop')
+  const reader = `const fs = require('node:fs'); while (!fs.existsSync(${JSON.stringify(stop)})) { try { fs.readFileSync(${JSON.stringify(file)}) } catch {} }`
+  const readers = [0, 1].map(() => spawn(process.execPath, ['-e', reader], { stdio: 'ignore' }))
+  const watchdog = setTimeout(() => fs.writeFileSync(stop, ''), 60000)
+  try {
+    for (let i = 1; i <= 20; i++) await safeWriteJson(file, i)
+    expect(fs.readFileSync(file, 'utf8')).toBe('20')
+  } finally {
+    clearTimeout(watchdog)
+    fs.writeFileSync(stop, '')
+    await Promise.all(readers.map((r) => new Promise((resolve) => (r.exitCode === null ? r.on('exit', resolve) : resolve()))))
+  }
+}, 90000)

@@ -26,6 +26,13 @@ pub(crate) fn plain(path: std::path::PathBuf) -> std::path::PathBuf {
   path
 }
 
+/// Only Windows has a sidecar that cannot be opened while it is being deleted (see
+/// `windows::is_busy`).
+#[cfg(not(windows))]
+pub(crate) fn is_busy(_err: &std::io::Error) -> bool {
+  false
+}
+
 /// libuv's message for an error code, which is what Node puts after `CODE: ` in its messages.
 pub(crate) fn message_of(code: &str) -> Option<&'static str> {
   MESSAGES

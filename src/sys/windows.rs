@@ -11,10 +11,19 @@ use std::os::windows::io::AsRawHandle;
 use std::path::{Component, Path, PathBuf, Prefix};
 use std::time::{Duration, Instant};
 
+use windows_sys::Win32::Foundation::{
+  ERROR_ACCESS_DENIED, ERROR_DELETE_PENDING, ERROR_INVALID_FUNCTION, ERROR_INVALID_PARAMETER,
+  ERROR_NOT_SUPPORTED, NTSTATUS, STATUS_DELETE_PENDING,
+};
 use windows_sys::Win32::Storage::FileSystem::{
-  LockFileEx, MoveFileExW, FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OPEN_REPARSE_POINT,
-  FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE, LOCKFILE_EXCLUSIVE_LOCK,
-  LOCKFILE_FAIL_IMMEDIATELY, MOVEFILE_REPLACE_EXISTING, MOVEFILE_WRITE_THROUGH,
+  FileRenameInfoEx, GetFileInformationByHandle, LockFileEx, MoveFileExW,
+  SetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION, DELETE, FILE_FLAG_BACKUP_SEMANTICS,
+  FILE_FLAG_OPEN_REPARSE_POINT, FILE_GENERIC_WRITE, FILE_RENAME_INFO, FILE_SHARE_DELETE,
+  FILE_SHARE_READ, FILE_SHARE_WRITE, LOCKFILE_EXCLUSIVE_LOCK, LOCKFILE_FAIL_IMMEDIATELY,
+  MOVEFILE_REPLACE_EXISTING, MOVEFILE_WRITE_THROUGH,
+};
+use windows_sys::Win32::System::WindowsProgramming::{
+  FILE_RENAME_FLAG_POSIX_SEMANTICS, FILE_RENAME_FLAG_REPLACE_IF_EXISTS,
 };
 use windows_sys::Win32::System::IO::OVERLAPPED;
 
@@ -228,22 +237,55 @@ const SHARE_ALL: u32 = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
 /// Create a file that must not exist yet (CREATE_NEW, which refuses any existing name, a
 /// symlink included). Windows has no mode bits to restrict.
 pub(crate) fn create_exclusive(path: &Path) -> io::Result<File> {
-  OpenOptions::new().write(true).create_new(true).open(path)
+  OpenOptions::new()
+    .write(true)
+    .create_new(true)
+    .share_mode(SHARE_ALL)
+    .open(path)
 }
 
 /// Open the lock sidecar, creating it if needed, shareable (and deletable) by other writers.
 /// FILE_FLAG_OPEN_REPARSE_POINT opens a symlink planted there as the link itself, which is then
 /// refused: the sidecar is never opened through a link.
+///
+/// A sidecar whose holder has just deleted it, but which a waiter still holds open, cannot be
+/// opened until that waiter lets go (the "delete pending" state, in which the name is still
+/// taken: FAT, SMB shares, Windows before 10 1903). That is [`is_busy`], not an error.
 pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
-  let file = OpenOptions::new()
+  let opened = OpenOptions::new()
     .read(true)
     .write(true)
     .create(true)
     .truncate(false)
-    .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+    .share_mode(SHARE_ALL)
     .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
-    .open(path)?;
-  regular(file)
+    .open(path);
+  regular(opened.map_err(delete_pending)?)
+}
+
+/// Whether an error of [`open_lock_file`] means that the sidecar is being deleted by its last
+/// holder: the caller waits as for a held lock.
+pub(crate) fn is_busy(err: &io::Error) -> bool {
+  err.raw_os_error() == Some(ERROR_DELETE_PENDING as i32)
+}
+
+/// ERROR_DELETE_PENDING for an open refused because the file is being deleted. Win32 reports
+/// that as ERROR_ACCESS_DENIED, like a real denial; the NT status, still in the thread's TEB
+/// right after the failed call, tells the two apart.
+fn delete_pending(err: io::Error) -> io::Error {
+  // SAFETY: RtlGetLastNtStatus only reads the calling thread's TEB.
+  let status = unsafe { RtlGetLastNtStatus() };
+  if err.raw_os_error() == Some(ERROR_ACCESS_DENIED as i32) && status == STATUS_DELETE_PENDING {
+    io::Error::from_raw_os_error(ERROR_DELETE_PENDING as i32)
+  } else {
+    err
+  }
+}
+
+#[link(name = "ntdll")]
+extern "system" {
+  /// The NTSTATUS behind the thread's last Win32 error (exported by ntdll since Windows XP).
+  fn RtlGetLastNtStatus() -> NTSTATUS;
 }
 
 /// Open an existing file of ours (a temp file, a staged backup, a sidecar) to lock it, never
@@ -251,7 +293,7 @@ pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
 pub(crate) fn open_existing(path: &Path) -> io::Result<File> {
   let file = OpenOptions::new()
     .read(true)
-    .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+    .share_mode(SHARE_ALL)
     .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
     .open(path)?;
   regular(file)
@@ -325,15 +367,40 @@ fn lock_range(file: &File, exclusive: u32, offset: u64) -> io::Result<bool> {
   Err(err)
 }
 
-/// Whether `path` still names a file. Windows refuses to create a file under a name whose
-/// previous file is still open and marked for deletion, and std exposes no file index to
-/// compare, so a name that still exists is taken to be the file open as `file`.
-pub(crate) fn is_same_file(_file: &File, path: &Path) -> io::Result<bool> {
-  match fs::symlink_metadata(path) {
-    Ok(_) => Ok(true),
-    Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(false),
+/// Whether `path` still names the file open as `file`: the same volume serial number and file
+/// index. A name that still exists is not enough: since Windows 10 1903, deleting a file frees
+/// its name at once (POSIX delete) while handles to it stay open, so a lock waiter can lock the
+/// sidecar its holder just deleted while a newcomer creates and locks a new one under the same
+/// name — two holders, unless the waiter sees that the name is no longer its file and starts
+/// over. A name being deleted (delete pending, before 1903 or off NTFS) is not its file either.
+pub(crate) fn is_same_file(file: &File, path: &Path) -> io::Result<bool> {
+  // No data access: only the file's identity is read, whatever else holds or locks it.
+  let named = OpenOptions::new()
+    .access_mode(0)
+    .share_mode(SHARE_ALL)
+    .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS)
+    .open(path)
+    .map_err(delete_pending);
+  match named {
+    Ok(named) => Ok(file_id(file)? == file_id(&named)?),
+    Err(err) if err.kind() == io::ErrorKind::NotFound || is_busy(&err) => Ok(false),
     Err(err) => Err(err),
   }
+}
+
+/// The volume serial number and file index of an open file: together, which file it is.
+fn file_id(file: &File) -> io::Result<(u32, u32, u32)> {
+  // SAFETY: BY_HANDLE_FILE_INFORMATION is plain data; all-zero is a valid value.
+  let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
+  // SAFETY: the handle is owned by `file`, and `info` is a writable struct of the right type.
+  if unsafe { GetFileInformationByHandle(file.as_raw_handle() as _, &mut info) } == 0 {
+    return Err(io::Error::last_os_error());
+  }
+  Ok((
+    info.dwVolumeSerialNumber,
+    info.nFileIndexHigh,
+    info.nFileIndexLow,
+  ))
 }
 
 /// Whether two metadata describe one file: std has no stable file index on Windows, so never
@@ -351,13 +418,14 @@ pub(crate) fn sync_full(file: &File) -> io::Result<()> {
   file.sync_all()
 }
 
-/// FlushFileBuffers: Windows has no weaker file flush that keeps the data readable.
+/// The data flush: std's `sync_data` (FlushFileBuffers as well on Windows today, which has no
+/// weaker flush that keeps the data readable; std may use one where it appears).
 pub(crate) fn sync_data(file: &File) -> io::Result<()> {
-  file.sync_all()
+  file.sync_data()
 }
 
-/// Directories cannot be flushed on Windows; `rename` below asks for MOVEFILE_WRITE_THROUGH,
-/// which returns only once the rename is on disk.
+/// Directories cannot be flushed on Windows; `rename` below makes the rename itself durable
+/// (FlushFileBuffers on the renamed file, or MOVEFILE_WRITE_THROUGH).
 pub(crate) fn sync_dir(_dir: &Path) -> io::Result<()> {
   Ok(())
 }
@@ -396,8 +464,15 @@ pub(crate) fn copy_owner(_file: &File, _previous: &Metadata) -> io::Result<()> {
 /// How long `rename` keeps retrying while another process holds the target open.
 const RENAME_RETRY_FOR: Duration = Duration::from_secs(2);
 
-/// Replace `to` with `from`, retrying for up to 2 s on EPERM/EBUSY/EACCES: antivirus scanners,
-/// indexers and readers briefly hold files open without FILE_SHARE_DELETE.
+/// Replace `to` with `from`.
+///
+/// First as POSIX does (SetFileInformationByHandle(FileRenameInfoEx) with
+/// FILE_RENAME_FLAG_POSIX_SEMANTICS | REPLACE_IF_EXISTS, Windows 10 1809+ on NTFS): it replaces a
+/// target that readers hold open, as long as they share delete (`fs` and this package do), so
+/// readers in a loop cannot starve a write. Where that is refused (older Windows, FAT, SMB —
+/// and Wine, which answers ERROR_INVALID_PARAMETER, so the Wine lane runs this fallback), with
+/// MoveFileExW, retried for up to 2 s on EPERM/EBUSY while antivirus scanners, indexers and
+/// readers hold the target open.
 // Clearing the read-only flag is the whole point here; the lint's Unix concern does not apply.
 #[allow(clippy::permissions_set_readonly_false)]
 pub(crate) fn rename(from: &Path, to: &Path) -> io::Result<()> {
@@ -413,7 +488,17 @@ pub(crate) fn rename(from: &Path, to: &Path) -> io::Result<()> {
       restore = Some(permissions);
     }
   }
-  let moved = move_file(from, to);
+  let moved = match open_for_rename(from) {
+    Ok(file) => match retrying(|| posix_rename(&file, to)) {
+      Err(err) if unsupported(&err) => {
+        drop(file);
+        retrying(|| move_file(from, to))
+      }
+      done => done,
+    },
+    // A read-only temp file (the target's mode kept) refuses the write access the flush needs.
+    Err(_) => retrying(|| move_file(from, to)),
+  };
   if let (Err(_), Some(permissions)) = (&moved, restore) {
     // Best effort: the rename's own error is the one to report.
     let _ = fs::set_permissions(to, permissions);
@@ -421,25 +506,16 @@ pub(crate) fn rename(from: &Path, to: &Path) -> io::Result<()> {
   moved
 }
 
-/// MoveFileExW, retried while another process holds the target (see [`rename`]).
-fn move_file(from: &Path, to: &Path) -> io::Result<()> {
-  let from_w = wide(from);
-  let to_w = wide(to);
+/// `attempt`, again for up to 2 s while it fails with what another process holding the target
+/// causes (access denied, a sharing or lock violation).
+fn retrying(mut attempt: impl FnMut() -> io::Result<()>) -> io::Result<()> {
   let started = Instant::now();
   let mut pause = Duration::from_millis(5);
   loop {
-    // SAFETY: both buffers are NUL-terminated UTF-16 and live across the call.
-    let ok = unsafe {
-      MoveFileExW(
-        from_w.as_ptr(),
-        to_w.as_ptr(),
-        MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH,
-      )
+    let err = match attempt() {
+      Ok(()) => return Ok(()),
+      Err(err) => err,
     };
-    if ok != 0 {
-      return Ok(());
-    }
-    let err = io::Error::last_os_error();
     let retryable = matches!(err.raw_os_error(), Some(5 | 32 | 33 | 1314));
     if !retryable || started.elapsed() >= RENAME_RETRY_FOR {
       return Err(err);
@@ -447,6 +523,79 @@ fn move_file(from: &Path, to: &Path) -> io::Result<()> {
     std::thread::sleep(pause);
     pause = (pause * 2).min(Duration::from_millis(100));
   }
+}
+
+/// Errors of [`posix_rename`] that say "not here": the system or the file system has no POSIX
+/// renames (Windows before 10 1809, FAT, SMB, Wine), so MoveFileExW does it.
+fn unsupported(err: &io::Error) -> bool {
+  matches!(
+    err.raw_os_error().map(|raw| raw as u32),
+    Some(ERROR_INVALID_PARAMETER | ERROR_NOT_SUPPORTED | ERROR_INVALID_FUNCTION)
+  )
+}
+
+/// `from` opened to be renamed (DELETE) and then flushed (write access).
+fn open_for_rename(from: &Path) -> io::Result<File> {
+  OpenOptions::new()
+    .access_mode(DELETE | FILE_GENERIC_WRITE)
+    .share_mode(SHARE_ALL)
+    .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
+    .open(from)
+}
+
+/// The POSIX-semantics rename of `file` onto `to`, then FlushFileBuffers on the renamed file:
+/// NTFS commits its journal, where the rename is recorded — what MOVEFILE_WRITE_THROUGH asks of
+/// MoveFileExW. (As with MoveFileExW, a failing flush is reported although the rename is done.)
+fn posix_rename(file: &File, to: &Path) -> io::Result<()> {
+  let name: Vec<u16> = to.as_os_str().encode_wide().collect();
+  let name_bytes = name.len() * 2;
+  let offset = std::mem::offset_of!(FILE_RENAME_INFO, FileName);
+  // FILE_RENAME_INFO ends in the name (and a NUL); u64 words keep the struct's alignment.
+  let size = offset + name_bytes + 2;
+  let mut buffer = vec![0u64; size.div_ceil(8)];
+  let info = buffer.as_mut_ptr().cast::<FILE_RENAME_INFO>();
+  // SAFETY: `buffer` is zeroed, aligned for FILE_RENAME_INFO and at least `size` bytes long:
+  // room for the header and the name, with the NUL after it left zero.
+  unsafe {
+    (*info).Anonymous.Flags = FILE_RENAME_FLAG_POSIX_SEMANTICS | FILE_RENAME_FLAG_REPLACE_IF_EXISTS;
+    (*info).FileNameLength = name_bytes as u32;
+    std::ptr::copy_nonoverlapping(
+      name.as_ptr(),
+      std::ptr::addr_of_mut!((*info).FileName).cast::<u16>(),
+      name.len(),
+    );
+  }
+  // SAFETY: the handle is owned by `file`; `info` points at `size` initialized bytes.
+  let renamed = unsafe {
+    SetFileInformationByHandle(
+      file.as_raw_handle() as _,
+      FileRenameInfoEx,
+      info.cast(),
+      size as u32,
+    )
+  };
+  if renamed == 0 {
+    return Err(io::Error::last_os_error());
+  }
+  file.sync_all()
+}
+
+/// One MoveFileExW (see [`rename`]).
+fn move_file(from: &Path, to: &Path) -> io::Result<()> {
+  let from_w = wide(from);
+  let to_w = wide(to);
+  // SAFETY: both buffers are NUL-terminated UTF-16 and live across the call.
+  let ok = unsafe {
+    MoveFileExW(
+      from_w.as_ptr(),
+      to_w.as_ptr(),
+      MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH,
+    )
+  };
+  if ok == 0 {
+    return Err(io::Error::last_os_error());
+  }
+  Ok(())
 }
 
 fn wide(path: &Path) -> Vec<u16> {
