@@ -107,7 +107,7 @@ fn claim(file: &fs::File, kind: Orphan) -> io::Result<bool> {
 pub fn find(dir: &Path, options: &CleanupOptions) -> Result<Vec<(PathBuf, Orphan)>> {
   let now = SystemTime::now();
   let mut found = Vec::new();
-  for entry in fs::read_dir(dir).at("scandir", dir)? {
+  for entry in read_dir(dir)? {
     let entry = entry.at("scandir", dir)?;
     // Names that are not Unicode are never ours.
     let Ok(name) = entry.file_name().into_string() else {
@@ -116,14 +116,26 @@ pub fn find(dir: &Path, options: &CleanupOptions) -> Result<Vec<(PathBuf, Orphan
     let meta = match entry.metadata() {
       Ok(meta) => meta,
       Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
-      Err(err) => return Err(Error::io(&err, "lstat", entry.path())),
+      Err(err) => return Err(Error::io(&err, "lstat", dir.join(&name))),
     };
-    if let Some(kind) = orphan(&entry.path(), &name, &meta, now, options.older_than) {
-      found.push((entry.path(), kind));
+    // Under the caller's `dir`, not the verbatim one listed.
+    let path = dir.join(&name);
+    if let Some(kind) = orphan(&path, &name, &meta, now, options.older_than) {
+      found.push((path, kind));
     }
   }
   found.sort();
   Ok(found)
+}
+
+/// List `dir` as `fs.readdir` would: a file there is ENOTDIR (Windows lists with
+/// `FindFirstFileW(dir\*)`, which says "not found" for a file).
+fn read_dir(dir: &Path) -> Result<fs::ReadDir> {
+  let native = sys::verbatim(dir);
+  fs::read_dir(&native).map_err(|err| match fs::metadata(&native) {
+    Ok(meta) if !meta.is_dir() => Error::os("ENOTDIR", "scandir", dir),
+    _ => Error::io(&err, "scandir", dir),
+  })
 }
 
 /// Remove the leftovers in `dir`; return the paths removed (`dir` joined with each name), sorted.

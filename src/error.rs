@@ -40,8 +40,10 @@ pub enum Code {
     /// Size reported by the file system.
     found: u64,
   },
-  /// A file read as JSON does not parse (`EJSONPARSE`): where, and why.
-  JsonParse(JsonSyntax),
+  /// A file read as JSON does not parse (`EJSONPARSE`): where, and why. Boxed: the rare case
+  /// should not make every `Result` of the crate larger (clippy's `result_large_err` on Windows,
+  /// where a `PathBuf` is bigger).
+  JsonParse(Box<JsonSyntax>),
 }
 
 /// Where and why a file is not JSON, as `EJSONPARSE` reports it.
@@ -68,6 +70,7 @@ pub struct Error {
   /// Node's name for the failing call: `open`, `write`, `fsync`, `rename`, `mkdir`, …
   pub syscall: &'static str,
   /// The path the call failed on (absolute; the binding maps it back to the caller's form).
+  /// Never verbatim (`\\?\C:\…`) on Windows: the constructors take that prefix off again.
   pub path: PathBuf,
   /// The failure came after the rename: the file already holds the new content, only a later
   /// step (the directory fsync that makes it durable) failed. Shown as `renamed: true`.
@@ -86,7 +89,7 @@ impl Error {
         errno: sys::errno_of(name),
       },
       syscall,
-      path: path.into(),
+      path: sys::plain(path.into()),
       renamed: false,
     }
   }
@@ -97,7 +100,7 @@ impl Error {
     Error {
       code: Code::Os { name, errno },
       syscall,
-      path: path.into(),
+      path: sys::plain(path.into()),
       renamed: false,
     }
   }
@@ -128,7 +131,7 @@ impl Error {
 
   /// The same error reported on another path (used to name the caller's path, not ours).
   pub fn with_path(mut self, path: impl Into<PathBuf>) -> Self {
-    self.path = path.into();
+    self.path = sys::plain(path.into());
     self
   }
 }
@@ -188,13 +191,13 @@ mod tests {
   #[test]
   fn json_errors_name_the_place_and_show_it() {
     let err = Error {
-      code: Code::JsonParse(JsonSyntax {
+      code: Code::JsonParse(Box::new(JsonSyntax {
         position: 7,
         line: 1,
         column: 8,
         reason: "expected double-quoted property name".into(),
         excerpt: "{\"a\":1,}".into(),
-      }),
+      })),
       syscall: "read",
       path: "/x/a.json".into(),
       renamed: false,

@@ -43,18 +43,24 @@ impl FileLock {
     let mut pause = Duration::from_millis(1);
     loop {
       failpoint!("lock.acquire", "lock", &target.path);
-      let file = sys::open_lock_file(&sidecar).at("open", &target.path)?;
-      if sys::try_lock(&file).at("lock", &target.path)? {
-        if sys::is_same_file(&file, &sidecar).at("stat", &target.path)? {
-          return Ok(FileLock {
-            _file: file,
-            sidecar,
-          });
+      match sys::open_lock_file(&sidecar) {
+        Ok(file) => {
+          if sys::try_lock(&file).at("lock", &target.path)? {
+            if sys::is_same_file(&file, &sidecar).at("stat", &target.path)? {
+              return Ok(FileLock {
+                _file: file,
+                sidecar,
+              });
+            }
+            // The holder we waited for removed this sidecar on release; lock the current one.
+            continue;
+          }
         }
-        // The holder we waited for removed this sidecar on release; lock the current one.
-        continue;
+        // Windows: the holder removed the sidecar, and a waiter still holds it open (the name
+        // is free once it lets go): as busy as a held lock.
+        Err(err) if sys::is_busy(&err) => {}
+        Err(err) => return Err(Error::io(&err, "open", &target.path)),
       }
-      drop(file);
       let waited = started.elapsed();
       if waited >= timeout {
         let waited_ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX);
@@ -63,7 +69,7 @@ impl FileLock {
             waited_ms: Some(waited_ms),
           },
           syscall: "lock",
-          path: target.path.clone(),
+          path: sys::plain(target.path.clone()),
           renamed: false,
         });
       }
@@ -179,6 +185,20 @@ mod tests {
     let err = FileLock::acquire(&target, Duration::ZERO).unwrap_err();
     assert_eq!(err.code_name(), "ELOOP", "{err}");
     assert!(!outside.exists());
+  }
+
+  #[test]
+  fn a_sidecar_replaced_under_its_name_is_not_the_one_locked() {
+    // What POSIX deletes allow (Linux; Windows 10 1903+): the name names a new file while the old
+    // one is still open, and locked, by a waiter. Renaming it away does the same here.
+    let dir = tempfile::tempdir().unwrap();
+    let sidecar = dir.path().join(".a.json.lock");
+    let old = sys::open_lock_file(&sidecar).unwrap();
+    fs::rename(&sidecar, dir.path().join("moved")).unwrap();
+    let new = sys::open_lock_file(&sidecar).unwrap();
+    assert!(sys::try_lock(&old).unwrap() && sys::try_lock(&new).unwrap());
+    assert!(!sys::is_same_file(&old, &sidecar).unwrap());
+    assert!(sys::is_same_file(&new, &sidecar).unwrap());
   }
 
   #[test]

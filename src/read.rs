@@ -123,7 +123,8 @@ impl JsonText {
 
 /// Read and decode the file at `path` (symlinks followed).
 pub fn load(path: &Path) -> Result<JsonText> {
-  let bytes = read_file(path)?;
+  // A reserved DOS name (`aux.json`) is a file like any other (errors show the plain path).
+  let bytes = read_file(&sys::verbatim(path))?;
   JsonText::decode(bytes).map_err(|syntax| json_error(syntax, path))
 }
 
@@ -144,7 +145,9 @@ pub fn is_recoverable(err: &Error) -> bool {
 /// file.
 pub fn backup_path(path: &Path) -> Result<PathBuf> {
   let real = target::resolve(path)?;
-  Ok(real.with_file_name(backup::backup_name(real.file_name().unwrap_or_default())))
+  let backup = real.with_file_name(backup::backup_name(real.file_name().unwrap_or_default()));
+  // As users write it: the binding compares it with the caller's own spelling.
+  Ok(sys::plain(backup))
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>> {
@@ -184,9 +187,9 @@ fn refuse_non_regular(meta: &fs::Metadata, path: &Path) -> Result<()> {
 
 fn json_error(syntax: crate::error::JsonSyntax, path: &Path) -> Error {
   Error {
-    code: Code::JsonParse(syntax),
+    code: Code::JsonParse(Box::new(syntax)),
     syscall: "read",
-    path: path.to_path_buf(),
+    path: sys::plain(path.to_path_buf()),
     renamed: false,
   }
 }

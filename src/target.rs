@@ -15,6 +15,7 @@ use crate::dir_sync;
 use crate::error::{Error, IoResultExt, Result};
 use crate::failpoint::failpoint;
 use crate::poison::lock;
+use crate::sys;
 
 /// Symlink hops followed before giving up with ELOOP (Linux's limit).
 const MAX_SYMLINK_HOPS: usize = 40;
@@ -33,7 +34,8 @@ pub struct Target {
 }
 
 impl Target {
-  /// Resolve `path` (absolute) and create its missing parent directories.
+  /// Resolve `path` (absolute) and create its missing parent directories. The paths kept are
+  /// the ones to hand to the system: verbatim on Windows (see [`sys::verbatim`]).
   pub fn prepare(path: &Path) -> Result<Target> {
     let path = resolve(path)?;
     let (dir, name) = match (path.parent(), path.file_name()) {
@@ -90,9 +92,17 @@ pub fn identity(path: &Path) -> Result<PathBuf> {
   }
 }
 
+/// The path of the file `path` finally names, symlinks followed as a write would follow them
+/// (the file need not exist), in the form to hand to the system. Creates nothing.
+pub fn resolve(path: &Path) -> Result<PathBuf> {
+  // Verbatim before (so that a reserved DOS name is looked up as a file) and after (a link's
+  // text may be a plain absolute path).
+  Ok(sys::verbatim(&follow_symlinks(&sys::verbatim(path))?))
+}
+
 /// Follow `path` while it is a symlink, to the path of the file it finally names, as a write
 /// follows it (the file need not exist: a dangling link's target is created). Creates nothing.
-pub fn resolve(path: &Path) -> Result<PathBuf> {
+fn follow_symlinks(path: &Path) -> Result<PathBuf> {
   let mut current = path.to_path_buf();
   for _ in 0..MAX_SYMLINK_HOPS {
     match fs::symlink_metadata(&current) {
@@ -298,9 +308,13 @@ mod tests {
     let dir = tempfile::tempdir().unwrap();
     let target = Target::prepare(&dir.path().join("x/y/z.json")).unwrap();
     assert!(dir.path().join("x/y").is_dir());
+    // In the form handed to the system (verbatim on Windows).
     assert_eq!(
       target.created_dirs,
-      vec![dir.path().join("x"), dir.path().join("x/y")]
+      vec![
+        sys::verbatim(&dir.path().join("x")),
+        sys::verbatim(&dir.path().join("x/y"))
+      ]
     );
     assert_eq!(target.name, "z.json");
   }

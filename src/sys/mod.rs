@@ -14,6 +14,25 @@ mod windows;
 #[cfg(windows)]
 pub(crate) use self::windows::*;
 
+/// Elsewhere than on Windows a path is passed to the system as it is (see `windows::verbatim`).
+#[cfg(not(windows))]
+pub(crate) fn verbatim(path: &std::path::Path) -> std::path::PathBuf {
+  path.to_path_buf()
+}
+
+/// Elsewhere than on Windows a path is shown as it is (see `windows::plain`).
+#[cfg(not(windows))]
+pub(crate) fn plain(path: std::path::PathBuf) -> std::path::PathBuf {
+  path
+}
+
+/// Only Windows has a sidecar that cannot be opened while it is being deleted (see
+/// `windows::is_busy`).
+#[cfg(not(windows))]
+pub(crate) fn is_busy(_err: &std::io::Error) -> bool {
+  false
+}
+
 /// libuv's message for an error code, which is what Node puts after `CODE: ` in its messages.
 pub(crate) fn message_of(code: &str) -> Option<&'static str> {
   MESSAGES

@@ -1,115 +1,291 @@
-//! Windows. Compiled and linted here (`cargo clippy --target x86_64-pc-windows-msvc`), not
-//! run: the behaviour follows the Win32 documentation and libuv's error mapping.
+//! Windows. Linted for `x86_64-pc-windows-msvc`, and run as the mingw build under Wine with the
+//! official node.exe (the Windows lane): Win32 calls, error mapping, cross-process locks. What
+//! only real Windows shows (POSIX renames and deletes on NTFS) follows the Win32 documentation.
 
+use std::ffi::OsString;
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io;
 use std::os::windows::ffi::OsStrExt;
 use std::os::windows::fs::OpenOptionsExt;
 use std::os::windows::io::AsRawHandle;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf, Prefix};
 use std::time::{Duration, Instant};
 
+use windows_sys::Win32::Foundation::{
+  ERROR_ACCESS_DENIED, ERROR_DELETE_PENDING, ERROR_INVALID_FUNCTION, ERROR_INVALID_PARAMETER,
+  ERROR_NOT_SUPPORTED, NTSTATUS, STATUS_DELETE_PENDING,
+};
 use windows_sys::Win32::Storage::FileSystem::{
-  LockFileEx, MoveFileExW, FILE_FLAG_OPEN_REPARSE_POINT, FILE_SHARE_DELETE, FILE_SHARE_READ,
-  FILE_SHARE_WRITE, LOCKFILE_EXCLUSIVE_LOCK, LOCKFILE_FAIL_IMMEDIATELY, MOVEFILE_REPLACE_EXISTING,
-  MOVEFILE_WRITE_THROUGH,
+  FileRenameInfoEx, GetFileInformationByHandle, LockFileEx, MoveFileExW,
+  SetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION, DELETE, FILE_FLAG_BACKUP_SEMANTICS,
+  FILE_FLAG_OPEN_REPARSE_POINT, FILE_GENERIC_WRITE, FILE_RENAME_INFO, FILE_SHARE_DELETE,
+  FILE_SHARE_READ, FILE_SHARE_WRITE, LOCKFILE_EXCLUSIVE_LOCK, LOCKFILE_FAIL_IMMEDIATELY,
+  MOVEFILE_REPLACE_EXISTING, MOVEFILE_WRITE_THROUGH,
+};
+use windows_sys::Win32::System::WindowsProgramming::{
+  FILE_RENAME_FLAG_POSIX_SEMANTICS, FILE_RENAME_FLAG_REPLACE_IF_EXISTS,
 };
 use windows_sys::Win32::System::IO::OVERLAPPED;
 
-/// Win32 error → Node's code, as libuv translates it (so `err.code` matches `fs` on Windows).
+/// Win32 error → Node's code: libuv 1.x's `uv_translate_sys_error` (src/win/error.c), entry for
+/// entry, so that `err.code` is the one `fs` gives on Windows (ERROR_ACCESS_DENIED is EPERM
+/// there, not EACCES). libuv 2 will map ERROR_ACCESS_DENIED to EACCES; Node 18 to 24 use 1.x.
 pub(super) const NAMES: &[(i32, &str)] = &[
-  (1, "EISDIR"),         // ERROR_INVALID_FUNCTION
-  (2, "ENOENT"),         // ERROR_FILE_NOT_FOUND
-  (3, "ENOENT"),         // ERROR_PATH_NOT_FOUND
-  (4, "EMFILE"),         // ERROR_TOO_MANY_OPEN_FILES
-  (5, "EACCES"),         // ERROR_ACCESS_DENIED
-  (6, "EBADF"),          // ERROR_INVALID_HANDLE
-  (8, "ENOMEM"),         // ERROR_NOT_ENOUGH_MEMORY
-  (15, "ENOENT"),        // ERROR_INVALID_DRIVE
-  (17, "EXDEV"),         // ERROR_NOT_SAME_DEVICE
-  (19, "EROFS"),         // ERROR_WRITE_PROTECT
-  (23, "EIO"),           // ERROR_CRC
-  (31, "EIO"),           // ERROR_GEN_FAILURE
-  (32, "EBUSY"),         // ERROR_SHARING_VIOLATION
-  (33, "EBUSY"),         // ERROR_LOCK_VIOLATION
-  (39, "ENOSPC"),        // ERROR_HANDLE_DISK_FULL
-  (50, "ENOTSUP"),       // ERROR_NOT_SUPPORTED
-  (80, "EEXIST"),        // ERROR_FILE_EXISTS
-  (82, "ENOSPC"),        // ERROR_CANNOT_MAKE
-  (87, "EINVAL"),        // ERROR_INVALID_PARAMETER
-  (110, "EIO"),          // ERROR_OPEN_FAILED
-  (112, "ENOSPC"),       // ERROR_DISK_FULL
-  (121, "ETIMEDOUT"),    // ERROR_SEM_TIMEOUT
-  (123, "ENOENT"),       // ERROR_INVALID_NAME
-  (145, "ENOTEMPTY"),    // ERROR_DIR_NOT_EMPTY
-  (161, "ENOENT"),       // ERROR_BAD_PATHNAME
-  (183, "EEXIST"),       // ERROR_ALREADY_EXISTS
-  (206, "ENAMETOOLONG"), // ERROR_FILENAME_EXCED_RANGE
-  (267, "ENOENT"),       // ERROR_DIRECTORY
-  (740, "EACCES"),       // ERROR_ELEVATION_REQUIRED
-  (998, "EACCES"),       // ERROR_NOACCESS
-  (1117, "EIO"),         // ERROR_IO_DEVICE
-  (1314, "EPERM"),       // ERROR_PRIVILEGE_NOT_HELD
-  (1920, "EACCES"),      // ERROR_CANT_ACCESS_FILE
-  (1921, "ELOOP"),       // ERROR_CANT_RESOLVE_FILENAME
-  // Codes this crate raises itself that have no Win32 twin in libuv's table.
+  (998, "EACCES"),            // ERROR_NOACCESS
+  (10013, "EACCES"),          // WSAEACCES
+  (740, "EACCES"),            // ERROR_ELEVATION_REQUIRED
+  (1920, "EACCES"),           // ERROR_CANT_ACCESS_FILE
+  (1227, "EADDRINUSE"),       // ERROR_ADDRESS_ALREADY_ASSOCIATED
+  (10048, "EADDRINUSE"),      // WSAEADDRINUSE
+  (10049, "EADDRNOTAVAIL"),   // WSAEADDRNOTAVAIL
+  (10047, "EAFNOSUPPORT"),    // WSAEAFNOSUPPORT
+  (10035, "EAGAIN"),          // WSAEWOULDBLOCK
+  (10037, "EALREADY"),        // WSAEALREADY
+  (1004, "EBADF"),            // ERROR_INVALID_FLAGS
+  (6, "EBADF"),               // ERROR_INVALID_HANDLE
+  (33, "EBUSY"),              // ERROR_LOCK_VIOLATION
+  (231, "EBUSY"),             // ERROR_PIPE_BUSY
+  (32, "EBUSY"),              // ERROR_SHARING_VIOLATION
+  (995, "ECANCELED"),         // ERROR_OPERATION_ABORTED
+  (10004, "ECANCELED"),       // WSAEINTR
+  (1113, "ECHARSET"),         // ERROR_NO_UNICODE_TRANSLATION
+  (1236, "ECONNABORTED"),     // ERROR_CONNECTION_ABORTED
+  (10053, "ECONNABORTED"),    // WSAECONNABORTED
+  (1225, "ECONNREFUSED"),     // ERROR_CONNECTION_REFUSED
+  (10061, "ECONNREFUSED"),    // WSAECONNREFUSED
+  (64, "ECONNRESET"),         // ERROR_NETNAME_DELETED
+  (10054, "ECONNRESET"),      // WSAECONNRESET
+  (183, "EEXIST"),            // ERROR_ALREADY_EXISTS
+  (80, "EEXIST"),             // ERROR_FILE_EXISTS
+  (111, "EFAULT"),            // ERROR_BUFFER_OVERFLOW
+  (10014, "EFAULT"),          // WSAEFAULT
+  (1232, "EHOSTUNREACH"),     // ERROR_HOST_UNREACHABLE
+  (10065, "EHOSTUNREACH"),    // WSAEHOSTUNREACH
+  (122, "EINVAL"),            // ERROR_INSUFFICIENT_BUFFER
+  (13, "EINVAL"),             // ERROR_INVALID_DATA
+  (87, "EINVAL"),             // ERROR_INVALID_PARAMETER
+  (1464, "EINVAL"),           // ERROR_SYMLINK_NOT_SUPPORTED
+  (10022, "EINVAL"),          // WSAEINVAL
+  (10046, "EINVAL"),          // WSAEPFNOSUPPORT
+  (1102, "EIO"),              // ERROR_BEGINNING_OF_MEDIA
+  (1111, "EIO"),              // ERROR_BUS_RESET
+  (23, "EIO"),                // ERROR_CRC
+  (1166, "EIO"),              // ERROR_DEVICE_DOOR_OPEN
+  (1165, "EIO"),              // ERROR_DEVICE_REQUIRES_CLEANING
+  (1393, "EIO"),              // ERROR_DISK_CORRUPT
+  (1129, "EIO"),              // ERROR_EOM_OVERFLOW
+  (1101, "EIO"),              // ERROR_FILEMARK_DETECTED
+  (31, "EIO"),                // ERROR_GEN_FAILURE
+  (1106, "EIO"),              // ERROR_INVALID_BLOCK_LENGTH
+  (1117, "EIO"),              // ERROR_IO_DEVICE
+  (1104, "EIO"),              // ERROR_NO_DATA_DETECTED
+  (205, "EIO"),               // ERROR_NO_SIGNAL_SENT
+  (110, "EIO"),               // ERROR_OPEN_FAILED
+  (1103, "EIO"),              // ERROR_SETMARK_DETECTED
+  (156, "EIO"),               // ERROR_SIGNAL_REFUSED
+  (10056, "EISCONN"),         // WSAEISCONN
+  (1921, "ELOOP"),            // ERROR_CANT_RESOLVE_FILENAME
+  (4, "EMFILE"),              // ERROR_TOO_MANY_OPEN_FILES
+  (10024, "EMFILE"),          // WSAEMFILE
+  (10040, "EMSGSIZE"),        // WSAEMSGSIZE
+  (206, "ENAMETOOLONG"),      // ERROR_FILENAME_EXCED_RANGE
+  (1231, "ENETUNREACH"),      // ERROR_NETWORK_UNREACHABLE
+  (10051, "ENETUNREACH"),     // WSAENETUNREACH
+  (10055, "ENOBUFS"),         // WSAENOBUFS
+  (161, "ENOENT"),            // ERROR_BAD_PATHNAME
+  (267, "ENOENT"),            // ERROR_DIRECTORY
+  (203, "ENOENT"),            // ERROR_ENVVAR_NOT_FOUND
+  (2, "ENOENT"),              // ERROR_FILE_NOT_FOUND
+  (123, "ENOENT"),            // ERROR_INVALID_NAME
+  (15, "ENOENT"),             // ERROR_INVALID_DRIVE
+  (4392, "ENOENT"),           // ERROR_INVALID_REPARSE_DATA
+  (126, "ENOENT"),            // ERROR_MOD_NOT_FOUND
+  (3, "ENOENT"),              // ERROR_PATH_NOT_FOUND
+  (11001, "ENOENT"),          // WSAHOST_NOT_FOUND
+  (11004, "ENOENT"),          // WSANO_DATA
+  (8, "ENOMEM"),              // ERROR_NOT_ENOUGH_MEMORY
+  (14, "ENOMEM"),             // ERROR_OUTOFMEMORY
+  (82, "ENOSPC"),             // ERROR_CANNOT_MAKE
+  (112, "ENOSPC"),            // ERROR_DISK_FULL
+  (277, "ENOSPC"),            // ERROR_EA_TABLE_FULL
+  (1100, "ENOSPC"),           // ERROR_END_OF_MEDIA
+  (39, "ENOSPC"),             // ERROR_HANDLE_DISK_FULL
+  (2250, "ENOTCONN"),         // ERROR_NOT_CONNECTED
+  (10057, "ENOTCONN"),        // WSAENOTCONN
+  (145, "ENOTEMPTY"),         // ERROR_DIR_NOT_EMPTY
+  (10038, "ENOTSOCK"),        // WSAENOTSOCK
+  (50, "ENOTSUP"),            // ERROR_NOT_SUPPORTED
+  (109, "EOF"),               // ERROR_BROKEN_PIPE
+  (5, "EPERM"),               // ERROR_ACCESS_DENIED
+  (1314, "EPERM"),            // ERROR_PRIVILEGE_NOT_HELD
+  (230, "EPIPE"),             // ERROR_BAD_PIPE
+  (232, "EPIPE"),             // ERROR_NO_DATA
+  (233, "EPIPE"),             // ERROR_PIPE_NOT_CONNECTED
+  (10058, "EPIPE"),           // WSAESHUTDOWN
+  (10043, "EPROTONOSUPPORT"), // WSAEPROTONOSUPPORT
+  (19, "EROFS"),              // ERROR_WRITE_PROTECT
+  (121, "ETIMEDOUT"),         // ERROR_SEM_TIMEOUT
+  (10060, "ETIMEDOUT"),       // WSAETIMEDOUT
+  (17, "EXDEV"),              // ERROR_NOT_SAME_DEVICE
+  (1, "EISDIR"),              // ERROR_INVALID_FUNCTION
+  (208, "E2BIG"),             // ERROR_META_EXPANSION_TOO_LONG
+  (10044, "ESOCKTNOSUPPORT"), // WSAESOCKTNOSUPPORT
+  (193, "EFTYPE"),            // ERROR_BAD_EXE_FORMAT
+  // libuv's own numbers, which it passes through untranslated (a number <= 0 "is already a
+  // libuv error"): for the codes this crate raises itself that no Win32 error maps to.
   (-4052, "ENOTDIR"),
 ];
 
 /// libuv's number for an error it has no name for.
 pub(super) const UNKNOWN_ERRNO: i32 = -4094;
 
-/// Node's `errno` on Windows: libuv's own numbers, which are not the Win32 ones.
+/// Node's `errno` on Windows: libuv's own numbers (`util.getSystemErrorMap()` under the Windows
+/// node.exe), which are neither the Win32 ones nor Linux's.
+const UV_ERRNOS: &[(&str, i32)] = &[
+  ("EUNATCH", -4023),
+  ("ENODATA", -4024),
+  ("ESOCKTNOSUPPORT", -4025),
+  ("EOVERFLOW", -4026),
+  ("EILSEQ", -4027),
+  ("EFTYPE", -4028),
+  ("ENOTTY", -4029),
+  ("EREMOTEIO", -4030),
+  ("EHOSTDOWN", -4031),
+  ("EMLINK", -4032),
+  ("ENXIO", -4033),
+  ("ERANGE", -4034),
+  ("ENOPROTOOPT", -4035),
+  ("EFBIG", -4036),
+  ("EXDEV", -4037),
+  ("ETXTBSY", -4038),
+  ("ETIMEDOUT", -4039),
+  ("ESRCH", -4040),
+  ("ESPIPE", -4041),
+  ("ESHUTDOWN", -4042),
+  ("EROFS", -4043),
+  ("EPROTOTYPE", -4044),
+  ("EPROTONOSUPPORT", -4045),
+  ("EPROTO", -4046),
+  ("EPIPE", -4047),
+  ("EPERM", -4048),
+  ("ENOTSUP", -4049),
+  ("ENOTSOCK", -4050),
+  ("ENOTEMPTY", -4051),
+  ("ENOTDIR", -4052),
+  ("ENOTCONN", -4053),
+  ("ENOSYS", -4054),
+  ("ENOSPC", -4055),
+  ("ENONET", -4056),
+  ("ENOMEM", -4057),
+  ("ENOENT", -4058),
+  ("ENODEV", -4059),
+  ("ENOBUFS", -4060),
+  ("ENFILE", -4061),
+  ("ENETUNREACH", -4062),
+  ("ENETDOWN", -4063),
+  ("ENAMETOOLONG", -4064),
+  ("EMSGSIZE", -4065),
+  ("EMFILE", -4066),
+  ("ELOOP", -4067),
+  ("EISDIR", -4068),
+  ("EISCONN", -4069),
+  ("EIO", -4070),
+  ("EINVAL", -4071),
+  ("EINTR", -4072),
+  ("EHOSTUNREACH", -4073),
+  ("EFAULT", -4074),
+  ("EEXIST", -4075),
+  ("EDESTADDRREQ", -4076),
+  ("ECONNRESET", -4077),
+  ("ECONNREFUSED", -4078),
+  ("ECONNABORTED", -4079),
+  ("ECHARSET", -4080),
+  ("ECANCELED", -4081),
+  ("EBUSY", -4082),
+  ("EBADF", -4083),
+  ("EALREADY", -4084),
+  ("EAGAIN", -4088),
+  ("EAFNOSUPPORT", -4089),
+  ("EADDRNOTAVAIL", -4090),
+  ("EADDRINUSE", -4091),
+  ("EACCES", -4092),
+  ("E2BIG", -4093),
+  ("UNKNOWN", -4094),
+  ("EOF", -4095),
+];
+
+/// Node's `errno` on Windows for the OS error `raw`: libuv's number for its name.
 pub(super) fn node_errno(raw: i32) -> i32 {
+  if raw < 0 {
+    return raw; // already libuv's (see the end of NAMES)
+  }
   let name = NAMES
     .iter()
     .find(|(errno, _)| *errno == raw)
     .map_or("UNKNOWN", |(_, name)| *name);
-  match name {
-    "EACCES" => -4092,
-    "EBADF" => -4083,
-    "EBUSY" => -4082,
-    "ECANCELED" => -4081,
-    "EEXIST" => -4075,
-    "EINVAL" => -4071,
-    "EIO" => -4070,
-    "EISDIR" => -4068,
-    "ELOOP" => -4067,
-    "EMFILE" => -4066,
-    "ENAMETOOLONG" => -4064,
-    "ENOENT" => -4058,
-    "ENOMEM" => -4057,
-    "ENOSPC" => -4055,
-    "ENOTDIR" => -4052,
-    "ENOTEMPTY" => -4051,
-    "ENOTSUP" => -4049,
-    "EPERM" => -4048,
-    "EROFS" => -4043,
-    "ETIMEDOUT" => -4039,
-    "EXDEV" => -4037,
-    _ => UNKNOWN_ERRNO,
-  }
+  UV_ERRNOS
+    .iter()
+    .find(|(uv_name, _)| *uv_name == name)
+    .map_or(UNKNOWN_ERRNO, |(_, errno)| *errno)
 }
+
+/// Every handle this crate opens lets others read, write and delete (rename over) the file: a
+/// writer's POSIX rename replaces a target that readers hold open only if they share delete,
+/// and a lock holder removes its sidecar while waiters hold it open.
+const SHARE_ALL: u32 = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
 
 /// Create a file that must not exist yet (CREATE_NEW, which refuses any existing name, a
 /// symlink included). Windows has no mode bits to restrict.
 pub(crate) fn create_exclusive(path: &Path) -> io::Result<File> {
-  OpenOptions::new().write(true).create_new(true).open(path)
+  OpenOptions::new()
+    .write(true)
+    .create_new(true)
+    .share_mode(SHARE_ALL)
+    .open(path)
 }
 
 /// Open the lock sidecar, creating it if needed, shareable (and deletable) by other writers.
 /// FILE_FLAG_OPEN_REPARSE_POINT opens a symlink planted there as the link itself, which is then
 /// refused: the sidecar is never opened through a link.
+///
+/// A sidecar whose holder has just deleted it, but which a waiter still holds open, cannot be
+/// opened until that waiter lets go (the "delete pending" state, in which the name is still
+/// taken: FAT, SMB shares, Windows before 10 1903). That is [`is_busy`], not an error.
 pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
-  let file = OpenOptions::new()
+  let opened = OpenOptions::new()
     .read(true)
     .write(true)
     .create(true)
     .truncate(false)
-    .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+    .share_mode(SHARE_ALL)
     .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
-    .open(path)?;
-  regular(file)
+    .open(path);
+  regular(opened.map_err(delete_pending)?)
+}
+
+/// Whether an error of [`open_lock_file`] means that the sidecar is being deleted by its last
+/// holder: the caller waits as for a held lock.
+pub(crate) fn is_busy(err: &io::Error) -> bool {
+  err.raw_os_error() == Some(ERROR_DELETE_PENDING as i32)
+}
+
+/// ERROR_DELETE_PENDING for an open refused because the file is being deleted. Win32 reports
+/// that as ERROR_ACCESS_DENIED, like a real denial; the NT status, still in the thread's TEB
+/// right after the failed call, tells the two apart.
+fn delete_pending(err: io::Error) -> io::Error {
+  // SAFETY: RtlGetLastNtStatus only reads the calling thread's TEB.
+  let status = unsafe { RtlGetLastNtStatus() };
+  if err.raw_os_error() == Some(ERROR_ACCESS_DENIED as i32) && status == STATUS_DELETE_PENDING {
+    io::Error::from_raw_os_error(ERROR_DELETE_PENDING as i32)
+  } else {
+    err
+  }
+}
+
+#[link(name = "ntdll")]
+extern "system" {
+  /// The NTSTATUS behind the thread's last Win32 error (exported by ntdll since Windows XP).
+  fn RtlGetLastNtStatus() -> NTSTATUS;
 }
 
 /// Open an existing file of ours (a temp file, a staged backup, a sidecar) to lock it, never
@@ -117,16 +293,21 @@ pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
 pub(crate) fn open_existing(path: &Path) -> io::Result<File> {
   let file = OpenOptions::new()
     .read(true)
-    .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+    .share_mode(SHARE_ALL)
     .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
     .open(path)?;
   regular(file)
 }
 
-/// Open a file to read it. Windows has no FIFOs or devices in the file system's namespace that
-/// a path to a JSON file could name; the caller still checks that it is a regular file.
+/// Open a file to read it. FILE_FLAG_BACKUP_SEMANTICS lets a directory open too (without it the
+/// open fails with ERROR_ACCESS_DENIED), so that the caller's check of the handle says EISDIR,
+/// as `fs.readFile` does, even for a directory that replaced the file after its `stat`.
 pub(crate) fn open_for_read(path: &Path) -> io::Result<File> {
-  File::open(path)
+  OpenOptions::new()
+    .read(true)
+    .share_mode(SHARE_ALL)
+    .custom_flags(FILE_FLAG_BACKUP_SEMANTICS)
+    .open(path)
 }
 
 /// Nothing to clear: [`open_for_read`] opens blocking.
@@ -186,15 +367,40 @@ fn lock_range(file: &File, exclusive: u32, offset: u64) -> io::Result<bool> {
   Err(err)
 }
 
-/// Whether `path` still names a file. Windows refuses to create a file under a name whose
-/// previous file is still open and marked for deletion, and std exposes no file index to
-/// compare, so a name that still exists is taken to be the file open as `file`.
-pub(crate) fn is_same_file(_file: &File, path: &Path) -> io::Result<bool> {
-  match fs::symlink_metadata(path) {
-    Ok(_) => Ok(true),
-    Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(false),
+/// Whether `path` still names the file open as `file`: the same volume serial number and file
+/// index. A name that still exists is not enough: since Windows 10 1903, deleting a file frees
+/// its name at once (POSIX delete) while handles to it stay open, so a lock waiter can lock the
+/// sidecar its holder just deleted while a newcomer creates and locks a new one under the same
+/// name — two holders, unless the waiter sees that the name is no longer its file and starts
+/// over. A name being deleted (delete pending, before 1903 or off NTFS) is not its file either.
+pub(crate) fn is_same_file(file: &File, path: &Path) -> io::Result<bool> {
+  // No data access: only the file's identity is read, whatever else holds or locks it.
+  let named = OpenOptions::new()
+    .access_mode(0)
+    .share_mode(SHARE_ALL)
+    .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS)
+    .open(path)
+    .map_err(delete_pending);
+  match named {
+    Ok(named) => Ok(file_id(file)? == file_id(&named)?),
+    Err(err) if err.kind() == io::ErrorKind::NotFound || is_busy(&err) => Ok(false),
     Err(err) => Err(err),
   }
+}
+
+/// The volume serial number and file index of an open file: together, which file it is.
+fn file_id(file: &File) -> io::Result<(u32, u32, u32)> {
+  // SAFETY: BY_HANDLE_FILE_INFORMATION is plain data; all-zero is a valid value.
+  let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
+  // SAFETY: the handle is owned by `file`, and `info` is a writable struct of the right type.
+  if unsafe { GetFileInformationByHandle(file.as_raw_handle() as _, &mut info) } == 0 {
+    return Err(io::Error::last_os_error());
+  }
+  Ok((
+    info.dwVolumeSerialNumber,
+    info.nFileIndexHigh,
+    info.nFileIndexLow,
+  ))
 }
 
 /// Whether two metadata describe one file: std has no stable file index on Windows, so never
@@ -212,13 +418,8 @@ pub(crate) fn sync_full(file: &File) -> io::Result<()> {
   file.sync_all()
 }
 
-/// FlushFileBuffers: Windows has no weaker file flush that keeps the data readable.
-pub(crate) fn sync_data(file: &File) -> io::Result<()> {
-  file.sync_all()
-}
-
-/// Directories cannot be flushed on Windows; `rename` below asks for MOVEFILE_WRITE_THROUGH,
-/// which returns only once the rename is on disk.
+/// Directories cannot be flushed on Windows; `rename` below makes the rename itself durable
+/// (FlushFileBuffers on the renamed file, or MOVEFILE_WRITE_THROUGH).
 pub(crate) fn sync_dir(_dir: &Path) -> io::Result<()> {
   Ok(())
 }
@@ -257,8 +458,15 @@ pub(crate) fn copy_owner(_file: &File, _previous: &Metadata) -> io::Result<()> {
 /// How long `rename` keeps retrying while another process holds the target open.
 const RENAME_RETRY_FOR: Duration = Duration::from_secs(2);
 
-/// Replace `to` with `from`, retrying for up to 2 s on EPERM/EBUSY/EACCES: antivirus scanners,
-/// indexers and readers briefly hold files open without FILE_SHARE_DELETE.
+/// Replace `to` with `from`.
+///
+/// First as POSIX does (SetFileInformationByHandle(FileRenameInfoEx) with
+/// FILE_RENAME_FLAG_POSIX_SEMANTICS | REPLACE_IF_EXISTS, Windows 10 1809+ on NTFS): it replaces a
+/// target that readers hold open, as long as they share delete (`fs` and this package do), so
+/// readers in a loop cannot starve a write. Where that is refused (older Windows, FAT, SMB —
+/// and Wine, which answers ERROR_INVALID_PARAMETER, so the Wine lane runs this fallback), with
+/// MoveFileExW, retried for up to 2 s on EPERM/EBUSY while antivirus scanners, indexers and
+/// readers hold the target open.
 // Clearing the read-only flag is the whole point here; the lint's Unix concern does not apply.
 #[allow(clippy::permissions_set_readonly_false)]
 pub(crate) fn rename(from: &Path, to: &Path) -> io::Result<()> {
@@ -274,7 +482,17 @@ pub(crate) fn rename(from: &Path, to: &Path) -> io::Result<()> {
       restore = Some(permissions);
     }
   }
-  let moved = move_file(from, to);
+  let moved = match open_for_rename(from) {
+    Ok(file) => match retrying(|| posix_rename(&file, to)) {
+      Err(err) if unsupported(&err) => {
+        drop(file);
+        retrying(|| move_file(from, to))
+      }
+      done => done,
+    },
+    // A read-only temp file (the target's mode kept) refuses the write access the flush needs.
+    Err(_) => retrying(|| move_file(from, to)),
+  };
   if let (Err(_), Some(permissions)) = (&moved, restore) {
     // Best effort: the rename's own error is the one to report.
     let _ = fs::set_permissions(to, permissions);
@@ -282,25 +500,16 @@ pub(crate) fn rename(from: &Path, to: &Path) -> io::Result<()> {
   moved
 }
 
-/// MoveFileExW, retried while another process holds the target (see [`rename`]).
-fn move_file(from: &Path, to: &Path) -> io::Result<()> {
-  let from_w = wide(from);
-  let to_w = wide(to);
+/// `attempt`, again for up to 2 s while it fails with what another process holding the target
+/// causes (access denied, a sharing or lock violation).
+fn retrying(mut attempt: impl FnMut() -> io::Result<()>) -> io::Result<()> {
   let started = Instant::now();
   let mut pause = Duration::from_millis(5);
   loop {
-    // SAFETY: both buffers are NUL-terminated UTF-16 and live across the call.
-    let ok = unsafe {
-      MoveFileExW(
-        from_w.as_ptr(),
-        to_w.as_ptr(),
-        MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH,
-      )
+    let err = match attempt() {
+      Ok(()) => return Ok(()),
+      Err(err) => err,
     };
-    if ok != 0 {
-      return Ok(());
-    }
-    let err = io::Error::last_os_error();
     let retryable = matches!(err.raw_os_error(), Some(5 | 32 | 33 | 1314));
     if !retryable || started.elapsed() >= RENAME_RETRY_FOR {
       return Err(err);
@@ -310,6 +519,79 @@ fn move_file(from: &Path, to: &Path) -> io::Result<()> {
   }
 }
 
+/// Errors of [`posix_rename`] that say "not here": the system or the file system has no POSIX
+/// renames (Windows before 10 1809, FAT, SMB, Wine), so MoveFileExW does it.
+fn unsupported(err: &io::Error) -> bool {
+  matches!(
+    err.raw_os_error().map(|raw| raw as u32),
+    Some(ERROR_INVALID_PARAMETER | ERROR_NOT_SUPPORTED | ERROR_INVALID_FUNCTION)
+  )
+}
+
+/// `from` opened to be renamed (DELETE) and then flushed (write access).
+fn open_for_rename(from: &Path) -> io::Result<File> {
+  OpenOptions::new()
+    .access_mode(DELETE | FILE_GENERIC_WRITE)
+    .share_mode(SHARE_ALL)
+    .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
+    .open(from)
+}
+
+/// The POSIX-semantics rename of `file` onto `to`, then FlushFileBuffers on the renamed file:
+/// NTFS commits its journal, where the rename is recorded — what MOVEFILE_WRITE_THROUGH asks of
+/// MoveFileExW. (As with MoveFileExW, a failing flush is reported although the rename is done.)
+fn posix_rename(file: &File, to: &Path) -> io::Result<()> {
+  let name: Vec<u16> = to.as_os_str().encode_wide().collect();
+  let name_bytes = name.len() * 2;
+  let offset = std::mem::offset_of!(FILE_RENAME_INFO, FileName);
+  // FILE_RENAME_INFO ends in the name (and a NUL); u64 words keep the struct's alignment.
+  let size = offset + name_bytes + 2;
+  let mut buffer = vec![0u64; size.div_ceil(8)];
+  let info = buffer.as_mut_ptr().cast::<FILE_RENAME_INFO>();
+  // SAFETY: `buffer` is zeroed, aligned for FILE_RENAME_INFO and at least `size` bytes long:
+  // room for the header and the name, with the NUL after it left zero.
+  unsafe {
+    (*info).Anonymous.Flags = FILE_RENAME_FLAG_POSIX_SEMANTICS | FILE_RENAME_FLAG_REPLACE_IF_EXISTS;
+    (*info).FileNameLength = name_bytes as u32;
+    std::ptr::copy_nonoverlapping(
+      name.as_ptr(),
+      std::ptr::addr_of_mut!((*info).FileName).cast::<u16>(),
+      name.len(),
+    );
+  }
+  // SAFETY: the handle is owned by `file`; `info` points at `size` initialized bytes.
+  let renamed = unsafe {
+    SetFileInformationByHandle(
+      file.as_raw_handle() as _,
+      FileRenameInfoEx,
+      info.cast(),
+      size as u32,
+    )
+  };
+  if renamed == 0 {
+    return Err(io::Error::last_os_error());
+  }
+  file.sync_all()
+}
+
+/// One MoveFileExW (see [`rename`]).
+fn move_file(from: &Path, to: &Path) -> io::Result<()> {
+  let from_w = wide(from);
+  let to_w = wide(to);
+  // SAFETY: both buffers are NUL-terminated UTF-16 and live across the call.
+  let ok = unsafe {
+    MoveFileExW(
+      from_w.as_ptr(),
+      to_w.as_ptr(),
+      MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH,
+    )
+  };
+  if ok == 0 {
+    return Err(io::Error::last_os_error());
+  }
+  Ok(())
+}
+
 fn wide(path: &Path) -> Vec<u16> {
   path.as_os_str().encode_wide().chain(Some(0)).collect()
 }
@@ -317,4 +599,108 @@ fn wide(path: &Path) -> Vec<u16> {
 /// NTFS, ReFS and exFAT all allow 255 UTF-16 units per name.
 pub(crate) fn name_max(_dir: &Path) -> usize {
   255
+}
+
+/// `path` (absolute) as Node hands paths to Win32 (`path.toNamespacedPath`): `\\?\C:\…`, or
+/// `\\?\UNC\server\share\…` for a share. A verbatim path is taken as it is written, so a file
+/// named `aux.json`, `con.json` or `nul.json` is a file, not the device the DOS name would open;
+/// and no MAX_PATH limit applies. Verbatim paths are not normalized by Windows, so `.` and `..`
+/// are resolved here and `/` becomes `\`. Anything else (already verbatim, `\\.\` devices, a
+/// relative path) is returned as it is.
+pub(crate) fn verbatim(path: &Path) -> PathBuf {
+  let mut components = path.components();
+  let mut out = match components.next() {
+    Some(Component::Prefix(prefix)) => match prefix.kind() {
+      Prefix::Disk(_) => {
+        let mut out = OsString::from(r"\\?\");
+        out.push(prefix.as_os_str());
+        PathBuf::from(out)
+      }
+      Prefix::UNC(server, share) => {
+        let mut out = OsString::from(r"\\?\UNC\");
+        out.push(server);
+        out.push(r"\");
+        out.push(share);
+        PathBuf::from(out)
+      }
+      _ => return path.to_path_buf(),
+    },
+    _ => return path.to_path_buf(),
+  };
+  if components.next() != Some(Component::RootDir) {
+    return path.to_path_buf(); // `C:x`: relative to the drive's current directory
+  }
+  out.push(r"\");
+  for component in components {
+    match component {
+      Component::CurDir => {}
+      Component::ParentDir => {
+        // Never above the root (`path.resolve` stops there too).
+        if out.file_name().is_some() {
+          out.pop();
+        }
+      }
+      Component::Normal(name) => out.push(name),
+      Component::Prefix(_) | Component::RootDir => {}
+    }
+  }
+  out
+}
+
+/// A path as users write it: [`verbatim`]'s prefix taken off again (`\\?\C:\x` is `C:\x`,
+/// `\\?\UNC\server\share\x` is `\\server\share\x`), for the paths errors show.
+pub(crate) fn plain(path: PathBuf) -> PathBuf {
+  let Some(text) = path.to_str() else {
+    return path;
+  };
+  if let Some(share) = text.strip_prefix(r"\\?\UNC\") {
+    return PathBuf::from(format!(r"\\{share}"));
+  }
+  match text.strip_prefix(r"\\?\") {
+    // Only a drive path: `\\?\Volume{…}\` and other verbatim forms have no plain spelling.
+    Some(rest) if rest.as_bytes().get(1) == Some(&b':') => PathBuf::from(rest),
+    _ => path,
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn verbatim_paths_are_normalized_and_prefixed_as_node_does() {
+    let cases = [
+      (r"C:\x\aux.json", r"\\?\C:\x\aux.json"),
+      (r"C:/x/./y/../con.json", r"\\?\C:\x\con.json"),
+      (r"C:\..\nul.json", r"\\?\C:\nul.json"),
+      (r"\\server\share\d\a.json", r"\\?\UNC\server\share\d\a.json"),
+      (r"\\?\C:\x\a.json", r"\\?\C:\x\a.json"),
+      (r"\\.\pipe\x", r"\\.\pipe\x"),
+      (r"relative\a.json", r"relative\a.json"),
+    ];
+    for (given, want) in cases {
+      assert_eq!(verbatim(Path::new(given)), Path::new(want), "{given}");
+    }
+  }
+
+  #[test]
+  fn plain_paths_drop_the_verbatim_prefix() {
+    assert_eq!(
+      plain(r"\\?\C:\x\aux.json".into()),
+      Path::new(r"C:\x\aux.json")
+    );
+    assert_eq!(
+      plain(r"\\?\UNC\server\share\a".into()),
+      Path::new(r"\\server\share\a")
+    );
+    assert_eq!(plain(r"C:\x".into()), Path::new(r"C:\x"));
+  }
+
+  #[test]
+  fn access_denied_is_eperm_with_libuv_s_number() {
+    let err = io::Error::from_raw_os_error(5); // ERROR_ACCESS_DENIED
+    assert_eq!(super::super::classify(&err), ("EPERM", -4048));
+    assert_eq!(super::super::errno_of("ENOTDIR"), -4052);
+    assert_eq!(super::super::errno_of("EISDIR"), -4068);
+  }
 }
