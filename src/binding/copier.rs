@@ -32,7 +32,7 @@ const UNITS_PER_TURN: usize = 1 << 19;
 /// characters to trim at the start and at the end, extra indent depth, comma before it), are
 /// copied out from the next turn on; then a newline if `final_newline`, then the end.
 pub(crate) fn later(env: &Env, holder: Value, gap: Vec<u16>, final_newline: bool) -> Result<Text> {
-  let js = Js::new(env, None)?;
+  let js = Js::new(env);
   let count = js.array_length(js.get(holder, "texts")?)?;
   let holder = js.keep(holder)?;
   let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
@@ -148,9 +148,7 @@ fn forget(id: u64) {
 impl Copying {
   /// Copy up to `budget` units (pausing when the write is behind, if `paced`).
   fn step(&mut self, env: &Env, budget: usize, paced: bool) -> Next {
-    let Ok(js) = Js::new(env, None) else {
-      return self.finish(None, false);
-    };
+    let js = Js::new(env);
     let holder = match self.holder.as_ref().map(|kept| js.kept(kept)) {
       None => return Next::Done,
       Some(Ok(holder)) => holder,

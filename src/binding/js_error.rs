@@ -5,7 +5,7 @@ use std::path::Path;
 
 use napi::{Env, Result};
 
-use super::js::{ErrorKind, Js};
+use super::js::Js;
 use super::path::CallerPath;
 use crate::error::{Code, Error};
 use crate::target::normalize;
@@ -17,9 +17,9 @@ use crate::target::normalize;
 /// settles, after the caller's realm is gone from the stack.
 pub(crate) fn to_js(env: &Env, err: &Error, caller: &CallerPath) -> napi::Error {
   let build = || -> Result<napi::Error> {
-    let js = Js::new(env, None)?;
+    let js = Js::new(env);
     let path = shown_path(&err.path, caller);
-    let value = js.error(ErrorKind::Error, err.code_name(), &message(err, caller))?;
+    let value = js.error(err.code_name(), &message(err, caller))?;
     if let Some(errno) = err.errno() {
       js.set(value, "errno", js.number(f64::from(errno))?)?;
     }
@@ -53,7 +53,8 @@ pub(crate) fn message(err: &Error, caller: &CallerPath) -> String {
 fn shown_path(failed: &Path, caller: &CallerPath) -> String {
   // A file inside the directory the caller named (cleanupTempFiles failing to remove an
   // orphan): that file, under the caller's spelling of the directory.
-  if let Ok(rest) = failed.strip_prefix(&caller.absolute) {
+  let absolute = caller.absolute();
+  if let Ok(rest) = failed.strip_prefix(absolute) {
     if !rest.as_os_str().is_empty() {
       return Path::new(&caller.given)
         .join(rest)
@@ -61,10 +62,10 @@ fn shown_path(failed: &Path, caller: &CallerPath) -> String {
         .into_owned();
     }
   }
-  if failed == caller.absolute || !caller.absolute.starts_with(failed) {
+  if failed == absolute || !absolute.starts_with(failed) {
     return caller.given.clone();
   }
-  let levels_up = caller.absolute.components().count() - failed.components().count();
+  let levels_up = absolute.components().count() - failed.components().count();
   let given = Path::new(&caller.given);
   if let Some(ancestor) = given
     .ancestors()
@@ -87,8 +88,17 @@ fn shown_path(failed: &Path, caller: &CallerPath) -> String {
 pub(crate) fn os_error_of_open(env: Env, raw: i32, path: String) -> Result<()> {
   let err = Error::io(&std::io::Error::from_raw_os_error(raw), "open", &path);
   let caller = CallerPath {
-    absolute: path.clone().into(),
+    absolute: path.clone(),
     given: path,
   };
   Err(to_js(&env, &err, &caller))
+}
+
+/// An `Error` with a Node-style `code` that is not the core's (`ERR_INVALID_STATE`, …).
+pub(crate) fn coded(env: &Env, code: &str, message: &str) -> napi::Error {
+  let js = Js::new(env);
+  match js.error(code, message) {
+    Ok(value) => js.into_error(value),
+    Err(err) => err,
+  }
 }
