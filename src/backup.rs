@@ -34,7 +34,6 @@ use crate::options::Durability;
 use crate::sys;
 use crate::target::Target;
 use crate::temp::{self, TempFile};
-use crate::write;
 
 /// Error codes with which a file system refuses a hard link that a copy can replace. EISDIR is
 /// how Windows reports ERROR_INVALID_FUNCTION (FAT volumes have no hard links).
@@ -43,11 +42,12 @@ const LINK_REFUSED: &[&str] = &["EPERM", "ENOTSUP", "EXDEV", "EMLINK", "ENOSYS",
 /// How many fresh names to try when cleanups keep removing a staged link before it is held.
 const LINK_ATTEMPTS: usize = 16;
 
-/// The backup made for one write: until [`Kept::done`] says the write's rename happened,
-/// dropping it puts the older `.bak` back.
+/// The `.bak` that a write's backup replaced (if there was one), set aside at a temp name until
+/// [`OlderBackup::discard`] says the write's rename happened; dropped before that, it goes back
+/// to `<name>.bak`.
 #[derive(Debug)]
 #[must_use = "dropping it undoes the backup"]
-pub struct Kept {
+pub struct OlderBackup {
   older: Option<Staged>,
   backup: PathBuf,
 }
@@ -60,14 +60,14 @@ struct Staged {
   _held: Option<File>,
 }
 
-impl Kept {
+impl OlderBackup {
   /// The write's rename happened: the older backup is not needed any more.
-  pub fn done(mut self) {
+  pub fn discard(mut self) {
     drop(self.older.take());
   }
 }
 
-impl Drop for Kept {
+impl Drop for OlderBackup {
   fn drop(&mut self) {
     // The write failed after the backup was switched: put the older one back. Best effort, the
     // write's own error is reported; a failure here leaves the older backup at its temp name.
@@ -81,14 +81,18 @@ impl Drop for Kept {
 
 /// Make the file now at `target` (whose metadata is `previous`) its `<name>.bak`, leaving the
 /// target in place; the older backup is kept until the returned guard says the write is done.
-pub fn keep_previous(target: &Target, previous: &Metadata, durability: Durability) -> Result<Kept> {
+pub fn keep_previous(
+  target: &Target,
+  previous: &Metadata,
+  durability: Durability,
+) -> Result<OlderBackup> {
   let name = backup_name(&target.name);
   let backup = target.dir.join(&name);
   let older = match fs::symlink_metadata(&backup) {
     Ok(meta) if meta.is_file() => Some(meta),
     _ => None, // none; or not a file of ours, which the rename replaces (a symlink) or refuses
   };
-  let mut kept = Kept {
+  let mut set_aside = OlderBackup {
     older: None,
     backup,
   };
@@ -97,17 +101,17 @@ pub fn keep_previous(target: &Target, previous: &Metadata, durability: Durabilit
     .is_some_and(|older| sys::same_inode(older, previous))
   {
     // `.bak` already is the previous version (another writer, or a failed write, made it).
-    return Ok(kept);
+    return Ok(set_aside);
   }
   let staged = stage(target, &name, &target.path, previous, durability)?;
   if let Some(older) = &older {
-    kept.older = Some(stage(target, &name, &kept.backup, older, durability)?);
+    set_aside.older = Some(stage(target, &name, &set_aside.backup, older, durability)?);
   }
   failpoint!("backup.rename", "rename", &target.path);
-  rename_over(staged, &kept.backup)
+  rename_over(staged, &set_aside.backup)
     .map_err(|(err, _)| err)
     .at("rename", &target.path)?;
-  Ok(kept)
+  Ok(set_aside)
 }
 
 /// `<name>.bak`.
@@ -190,7 +194,7 @@ fn copy(
   std::io::copy(&mut from, &mut staged.file()).at("copyfile", &target.path)?;
   sys::set_mode(staged.file(), sys::mode_of(meta)).at("chmod", &target.path)?;
   sys::copy_owner(staged.file(), meta).at("chown", &target.path)?;
-  write::sync_as(staged.file(), durability).at("fsync", &target.path)?;
+  durability.sync(staged.file()).at("fsync", &target.path)?;
   let (file, path) = staged.into_parts();
   Ok(Staged {
     path,

@@ -24,7 +24,7 @@
 //! loop write(fd, utf8 chunk)                    // UTF-16 → UTF-8 transcoded chunk by chunk
 //! fstat(fd).size == bytes written or EVERIFY    // guarantee 3
 //! fchmod(fd, mode); fchown(fd, old owner)       // before the fsync, so it covers them
-//! fsync(fd)                                     // 'full' (F_FULLFSYNC on macOS) and 'data'
+//! fsync(fd)                                     // 'full' and 'data' (F_FULLFSYNC on macOS)
 //! link(path, ".<name>.bak.<random8>.tmp")       // backup: true, and a previous file exists
 //! rename(that, "<name>.bak")                    //   (a copy where links are refused; backup.rs)
 //! rename(tmp, path)                             // the atomic step
@@ -64,6 +64,7 @@ pub mod failpoint;
 pub mod lock;
 pub mod options;
 mod poison;
+mod pool;
 pub mod queue;
 pub mod read;
 pub mod spill;

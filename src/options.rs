@@ -1,6 +1,10 @@
 //! What a caller can ask of a write, with the contract's defaults written once, here.
 
+use std::fs::File;
+use std::io;
 use std::time::Duration;
+
+use crate::sys;
 
 /// How far a write goes to survive power loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -8,8 +12,8 @@ pub enum Durability {
   /// fsync the temp file before the rename and the directory after it (F_FULLFSYNC on macOS).
   #[default]
   Full,
-  /// fsync the temp file only: the content is never torn, but the rename (or a new file) may be
-  /// lost on power loss.
+  /// fsync the temp file only, as fully as `Full` does: the content is never torn, but the
+  /// rename (or a new file) may be lost on power loss.
   Data,
   /// No fsync: still atomic against a process crash, not against power loss.
   None,
@@ -23,6 +27,26 @@ impl Durability {
       "data" => Some(Durability::Data),
       "none" => Some(Durability::None),
       _ => None,
+    }
+  }
+
+  /// fsync `file` as this durability asks: through the drive's cache, or not at all.
+  pub(crate) fn sync(self, file: &File) -> io::Result<()> {
+    match self {
+      // `'data'` syncs the file as `'full'` does and skips only the directory. Not fdatasync:
+      // it may leave behind the mode and owner set just before (the `mode` promise), and
+      // macOS's plain fsync may let the rename reach the disk before the data (torn content).
+      Durability::Full | Durability::Data => sys::sync_full(file),
+      Durability::None => Ok(()),
+    }
+  }
+
+  /// How much it syncs: `None` < `Data` < `Full`.
+  fn strength(self) -> u8 {
+    match self {
+      Durability::None => 0,
+      Durability::Data => 1,
+      Durability::Full => 2,
     }
   }
 }
@@ -41,17 +65,6 @@ pub struct WriteOptions {
   pub lock_timeout: Duration,
   /// Keep the previous version as `<name>.bak` beside the target. Default: `false`.
   pub backup: bool,
-}
-
-impl Durability {
-  /// How much it syncs: `None` < `Data` < `Full`.
-  fn strength(self) -> u8 {
-    match self {
-      Durability::None => 0,
-      Durability::Data => 1,
-      Durability::Full => 2,
-    }
-  }
 }
 
 impl WriteOptions {

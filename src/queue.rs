@@ -32,8 +32,9 @@ use crate::error::{Code, Error, Result};
 use crate::lock::FileLock;
 use crate::options::WriteOptions;
 use crate::poison::{self, lock};
+use crate::pool::spawn;
 use crate::read::{self, JsonText};
-use crate::target::{self, Target};
+use crate::target::{identity, Target};
 use crate::text::Text;
 use crate::write::write_text;
 
@@ -62,7 +63,7 @@ pub type Enclosing = Vec<u64>;
 /// failed.
 pub fn submit(request: Request, enclosing: Enclosing, settle: Settle) {
   enqueue(enclosing, |seq| {
-    Job::Write(Waiting {
+    Job::Write(QueuedWrite {
       seq,
       request,
       settles: vec![settle],
@@ -138,8 +139,8 @@ pub fn write_now(mut request: Request) -> Result<()> {
     return Err(locked(&request.path, Code::Locked { waited_ms: None }));
   }
   let superseded = file.take_writes_before(seq);
-  for waiting in superseded.iter().rev() {
-    request.options.absorb(&waiting.request.options);
+  for older in superseded.iter().rev() {
+    request.options.absorb(&older.request.options);
   }
   request.options.lock_timeout = timeout;
   // The write of this file already on the disk ends on its own (after at most its own wait
@@ -162,10 +163,10 @@ pub fn write_now(mut request: Request) -> Result<()> {
 }
 
 /// Settle the writes a Sync write superseded with its outcome, and let their texts go.
-fn finish_superseded(superseded: Vec<Waiting>, result: &Result<()>) {
+fn finish_superseded(superseded: Vec<QueuedWrite>, result: &Result<()>) {
   let (settles, dropped): (Vec<_>, Vec<_>) = superseded
     .into_iter()
-    .map(|waiting| (waiting.settles, waiting.request))
+    .map(|write| (write.settles, write.request))
     .unzip();
   for settle in settles.into_iter().flatten() {
     settle(result.clone());
@@ -232,31 +233,6 @@ impl Drop for Lease {
     drop(self.os_lock.take());
     let ready = QUEUES.release(&self.key, Holder::Lease(self.seq));
     start(ready);
-  }
-}
-
-/// The real file `path` names: symlinks of the file and of its existing directories followed.
-/// Two calls with the same identity are ordered with each other. Creates nothing.
-fn identity(path: &Path) -> Result<PathBuf> {
-  let real = target::resolve(path)?;
-  let mut existing = real.as_path();
-  let mut missing = Vec::new();
-  loop {
-    if let Ok(canonical) = std::fs::canonicalize(existing) {
-      return Ok(
-        missing
-          .iter()
-          .rev()
-          .fold(canonical, |path, name| path.join(name)),
-      );
-    }
-    match (existing.parent(), existing.file_name()) {
-      (Some(parent), Some(name)) => {
-        missing.push(name.to_os_string());
-        existing = parent;
-      }
-      _ => return Ok(real),
-    }
   }
 }
 
@@ -467,26 +443,6 @@ fn start(ready: Vec<(PathBuf, Job)>) {
   }
 }
 
-/// Run `task` on a worker of the pool. Should the OS refuse every thread (a pids limit) and the
-/// pool have none left, run it here rather than lose it: a queue that lost its resolver or a
-/// running job would never move again.
-pub(crate) fn spawn(task: impl FnOnce() + Send + 'static) {
-  let task = std::sync::Arc::new(Mutex::new(Some(task)));
-  let handed = task.clone();
-  let spawned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-    pool().spawn_blocking(move || {
-      if let Some(task) = lock(&handed).take() {
-        task();
-      }
-    })
-  }));
-  if spawned.is_err() {
-    if let Some(task) = lock(&task).take() {
-      task();
-    }
-  }
-}
-
 /// On a worker thread that would otherwise go idle: run one ready job here (and then what it
 /// makes ready, and so on), the others each on a worker of their own. Saves a thread hop per
 /// write.
@@ -500,16 +456,16 @@ fn run_on_this_worker(mut ready: Vec<(PathBuf, Job)>) {
 /// Run one job of a file that it now holds; return what became ready when it let go.
 fn run((key, job): (PathBuf, Job)) -> Vec<(PathBuf, Job)> {
   match job {
-    Job::Write(waiting) => {
-      let result = land(waiting.request);
+    Job::Write(write) => {
+      let result = land(write.request);
       // Settled before the file is let go: no later call of this file can settle first.
-      for settle in waiting.settles {
+      for settle in write.settles {
         settle(result.clone());
       }
       QUEUES.release(&key, Holder::Write)
     }
     Job::Lease(pending) => {
-      let held = hold(&pending, key);
+      let held = acquire_lease(&pending, key);
       (pending.grant)(held);
       Vec::new()
     }
@@ -518,8 +474,8 @@ fn run((key, job): (PathBuf, Job)) -> Vec<(PathBuf, Job)> {
 
 /// Take a lease's cross-process lock and read the file. The file's turn is already the
 /// lease's: on an error the half-built lease drops and hands it on.
-fn hold(pending: &PendingLease, key: PathBuf) -> Result<Lease> {
-  let turn = Released {
+fn acquire_lease(pending: &PendingLease, key: PathBuf) -> Result<Lease> {
+  let turn = HeldTurn {
     key: Some(key),
     holder: Holder::Lease(pending.seq),
   };
@@ -546,19 +502,19 @@ fn hold(pending: &PendingLease, key: PathBuf) -> Result<Lease> {
 }
 
 /// Hands a file's turn on when dropped (for a lease that fails before it exists).
-struct Released {
+struct HeldTurn {
   key: Option<PathBuf>,
   holder: Holder,
 }
 
-impl Released {
+impl HeldTurn {
   /// The lease exists now and hands the turn on itself.
   fn disarm(mut self) -> PathBuf {
     self.key.take().expect("armed until disarmed")
   }
 }
 
-impl Drop for Released {
+impl Drop for HeldTurn {
   fn drop(&mut self) {
     if let Some(key) = self.key.take() {
       start(QUEUES.release(&key, self.holder));
@@ -598,19 +554,6 @@ fn in_flight_limit() -> usize {
   *LIMIT.get_or_init(|| match crate::sys::open_files_limit() {
     Some(limit) => (limit / 8).clamp(4, 256),
     None => 64,
-  })
-}
-
-/// The thread pool writes run on (reads and cleanups too): tokio's blocking pool, which grows
-/// with demand, so a slow disk or a waiting writer never starves the others.
-pub(crate) fn pool() -> &'static tokio::runtime::Runtime {
-  static POOL: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-  POOL.get_or_init(|| {
-    tokio::runtime::Builder::new_multi_thread()
-      .worker_threads(1)
-      .thread_name("safe-write-json")
-      .build()
-      .expect("the write pool could not start")
   })
 }
 
@@ -816,12 +759,12 @@ impl FileQueue {
   }
 
   /// Remove the queued writes made before `seq`, in call order.
-  fn take_writes_before(&mut self, seq: u64) -> Vec<Waiting> {
+  fn take_writes_before(&mut self, seq: u64) -> Vec<QueuedWrite> {
     let mut taken = Vec::new();
     let mut kept = VecDeque::with_capacity(self.jobs.len());
     for job in self.jobs.drain(..) {
       match job {
-        Job::Write(waiting) if waiting.seq < seq => taken.push(waiting),
+        Job::Write(write) if write.seq < seq => taken.push(write),
         other => kept.push_back(other),
       }
     }
@@ -831,21 +774,21 @@ impl FileQueue {
 }
 
 enum Job {
-  Write(Waiting),
+  Write(QueuedWrite),
   Lease(PendingLease),
 }
 
 impl Job {
   fn seq(&self) -> u64 {
     match self {
-      Job::Write(waiting) => waiting.seq,
+      Job::Write(write) => write.seq,
       Job::Lease(pending) => pending.seq,
     }
   }
 
   fn waiting_since(&self) -> Option<Instant> {
     match self {
-      Job::Write(waiting) => waiting.waiting_since,
+      Job::Write(write) => write.waiting_since,
       Job::Lease(pending) => pending.waiting_since,
     }
   }
@@ -854,7 +797,7 @@ impl Job {
   fn arm(&mut self, key: &Path) {
     let now = Instant::now();
     match self {
-      Job::Write(waiting) => waiting.waiting_since = Some(now),
+      Job::Write(write) => write.waiting_since = Some(now),
       Job::Lease(pending) => pending.waiting_since = Some(now),
     }
     deadlines::arm(self.seq(), now + self.lock_timeout(), key.to_path_buf());
@@ -867,14 +810,14 @@ impl Job {
   /// How long it may wait for a lock (`lockTimeoutMs`).
   fn lock_timeout(&self) -> std::time::Duration {
     match self {
-      Job::Write(waiting) => waiting.request.options.lock_timeout,
+      Job::Write(write) => write.request.options.lock_timeout,
       Job::Lease(pending) => pending.options.lock_timeout,
     }
   }
 
   fn path(&self) -> &Path {
     match self {
-      Job::Write(waiting) => &waiting.request.path,
+      Job::Write(write) => &write.request.path,
       Job::Lease(pending) => &pending.path,
     }
   }
@@ -882,8 +825,8 @@ impl Job {
   /// Settle (or deny) a job that will never run.
   fn fail(self, err: Error) {
     match self {
-      Job::Write(waiting) => {
-        for settle in waiting.settles {
+      Job::Write(write) => {
+        for settle in write.settles {
           settle(Err(err.clone()));
         }
       }
@@ -893,7 +836,7 @@ impl Job {
 }
 
 /// A queued write, with the promises of the calls it superseded.
-struct Waiting {
+struct QueuedWrite {
   seq: u64,
   request: Request,
   settles: Vec<Settle>,
@@ -901,9 +844,9 @@ struct Waiting {
   waiting_since: Option<Instant>,
 }
 
-impl Waiting {
+impl QueuedWrite {
   /// Supersede `older`: its promises settle with this write, which owes them what they asked.
-  fn absorb(&mut self, older: Waiting, key: &Path) {
+  fn absorb(&mut self, older: QueuedWrite, key: &Path) {
     self.request.options.absorb(&older.request.options);
     // It waits on since the older call began to, and for at least as long.
     if let Some(older_since) = older.waiting_since {

@@ -26,7 +26,6 @@ use crate::poison::lock;
 use crate::target::Target;
 use crate::temp::TempFile;
 use crate::text::{Piece, Utf8Stream};
-use crate::write::FailableWriter;
 
 /// Pieces in flight between the main thread and the writer (each at most ~32 KB).
 const IN_FLIGHT: usize = 32;
@@ -198,7 +197,7 @@ fn write_pieces(path: &Path, gap: &[u16], pieces: Receiver<Message>) -> Result<F
   let target = Target::prepare(path)?;
   let temp =
     TempFile::create(&target.dir, &target.name).map_err(|err| err.with_path(&target.path))?;
-  let mut stream = Utf8Stream::new(FailableWriter { file: temp.file() });
+  let mut stream = Utf8Stream::new(temp.writer());
   loop {
     let abandoned = match pieces.recv() {
       Ok(Message::Piece(piece)) => {

@@ -35,7 +35,7 @@ pub struct Target {
 impl Target {
   /// Resolve `path` (absolute) and create its missing parent directories.
   pub fn prepare(path: &Path) -> Result<Target> {
-    let path = follow_symlinks(path)?;
+    let path = resolve(path)?;
     let (dir, name) = match (path.parent(), path.file_name()) {
       (Some(dir), Some(name)) => (dir.to_path_buf(), name.to_os_string()),
       // "/" or a path ending in "..": not a file anyone can write.
@@ -64,15 +64,35 @@ impl Target {
   }
 }
 
-/// The path of the file `path` finally names, symlinks followed as a write would follow them
-/// (the file need not exist). Creates nothing.
-pub fn resolve(path: &Path) -> Result<PathBuf> {
-  follow_symlinks(path)
+/// The real file `path` names: symlinks of the file and of its existing directories followed.
+/// Two calls with the same identity target the same file (the contract's "Same path"), and
+/// are ordered with each other. Creates nothing.
+pub fn identity(path: &Path) -> Result<PathBuf> {
+  let real = resolve(path)?;
+  let mut existing = real.as_path();
+  let mut missing = Vec::new();
+  loop {
+    if let Ok(canonical) = fs::canonicalize(existing) {
+      return Ok(
+        missing
+          .iter()
+          .rev()
+          .fold(canonical, |path, name| path.join(name)),
+      );
+    }
+    match (existing.parent(), existing.file_name()) {
+      (Some(parent), Some(name)) => {
+        missing.push(name.to_os_string());
+        existing = parent;
+      }
+      _ => return Ok(real),
+    }
+  }
 }
 
-/// Follow `path` while it is a symlink, to the path of the file it finally names (which need
-/// not exist: a dangling link's target is created).
-fn follow_symlinks(path: &Path) -> Result<PathBuf> {
+/// Follow `path` while it is a symlink, to the path of the file it finally names, as a write
+/// follows it (the file need not exist: a dangling link's target is created). Creates nothing.
+pub fn resolve(path: &Path) -> Result<PathBuf> {
   let mut current = path.to_path_buf();
   for _ in 0..MAX_SYMLINK_HOPS {
     match fs::symlink_metadata(&current) {

@@ -13,13 +13,13 @@
 
 use std::ffi::OsString;
 use std::fs::File;
-use std::io;
+use std::io::{self, Write};
 use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::error::{IoResultExt, Result};
-use crate::failpoint::failpoint;
+use crate::failpoint::{self, failpoint};
 use crate::sys;
 
 /// Random letters and digits in a temp name.
@@ -68,6 +68,11 @@ impl TempFile {
     self.inner.path()
   }
 
+  /// A writer that fills the file, each chunk of which a test can make fail.
+  pub fn writer(&self) -> TempWriter<'_> {
+    TempWriter { file: self.file() }
+  }
+
   /// The open (held) file and its name, still removed when dropped (for a temp file that is not
   /// renamed over the target, such as a backup copy).
   pub fn into_parts(self) -> (File, tempfile::TempPath) {
@@ -86,6 +91,25 @@ impl TempFile {
     // The name now belongs to the target; the guard must not remove it.
     let _ = path.keep();
     drop(open);
+    Ok(())
+  }
+}
+
+/// The temp file as a `Write` whose every chunk can be made to fail (failpoint `temp.write`).
+#[derive(Debug)]
+pub struct TempWriter<'a> {
+  file: &'a File,
+}
+
+impl Write for TempWriter<'_> {
+  fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+    if let Some(err) = failpoint::io_error("temp.write") {
+      return Err(err);
+    }
+    self.file.write(buf)
+  }
+
+  fn flush(&mut self) -> io::Result<()> {
     Ok(())
   }
 }

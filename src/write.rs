@@ -1,6 +1,5 @@
 //! The write pipeline: one function, its steps in the order the crate docs give.
 
-use std::io::Write;
 use std::path::Path;
 
 use crate::backup;
@@ -46,24 +45,23 @@ pub fn write_text(target: &Target, text: Text, options: &WriteOptions) -> Result
   }
 
   sync_file(&temp, options.durability, &target.path)?;
-  let kept = match (options.backup, &previous) {
+  let older_backup = match (options.backup, &previous) {
     // Before the rename: the old file gets its second name while it is still the target.
     (true, Some(previous)) => Some(backup::keep_previous(target, previous, options.durability)?),
     _ => None,
   };
-  // A failed rename drops `kept`, which puts the older `.bak` back.
+  // A failed rename drops `older_backup`, which puts it back as the `.bak`.
   temp.commit(&target.path)?;
-  if let Some(kept) = kept {
-    kept.done();
+  if let Some(older_backup) = older_backup {
+    older_backup.discard();
   }
   // Past the rename the file holds the new content: a failure now must say so.
-  sync_dirs(target, options.durability).map_err(Error::after_rename)
+  sync_target_dir(target, options.durability).map_err(Error::after_rename)
 }
 
 /// Write every byte of `text` into the temp file; return how many that was.
 fn fill(temp: &TempFile, text: &Text, target: &Path) -> Result<u64> {
-  let mut out = FailableWriter { file: temp.file() };
-  text.write_utf8(&mut out).at("write", target)
+  text.write_utf8(&mut temp.writer()).at("write", target)
 }
 
 /// Failpoint `temp.truncate`: a real short file on disk, for the size check to catch.
@@ -94,42 +92,15 @@ fn verify(temp: &TempFile, expected: u64, target: &Path) -> Result<()> {
 
 fn sync_file(temp: &TempFile, durability: Durability, target: &Path) -> Result<()> {
   failpoint!("temp.fsync", "fsync", target);
-  sync_as(temp.file(), durability).at("fsync", target)
-}
-
-/// fsync `file` as `durability` asks: fully (F_FULLFSYNC on macOS), its data, or not at all.
-pub(crate) fn sync_as(file: &std::fs::File, durability: Durability) -> std::io::Result<()> {
-  match durability {
-    Durability::Full => sys::sync_full(file),
-    Durability::Data => sys::sync_data(file),
-    Durability::None => Ok(()),
-  }
+  durability.sync(temp.file()).at("fsync", target)
 }
 
 /// After the rename: fsync the target's directory. New parent directories were made durable as
 /// they were made (`Target::prepare`), so the whole path to the file survives power loss.
-fn sync_dirs(target: &Target, durability: Durability) -> Result<()> {
+fn sync_target_dir(target: &Target, durability: Durability) -> Result<()> {
   if durability != Durability::Full {
     return Ok(());
   }
   failpoint!("commit.fsync-dir", "fsync", &target.path);
   dir_sync::sync_dir_shared(&target.dir, &target.path)
-}
-
-/// The temp file as a `Write` whose every chunk can be made to fail (failpoint `temp.write`).
-pub(crate) struct FailableWriter<'a> {
-  pub(crate) file: &'a std::fs::File,
-}
-
-impl Write for FailableWriter<'_> {
-  fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-    if let Some(err) = failpoint::io_error("temp.write") {
-      return Err(err);
-    }
-    self.file.write(buf)
-  }
-
-  fn flush(&mut self) -> std::io::Result<()> {
-    Ok(())
-  }
 }

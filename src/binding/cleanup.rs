@@ -12,7 +12,7 @@ use super::options::CleanupOptions;
 use super::path::CallerPath;
 use super::settle;
 use crate::cleanup::{self, Orphan};
-use crate::queue;
+use crate::pool;
 
 /// Remove what writes of this package left in `dir` when their process died, and resolve with
 /// their paths (`dir` joined with each name), sorted: temp files (names of exactly the shape
@@ -78,7 +78,7 @@ enum Scan {
 fn scan(env: &Env, caller: CallerPath, options: CleanupOptions, how: Scan) -> Result<Unknown<'_>> {
   let (pending, promise) = settle::promise(env)?;
   let options = options.into();
-  queue::spawn(move || {
+  pool::spawn(move || {
     let dir = caller.absolute();
     let found = match how {
       Scan::Remove => cleanup::cleanup(dir, &options)

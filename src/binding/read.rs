@@ -13,7 +13,7 @@ use super::js::{Js, MAX_STRING_LENGTH};
 use super::js_error;
 use super::path::CallerPath;
 use super::settle;
-use crate::queue;
+use crate::pool;
 use crate::read::{self, JsonText, Units};
 
 /// Read and decode the file `caller` names (or, if `backup`, its `<name>.bak`) on the pool.
@@ -25,7 +25,7 @@ use crate::read::{self, JsonText, Units};
 pub(crate) fn read_json(env: &Env, caller: CallerPath, backup: bool) -> Result<Unknown<'_>> {
   let (pending, promise) = settle::promise(env)?;
   let path = caller.absolute().to_path_buf();
-  queue::spawn(move || {
+  pool::spawn(move || {
     let outcome = match backup {
       false => read::load(&path).map(|text| (path, text)),
       true => {

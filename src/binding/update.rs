@@ -15,6 +15,7 @@ use super::serialize::{json_text, CopyTime};
 use super::settle;
 use super::sink::JsonSink;
 use super::write::{lease_ids, write_promise};
+use crate::pool;
 use crate::queue::{self, Lease};
 
 /// Lock `caller`'s path for a read-modify-write and read it: resolves with a lease once this
@@ -121,7 +122,7 @@ impl UpdateLease {
   pub fn release<'env>(&mut self, env: &'env Env) -> Result<Unknown<'env>> {
     let (settle, promise) = write_promise(env, self.caller.clone())?;
     let lease = self.lease.take();
-    queue::spawn(move || match lease {
+    pool::spawn(move || match lease {
       Some(lease) => lease.release(settle),
       None => settle(Ok(())),
     });
@@ -134,7 +135,7 @@ impl Drop for UpdateLease {
   /// the lock sidecar is file-system work, which never runs on the JavaScript thread).
   fn drop(&mut self) {
     if let Some(lease) = self.lease.take() {
-      queue::spawn(move || drop(lease));
+      pool::spawn(move || drop(lease));
     }
   }
 }

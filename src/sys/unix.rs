@@ -234,23 +234,29 @@ pub(crate) fn same_inode(a: &Metadata, b: &Metadata) -> bool {
 pub(crate) const CLOSE_BEFORE_RENAME: bool = false;
 
 /// fsync that reaches the platter: F_FULLFSYNC on macOS, where plain fsync stops at the drive's
-/// cache; plain fsync elsewhere.
+/// cache; plain fsync elsewhere. Both sync the inode with the data (its size, and the mode and
+/// owner set just before), which fdatasync may leave behind.
 pub(crate) fn sync_full(file: &File) -> io::Result<()> {
+  use std::os::unix::io::AsRawFd;
   #[cfg(target_vendor = "apple")]
   {
-    use std::os::unix::io::AsRawFd;
     // SAFETY: the descriptor is owned by `file`, which outlives the call.
     if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_FULLFSYNC) } == 0 {
       return Ok(());
     }
     // Some file systems (network, FAT) refuse F_FULLFSYNC; plain fsync is the best they offer.
+    // (Not `File::sync_all`: on macOS std makes that F_FULLFSYNC again.)
   }
-  file.sync_all()
-}
-
-/// fsync of the file's data and the metadata needed to read it back.
-pub(crate) fn sync_data(file: &File) -> io::Result<()> {
-  file.sync_all()
+  loop {
+    // SAFETY: the descriptor is owned by `file`, which outlives the call.
+    if unsafe { libc::fsync(file.as_raw_fd()) } == 0 {
+      return Ok(());
+    }
+    let err = io::Error::last_os_error();
+    if err.raw_os_error() != Some(libc::EINTR) {
+      return Err(err);
+    }
+  }
 }
 
 /// Make a directory's entries (a rename, a new file) durable.
