@@ -57,7 +57,7 @@ export declare class UpdateLease {
    * Write the JSON text (as `writeJson` takes it) under the held locks, then release them.
    * The promise settles when the write is done.
    */
-  commit(sink: JsonSink, json: string | object, finalNewline: boolean): Promise<void>
+  commit(sink: JsonSink, json: string | object): Promise<void>
   /**
    * Release the locks without writing (also done when the lease is garbage-collected). The
    * promise settles once they are released.
@@ -132,7 +132,7 @@ export interface Leftover {
  * Lock `caller`'s path for a read-modify-write and read it: resolves with a lease once this
  * process and every other one have let go of the file. `enclosing` as for `writeJson`.
  */
-export declare function lockForUpdate(caller: CallerPath, options: WriteOptions, enclosing: number[]): Promise<UpdateLease>
+export declare function lockForUpdate(caller: CallerPath, options: WriteOptions, finalNewline: boolean, enclosing: number[]): Promise<UpdateLease>
 
 /** Read and decode the file `caller` names (or, if `backup`, its `<name>.bak`) on the pool. */
 export declare function readJson(caller: CallerPath, backup: boolean): Promise<JsonFile>

@@ -64,7 +64,7 @@ exports.updateJson = async function updateJson(path, updater, options) {
   const caller = targetPath(path)
   if (typeof updater !== 'function') throw invalidArgType('updater', 'of type function', updater)
   const { write, indent, replacer, finalNewline } = updateOptions(options)
-  const lease = await binding.lockForUpdate(caller, write, enclosing())
+  const lease = await binding.lockForUpdate(caller, write, finalNewline, enclosing())
   let next
   try {
     const text = lease.text()
@@ -83,7 +83,7 @@ exports.updateJson = async function updateJson(path, updater, options) {
   let committed
   try {
     const sink = new JsonSink(caller)
-    committed = lease.commit(sink, serialize(next, replacer, indent, sink), finalNewline)
+    committed = lease.commit(sink, serialize(next, replacer, indent, sink))
   } catch (err) {
     await lease.release()
     throw err

@@ -77,7 +77,7 @@ enum Scan {
 /// path as the directory (spelled as the caller spelled it) joined with the name.
 fn scan(env: &Env, caller: CallerPath, options: CleanupOptions, how: Scan) -> Result<Unknown<'_>> {
   let (pending, promise) = settle::promise(env)?;
-  let options = options.into();
+  let options = crate::options::CleanupOptions::from(options);
   pool::spawn(move || {
     let dir = caller.absolute();
     let found = match how {

@@ -30,8 +30,8 @@ const UNITS_PER_TURN: usize = 1 << 19;
 
 /// A text whose pieces, `holder` (`{ texts: string[], meta: number[] }`, four numbers per text:
 /// characters to trim at the start and at the end, extra indent depth, comma before it), are
-/// copied out from the next turn on; then a newline if `final_newline`, then the end.
-pub(crate) fn later(env: &Env, holder: Value, gap: Vec<u16>, final_newline: bool) -> Result<Text> {
+/// copied out from the next turn on; then the end.
+pub(crate) fn later(env: &Env, holder: Value, gap: Vec<u16>) -> Result<Text> {
   let js = Js::new(env);
   let count = js.array_length(js.get(holder, "texts")?)?;
   let holder = js.keep(holder)?;
@@ -56,7 +56,6 @@ pub(crate) fn later(env: &Env, holder: Value, gap: Vec<u16>, final_newline: bool
     holder: Some(holder),
     next: 0,
     count,
-    final_newline,
     sender: Some(sender),
     flow,
     later,
@@ -93,7 +92,6 @@ struct Copying {
   holder: Option<Kept>,
   next: u32,
   count: u32,
-  final_newline: bool,
   sender: Option<PieceSender>,
   flow: Arc<Flow>,
   later: Later,
@@ -166,10 +164,6 @@ impl Copying {
   /// let the texts go.
   fn finish(&mut self, js: Option<Js>, complete: bool) -> Next {
     if let (true, Some(sender)) = (complete, self.sender.take()) {
-      if self.final_newline {
-        let _ = sender.send(Some(Piece::newline()));
-        self.flow.sent(1);
-      }
       let _ = sender.send(None);
     }
     self.sender = None;

@@ -23,7 +23,7 @@ pub enum Durability {
 
 /// Options every writer accepts.
 #[napi(object)]
-pub struct WriteOptions {
+pub(crate) struct WriteOptions {
   /// How far the write goes to survive power loss.
   /// - `'full'`: fsync the temp file before the rename and the directory after it (F_FULLFSYNC on macOS).
   /// - `'data'`: fsync the file only: never torn, but the rename (or a new file) may be lost on power loss.
@@ -59,8 +59,11 @@ pub struct CleanupOptions {
   pub older_than_ms: Option<f64>,
 }
 
-impl From<WriteOptions> for CoreWriteOptions {
-  fn from(js: WriteOptions) -> Self {
+impl WriteOptions {
+  /// The core's options: these, the defaults where unset, and `finalNewline` (an option of the
+  /// JSON writers only, so it crosses as its own argument).
+  pub(crate) fn into_core(self, final_newline: bool) -> CoreWriteOptions {
+    let js = self;
     let default = CoreWriteOptions::default();
     CoreWriteOptions {
       durability: js
@@ -76,6 +79,7 @@ impl From<WriteOptions> for CoreWriteOptions {
         .lock_timeout_ms
         .map_or(default.lock_timeout, milliseconds),
       backup: js.backup.unwrap_or(default.backup),
+      final_newline,
     }
   }
 }

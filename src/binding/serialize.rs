@@ -14,6 +14,7 @@ use super::copier;
 use super::js::{Js, Type, Value};
 use super::sink::JsonSink;
 use crate::text::Text;
+use crate::write::Body;
 
 /// When the text is copied out of JavaScript.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -33,13 +34,12 @@ pub(crate) fn json_text(
   env: &Env,
   sink: &mut JsonSink,
   json: Unknown,
-  final_newline: bool,
   copy: CopyTime,
-) -> Result<Text> {
+) -> Result<Body> {
   let js = Js::new(env);
   let json = json.raw();
   if js.type_of(json)? == Type::Object {
-    return walked(env, sink, json, final_newline, copy);
+    return walked(env, sink, json, copy);
   }
   if copy == CopyTime::Later && js.string_length(json)? >= LATER_FROM_UNITS {
     // One text, no trimming, no extra indent, no comma.
@@ -47,45 +47,32 @@ pub(crate) fn json_text(
     js.set(holder, "texts", js.array(&[json])?)?;
     let zero = js.number(0.0)?;
     js.set(holder, "meta", js.array(&[zero, zero, zero, zero])?)?;
-    return copier::later(env, holder, Vec::new(), final_newline);
+    return copier::later(env, holder, Vec::new()).map(Body::Text);
   }
-  let mut text = Text::Utf16(js.to_utf16(json, usize::from(final_newline))?);
-  if final_newline {
-    text.push_newline();
-  }
-  Ok(text)
+  Ok(Body::Text(Text::Utf16(js.to_utf16(json, 0)?)))
 }
 
 /// The text of a walked value: copied later only if nothing was copied yet; a text big enough
 /// that the walker already handed pieces over is copied (and streamed to disk) now, its rest
 /// with it.
-fn walked(
-  env: &Env,
-  sink: &mut JsonSink,
-  rest: Value,
-  final_newline: bool,
-  copy: CopyTime,
-) -> Result<Text> {
+fn walked(env: &Env, sink: &mut JsonSink, rest: Value, copy: CopyTime) -> Result<Body> {
   if copy == CopyTime::Later && sink.is_untouched() {
-    return copier::later(env, rest, sink.gap(), final_newline);
+    return copier::later(env, rest, sink.gap()).map(Body::Text);
   }
-  let copied = sink.copy_now(env, rest).and_then(|()| match final_newline {
-    true => sink.push_newline(env),
-    false => Ok(()),
-  });
-  let text = sink.take();
-  copied.map(|()| text)
+  let copied = sink.copy_now(env, rest);
+  let body = sink.take();
+  copied.map(|()| body)
 }
 
 /// The `data` of `safeWriteFile` (a string, written as UTF-8, or a `Uint8Array`, written as is),
 /// copied now so later changes to it do not matter.
-pub(crate) fn file_bytes(env: &Env, data: Unknown) -> Result<Text> {
+pub(crate) fn file_bytes(env: &Env, data: Unknown) -> Result<Body> {
   let js = Js::new(env);
   if js.type_of(data.raw())? == Type::String {
-    return Ok(Text::Utf16(js.to_utf16(data.raw(), 0)?));
+    return Ok(Body::Text(Text::Utf16(js.to_utf16(data.raw(), 0)?)));
   }
   match js.uint8_bytes(data.raw())? {
-    Some(bytes) => Ok(Text::Bytes(bytes)),
+    Some(bytes) => Ok(Body::Text(Text::Bytes(bytes))),
     None => Err(napi::Error::new(
       Status::InvalidArg,
       "data must be a string or a Uint8Array",

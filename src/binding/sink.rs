@@ -14,6 +14,7 @@ use super::js_error;
 use super::path::CallerPath;
 use crate::spill::Spill;
 use crate::text::{Piece, Pieces, Text};
+use crate::write::Body;
 
 /// Collects the pieces of one walked JSON text (used by index.js and stringify.js; not public
 /// API).
@@ -43,12 +44,6 @@ impl JsonSink {
     self.abandon_on_error(copied)
   }
 
-  /// A `\n` after the text. On an error the text is abandoned.
-  pub(crate) fn push_newline(&mut self, env: &Env) -> Result<()> {
-    let added = self.add(env, Piece::newline());
-    self.abandon_on_error(added)
-  }
-
   fn abandon_on_error(&mut self, result: Result<()>) -> Result<()> {
     if result.is_err() {
       self.abandon_text();
@@ -65,12 +60,12 @@ impl JsonSink {
   }
 
   /// The text collected, leaving the sink empty.
-  pub(crate) fn take(&mut self) -> Text {
+  pub(crate) fn take(&mut self) -> Body {
     match self.spill.take().map(Spill::finish) {
-      Some(Some(spilled)) => Text::Spilled(Box::new(spilled)),
+      Some(Some(spilled)) => Body::Filled(Box::new(spilled)),
       // The writer failed and a copy threw its error: the text is being discarded.
-      Some(None) => Text::Pieces(Pieces::default()),
-      None => Text::Pieces(std::mem::take(&mut self.pieces)),
+      Some(None) => Body::Text(Text::Pieces(Pieces::default())),
+      None => Body::Text(Text::Pieces(std::mem::take(&mut self.pieces))),
     }
   }
 

@@ -22,19 +22,20 @@ use crate::queue::{self, Lease};
 /// process and every other one have let go of the file. `enclosing` as for `writeJson`.
 #[napi(
   js_name = "lockForUpdate",
-  ts_args_type = "caller: CallerPath, options: WriteOptions, enclosing: number[]",
+  ts_args_type = "caller: CallerPath, options: WriteOptions, finalNewline: boolean, enclosing: number[]",
   ts_return_type = "Promise<UpdateLease>"
 )]
 pub(crate) fn lock_for_update(
   env: &Env,
   caller: CallerPath,
   options: WriteOptions,
+  final_newline: bool,
   enclosing: Vec<f64>,
 ) -> Result<Unknown<'_>> {
   let (pending, promise) = settle::promise(env)?;
   queue::lease(
     caller.absolute().to_path_buf(),
-    options.into(),
+    options.into_core(final_newline),
     lease_ids(&enclosing),
     Box::new(move |held| {
       pending.settle(Box::new(move |env| match held {
@@ -95,7 +96,7 @@ impl UpdateLease {
   /// Write the JSON text (as `writeJson` takes it) under the held locks, then release them.
   /// The promise settles when the write is done.
   #[napi(
-    ts_args_type = "sink: JsonSink, json: string | object, finalNewline: boolean",
+    ts_args_type = "sink: JsonSink, json: string | object",
     ts_return_type = "Promise<void>"
   )]
   pub fn commit<'env>(
@@ -103,16 +104,15 @@ impl UpdateLease {
     env: &'env Env,
     sink: &mut JsonSink,
     json: Unknown,
-    final_newline: bool,
   ) -> Result<Unknown<'env>> {
     // On a bad value the lease stays held: `index.js` releases it, off this thread.
-    let text = json_text(env, sink, json, final_newline, CopyTime::Now)?;
+    let body = json_text(env, sink, json, CopyTime::Now)?;
     let Some(lease) = self.lease.take() else {
       let message = "This lease was already committed or released";
       return Err(js_error::coded(env, "ERR_INVALID_STATE", message));
     };
     let (settle, promise) = write_promise(env, self.caller.clone())?;
-    lease.commit(text, settle);
+    lease.commit(body, settle);
     Ok(promise)
   }
 

@@ -15,8 +15,9 @@ use super::path::CallerPath;
 use super::serialize::{file_bytes, json_text, CopyTime};
 use super::settle;
 use super::sink::JsonSink;
+use crate::options::WriteOptions as CoreWriteOptions;
 use crate::queue::{self, Request, Settle};
-use crate::text::Text;
+use crate::write::Body;
 
 /// Write a JSON text (see `json_text`) to `caller`'s path, from the worker pool; `enclosing`:
 /// the ids of the `updateJson` leases whose updaters this call runs inside, innermost last.
@@ -34,8 +35,14 @@ pub(crate) fn write_json<'env>(
   final_newline: bool,
   enclosing: Vec<f64>,
 ) -> Result<Unknown<'env>> {
-  let text = json_text(env, sink, json, final_newline, CopyTime::Later)?;
-  submit(env, caller, text, options, &enclosing)
+  let body = json_text(env, sink, json, CopyTime::Later)?;
+  submit(
+    env,
+    caller,
+    body,
+    options.into_core(final_newline),
+    &enclosing,
+  )
 }
 
 /// `writeJson` on this thread: returns once written.
@@ -51,8 +58,8 @@ pub(crate) fn write_json_sync(
   options: WriteOptions,
   final_newline: bool,
 ) -> Result<()> {
-  let text = json_text(env, sink, json, final_newline, CopyTime::Now)?;
-  write_now(env, caller, text, options)
+  let body = json_text(env, sink, json, CopyTime::Now)?;
+  write_now(env, caller, body, options.into_core(final_newline))
 }
 
 /// Write a string (as UTF-8) or a `Uint8Array` to `caller`'s path, from the worker pool.
@@ -68,8 +75,8 @@ pub(crate) fn write_file<'env>(
   options: WriteOptions,
   enclosing: Vec<f64>,
 ) -> Result<Unknown<'env>> {
-  let text = file_bytes(env, data)?;
-  submit(env, caller, text, options, &enclosing)
+  let body = file_bytes(env, data)?;
+  submit(env, caller, body, options.into_core(false), &enclosing)
 }
 
 /// `writeFile` on this thread: returns once written.
@@ -83,22 +90,22 @@ pub(crate) fn write_file_sync(
   data: Unknown,
   options: WriteOptions,
 ) -> Result<()> {
-  let text = file_bytes(env, data)?;
-  write_now(env, caller, text, options)
+  let body = file_bytes(env, data)?;
+  write_now(env, caller, body, options.into_core(false))
 }
 
 /// Queue the write; return the promise it settles.
 fn submit<'env>(
   env: &'env Env,
   caller: CallerPath,
-  text: Text,
-  options: WriteOptions,
+  body: Body,
+  options: CoreWriteOptions,
   enclosing: &[f64],
 ) -> Result<Unknown<'env>> {
   let request = Request {
     path: caller.absolute().to_path_buf(),
-    text,
-    options: options.into(),
+    body,
+    options,
   };
   let (settle, promise) = write_promise(env, caller)?;
   queue::submit(request, lease_ids(enclosing), settle);
@@ -108,12 +115,12 @@ fn submit<'env>(
 /// A Sync write, on this thread. Any async write still waiting for its text to be copied out
 /// of JavaScript needs this thread to do that; finish those copies first, or a write of the
 /// same file that this one waits for could never end.
-fn write_now(env: &Env, caller: CallerPath, text: Text, options: WriteOptions) -> Result<()> {
+fn write_now(env: &Env, caller: CallerPath, body: Body, options: CoreWriteOptions) -> Result<()> {
   copier::finish_all(env);
   let request = Request {
     path: caller.absolute().to_path_buf(),
-    text,
-    options: options.into(),
+    body,
+    options,
   };
   queue::write_now(request).map_err(|err| js_error::to_js(env, &err, &caller))
 }
