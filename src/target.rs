@@ -126,8 +126,8 @@ pub fn resolve(path: &Path) -> Result<PathBuf> {
 /// it is (the caller follows it if it is a link). Names that do not exist are kept as written,
 /// except before a `..`: there the kernel looks the name up, so one that is missing is ENOENT
 /// and one that is not a directory ENOTDIR (the link names nothing a write may create): reported
-/// as `open` of `caller`, the path that reached the link, as `fs` reports it.
-fn join_real(base: &Path, text: &Path, caller: &Path) -> Result<PathBuf> {
+/// as `open` of `reported_as`, the path that reached the link, as `fs` reports it.
+fn join_real(base: &Path, text: &Path, reported_as: &Path) -> Result<PathBuf> {
   let mut out = if text.is_absolute() {
     PathBuf::new()
   } else {
@@ -142,8 +142,8 @@ fn join_real(base: &Path, text: &Path, caller: &Path) -> Result<PathBuf> {
       Component::ParentDir => {
         match fs::metadata(&out) {
           Ok(meta) if meta.is_dir() => {}
-          Ok(_) => return Err(Error::os("ENOTDIR", "open", caller)),
-          Err(err) => return Err(Error::io(&err, "open", caller)),
+          Ok(_) => return Err(Error::os("ENOTDIR", "open", reported_as)),
+          Err(err) => return Err(Error::io(&err, "open", reported_as)),
         }
         out.pop();
       }
