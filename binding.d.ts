@@ -28,8 +28,8 @@ export declare class JsonFile {
  * API).
  */
 export declare class JsonSink {
-  /** A sink for the text of a write to `caller`'s path. */
-  constructor(caller: CallerPath)
+  /** A sink for the text of a write to `target`'s path. */
+  constructor(target: TargetPath)
   /** Start: deeper pieces are indented with `gap` (JSON.stringify's). */
   begin(gap: string): void
   /**
@@ -65,14 +65,6 @@ export declare class UpdateLease {
   release(): Promise<void>
 }
 
-/** A target path as the caller gave it (for error messages) and as the core uses it. */
-export interface CallerPath {
-  /** The path as given (a URL already decoded to a path). */
-  given: string
-  /** `path.resolve(given)`: absolute, `.` and `..` resolved, symlinks untouched. */
-  absolute: string
-}
-
 /** Options of `cleanupTempFiles`. */
 export interface CleanupOptions {
   /**
@@ -85,24 +77,10 @@ export interface CleanupOptions {
 }
 
 /**
- * Remove what writes of this package left in `dir` when their process died, and resolve with
- * their paths (`dir` joined with each name), sorted: temp files (names of exactly the shape
- * `.<basename>.<8 letters or digits>.tmp`, regular files, last modified at least
- * `olderThanMs` ago) and lock sidecars (`.<basename>.lock`, empty, as old, whose lock nobody
- * holds). Files of any other name, younger temp files, temp files a live writer holds (in any
- * process: writers lock their temp files for their whole life) and held sidecars are never
- * touched. Subdirectories are not searched.
- *
- * The promise rejects with an `Error` with `code` (`ENOENT`, `ENOTDIR`, `EACCES`, …), `errno`, `syscall`
- * (`scandir`, `unlink`) and `path` when the directory cannot be read or a file removed.
- *
- * @example
- * ```ts
- * import { cleanupTempFiles } from 'safe-write-json'
- * const removed = await cleanupTempFiles(stateDir) // e.g. ['state/.tasks.json.x8Kq2mZp.tmp']
- * ```
+ * Remove the temp files and lock sidecars crashed writes left in the directory (the public
+ * `cleanupTempFiles`, documented in index.d.ts); resolve with their paths, sorted.
  */
-export declare function cleanupTempFiles(caller: CallerPath, options: CleanupOptions): Promise<string[]>
+export declare function cleanupTempFiles(target: TargetPath, options: CleanupOptions): Promise<string[]>
 
 /** How far a write goes to survive power loss. */
 export declare const enum Durability {
@@ -118,7 +96,7 @@ export declare const enum Durability {
  * The leftovers `cleanupTempFiles` would remove from `dir`, found the same way but not
  * removed: `{ kind: 'temp' | 'lock', path }`, sorted by path. For the CLI's `check`.
  */
-export declare function findLeftovers(caller: CallerPath, options: CleanupOptions): Promise<Leftover[]>
+export declare function findLeftovers(target: TargetPath, options: CleanupOptions): Promise<Leftover[]>
 
 /** A file `findLeftovers` found. */
 export interface Leftover {
@@ -129,28 +107,36 @@ export interface Leftover {
 }
 
 /**
- * Lock `caller`'s path for a read-modify-write and read it: resolves with a lease once this
+ * Lock `target`'s path for a read-modify-write and read it: resolves with a lease once this
  * process and every other one have let go of the file. `enclosing` as for `writeJson`.
  */
-export declare function lockForUpdate(caller: CallerPath, options: WriteOptions, finalNewline: boolean, enclosing: number[]): Promise<UpdateLease>
+export declare function lockForUpdate(target: TargetPath, options: WriteOptions, finalNewline: boolean, enclosing: number[]): Promise<UpdateLease>
 
-/** Read and decode the file `caller` names (or, if `backup`, its `<name>.bak`) on the pool. */
-export declare function readJson(caller: CallerPath, backup: boolean): Promise<JsonFile>
+/** Read and decode the file `target` names (or, if `backup`, its `<name>.bak`) on the pool. */
+export declare function readJson(target: TargetPath, backup: boolean): Promise<JsonFile>
 
-/** Write a string (as UTF-8) or a `Uint8Array` to `caller`'s path, from the worker pool. */
-export declare function writeFile(caller: CallerPath, data: string | Uint8Array, options: WriteOptions, enclosing: number[]): Promise<void>
+/** A target path as the caller gave it (for error messages) and as the core uses it. */
+export interface TargetPath {
+  /** The path as given (a URL already decoded to a path). */
+  given: string
+  /** `path.resolve(given)`: absolute, `.` and `..` resolved, symlinks untouched. */
+  absolute: string
+}
+
+/** Write a string (as UTF-8) or a `Uint8Array` to `target`'s path, from the worker pool. */
+export declare function writeFile(target: TargetPath, data: string | Uint8Array, options: WriteOptions, enclosing: number[]): Promise<void>
 
 /** `writeFile` on this thread: returns once written. */
-export declare function writeFileSync(caller: CallerPath, data: string | Uint8Array, options: WriteOptions): void
+export declare function writeFileSync(target: TargetPath, data: string | Uint8Array, options: WriteOptions): void
 
 /**
- * Write a JSON text (see `json_text`) to `caller`'s path, from the worker pool; `enclosing`:
+ * Write a JSON text (see `json_text`) to `target`'s path, from the worker pool; `enclosing`:
  * the ids of the `updateJson` leases whose updaters this call runs inside, innermost last.
  */
-export declare function writeJson(caller: CallerPath, sink: JsonSink, json: string | object, options: WriteOptions, finalNewline: boolean, enclosing: number[]): Promise<void>
+export declare function writeJson(target: TargetPath, sink: JsonSink, json: string | object, options: WriteOptions, finalNewline: boolean, enclosing: number[]): Promise<void>
 
 /** `writeJson` on this thread: returns once written. */
-export declare function writeJsonSync(caller: CallerPath, sink: JsonSink, json: string | object, options: WriteOptions, finalNewline: boolean): void
+export declare function writeJsonSync(target: TargetPath, sink: JsonSink, json: string | object, options: WriteOptions, finalNewline: boolean): void
 
 /** Options every writer accepts. */
 export interface WriteOptions {

@@ -33,38 +33,38 @@ const updating = new AsyncLocalStorage()
 const enclosing = () => updating.getStore() ?? []
 
 exports.safeWriteJson = async function safeWriteJson(path, data, options) {
-  const caller = targetPath(path)
+  const target = targetPath(path)
   const { write, indent, replacer, finalNewline } = jsonOptions(options)
-  const sink = new JsonSink(caller)
-  return binding.writeJson(caller, sink, serialize(data, replacer, indent, sink), write, finalNewline, enclosing())
+  const sink = new JsonSink(target)
+  return binding.writeJson(target, sink, serialize(data, replacer, indent, sink), write, finalNewline, enclosing())
 }
 
 exports.safeWriteJsonSync = function safeWriteJsonSync(path, data, options) {
-  const caller = targetPath(path)
+  const target = targetPath(path)
   const { write, indent, replacer, finalNewline } = jsonOptions(options)
-  const sink = new JsonSink(caller)
-  binding.writeJsonSync(caller, sink, serialize(data, replacer, indent, sink), write, finalNewline)
+  const sink = new JsonSink(target)
+  binding.writeJsonSync(target, sink, serialize(data, replacer, indent, sink), write, finalNewline)
 }
 
 exports.safeWriteFile = async function safeWriteFile(path, data, options) {
-  const caller = targetPath(path)
+  const target = targetPath(path)
   const write = writeOptions(options)
-  return binding.writeFile(caller, fileData(data), write, enclosing())
+  return binding.writeFile(target, fileData(data), write, enclosing())
 }
 
 exports.safeWriteFileSync = function safeWriteFileSync(path, data, options) {
-  const caller = targetPath(path)
+  const target = targetPath(path)
   const write = writeOptions(options)
-  binding.writeFileSync(caller, fileData(data), write)
+  binding.writeFileSync(target, fileData(data), write)
 }
 
 // The updater is JavaScript (and may be async), so the read-modify-write is orchestrated here;
 // the lease holds the file locked, in this process and across processes, from read to write.
 exports.updateJson = async function updateJson(path, updater, options) {
-  const caller = targetPath(path)
+  const target = targetPath(path)
   if (typeof updater !== 'function') throw invalidArgType('updater', 'of type function', updater)
   const { write, indent, replacer, finalNewline } = updateOptions(options)
-  const lease = await binding.lockForUpdate(caller, write, finalNewline, enclosing())
+  const lease = await binding.lockForUpdate(target, write, finalNewline, enclosing())
   let next
   try {
     const text = lease.text()
@@ -82,7 +82,7 @@ exports.updateJson = async function updateJson(path, updater, options) {
   // queued behind it); when the value cannot even be serialized, release it here.
   let committed
   try {
-    const sink = new JsonSink(caller)
+    const sink = new JsonSink(target)
     committed = lease.commit(sink, serialize(next, replacer, indent, sink))
   } catch (err) {
     await lease.release()
@@ -93,17 +93,17 @@ exports.updateJson = async function updateJson(path, updater, options) {
 }
 
 exports.safeReadJson = async function safeReadJson(path, options) {
-  const caller = targetPath(path)
+  const target = targetPath(path)
   const { hasDefault, default: fallback, reviver, recover } = readOptions(options)
-  const first = await read(caller, false, reviver)
+  const first = await read(target, false, reviver)
   if (first.ok) return first.value
   const failure = first.error
   if (!first.ofFile) throw failure
   // A file that is missing or not JSON falls back to a valid backup; else its own outcome stands.
   if (recover && (failure.code === 'ENOENT' || failure.code === 'EJSONPARSE')) {
-    const second = await read(caller, true, reviver)
+    const second = await read(target, true, reviver)
     if (second.ok) {
-      warnRecovered(caller, second.path, failure)
+      warnRecovered(target, second.path, failure)
       return second.value
     }
   }
@@ -112,9 +112,9 @@ exports.safeReadJson = async function safeReadJson(path, options) {
 }
 
 exports.cleanupTempFiles = async function cleanupTempFiles(dir, options) {
-  const caller = targetPath(dir)
+  const target = targetPath(dir)
   // An array of the caller's realm.
-  return Array.from(await binding.cleanupTempFiles(caller, cleanupOptions(options)))
+  return Array.from(await binding.cleanupTempFiles(target, cleanupOptions(options)))
 }
 
 // For the CLI's `check`: the leftovers cleanupTempFiles would remove, found by the same code
@@ -152,14 +152,14 @@ function fileData(data) {
 const { isUint8Array } = require('node:util').types
 
 /**
- * Read `caller`'s file (or its backup) and parse it with this realm's JSON.parse: `{ ok: true,
+ * Read the target file (or its backup) and parse it with this realm's JSON.parse: `{ ok: true,
  * value, path }`, or `{ ok: false, error, ofFile }` — `ofFile` when the file itself failed
  * (missing, unreadable, not JSON), not the reviver.
  */
-async function read(caller, backup, reviver) {
+async function read(target, backup, reviver) {
   let file
   try {
-    file = await binding.readJson(caller, backup)
+    file = await binding.readJson(target, backup)
   } catch (error) {
     return { ok: false, error, ofFile: true }
   }
@@ -193,10 +193,10 @@ function parse(lease, text) {
 const RECOVERED = 'SAFE_WRITE_JSON_RECOVERED'
 
 /** `process.emitWarning`: the backup's content was returned in place of the file's. */
-function warnRecovered(caller, backup, failure) {
+function warnRecovered(target, backup, failure) {
   // The backup as the caller would spell it, unless a symlink put it elsewhere.
-  const shown = backup === `${caller.absolute}.bak` ? `${caller.given}.bak` : backup
-  const message = `safeReadJson: '${caller.given}' could not be read; returned its backup '${shown}' instead`
+  const shown = backup === `${target.absolute}.bak` ? `${target.given}.bak` : backup
+  const message = `safeReadJson: '${target.given}' could not be read; returned its backup '${shown}' instead`
   try {
     process.emitWarning(message, { code: RECOVERED, detail: failure.message })
   } catch {

@@ -25,7 +25,7 @@ function jsonOptions(value) {
   throw invalidArgType('options', 'of type number, string or object', value)
 }
 
-/** The options of `updateJson`: those of `safeWriteJson` as an object, and `default` (read by the caller). */
+/** The options of `updateJson`: those of `safeWriteJson` as an object, and `default` (read by index.js). */
 function updateOptions(value) {
   const object = optionsObject(value)
   const options = object ? jsonFields(object, ['default']) : jsonOptions(undefined)
@@ -73,7 +73,7 @@ function cleanupOptions(value) {
   return options
 }
 
-/** The JSON writers' options object, with `extra` keys allowed that the caller reads itself. */
+/** The JSON writers' options object, with `extra` keys allowed that index.js reads itself. */
 function jsonFields(object, extra) {
   rejectUnknownKeys(object, [...WRITE_KEYS, ...JSON_KEYS, ...extra])
   const options = { write: writeFields(object), indent: undefined, replacer: undefined, finalNewline: false }

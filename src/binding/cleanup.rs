@@ -9,53 +9,39 @@ use napi_derive::napi;
 
 use super::js_error;
 use super::options::CleanupOptions;
-use super::path::CallerPath;
+use super::path::TargetPath;
 use super::settle;
 use crate::cleanup::{self, Orphan};
 use crate::pool;
 
-/// Remove what writes of this package left in `dir` when their process died, and resolve with
-/// their paths (`dir` joined with each name), sorted: temp files (names of exactly the shape
-/// `.<basename>.<8 letters or digits>.tmp`, regular files, last modified at least
-/// `olderThanMs` ago) and lock sidecars (`.<basename>.lock`, empty, as old, whose lock nobody
-/// holds). Files of any other name, younger temp files, temp files a live writer holds (in any
-/// process: writers lock their temp files for their whole life) and held sidecars are never
-/// touched. Subdirectories are not searched.
-///
-/// The promise rejects with an `Error` with `code` (`ENOENT`, `ENOTDIR`, `EACCES`, …), `errno`, `syscall`
-/// (`scandir`, `unlink`) and `path` when the directory cannot be read or a file removed.
-///
-/// @example
-/// ```ts
-/// import { cleanupTempFiles } from 'safe-write-json'
-/// const removed = await cleanupTempFiles(stateDir) // e.g. ['state/.tasks.json.x8Kq2mZp.tmp']
-/// ```
+/// Remove the temp files and lock sidecars crashed writes left in the directory (the public
+/// `cleanupTempFiles`, documented in index.d.ts); resolve with their paths, sorted.
 #[napi(
   js_name = "cleanupTempFiles",
-  ts_args_type = "caller: CallerPath, options: CleanupOptions",
+  ts_args_type = "target: TargetPath, options: CleanupOptions",
   ts_return_type = "Promise<string[]>"
 )]
 pub(crate) fn cleanup_temp_files(
   env: &Env,
-  caller: CallerPath,
+  target: TargetPath,
   options: CleanupOptions,
 ) -> Result<Unknown<'_>> {
-  scan(env, caller, options, Scan::Remove)
+  scan(env, target, options, Scan::Remove)
 }
 
 /// The leftovers `cleanupTempFiles` would remove from `dir`, found the same way but not
 /// removed: `{ kind: 'temp' | 'lock', path }`, sorted by path. For the CLI's `check`.
 #[napi(
   js_name = "findLeftovers",
-  ts_args_type = "caller: CallerPath, options: CleanupOptions",
+  ts_args_type = "target: TargetPath, options: CleanupOptions",
   ts_return_type = "Promise<Leftover[]>"
 )]
 pub(crate) fn find_leftovers(
   env: &Env,
-  caller: CallerPath,
+  target: TargetPath,
   options: CleanupOptions,
 ) -> Result<Unknown<'_>> {
-  scan(env, caller, options, Scan::List)
+  scan(env, target, options, Scan::List)
 }
 
 /// A file `findLeftovers` found.
@@ -75,11 +61,11 @@ enum Scan {
 
 /// Scan (and maybe clean) the directory on the pool, and settle with what was found, each
 /// path as the directory (spelled as the caller spelled it) joined with the name.
-fn scan(env: &Env, caller: CallerPath, options: CleanupOptions, how: Scan) -> Result<Unknown<'_>> {
+fn scan(env: &Env, target: TargetPath, options: CleanupOptions, how: Scan) -> Result<Unknown<'_>> {
   let (pending, promise) = settle::promise(env)?;
   let options = crate::options::CleanupOptions::from(options);
   pool::spawn(move || {
-    let dir = caller.absolute();
+    let dir = target.absolute();
     let found = match how {
       Scan::Remove => cleanup::cleanup(dir, &options)
         .map(|paths| paths.into_iter().map(|p| (p, None)).collect::<Vec<_>>()),
@@ -87,10 +73,10 @@ fn scan(env: &Env, caller: CallerPath, options: CleanupOptions, how: Scan) -> Re
         .map(|found| found.into_iter().map(|(p, k)| (p, Some(k))).collect()),
     };
     pending.settle(Box::new(move |env| {
-      let found = found.map_err(|err| js_error::to_js(env, &err, &caller))?;
+      let found = found.map_err(|err| js_error::to_js(env, &err, &target))?;
       let shown = |path: &Path| {
         let name = path.file_name().unwrap_or_default();
-        Path::new(&caller.given)
+        Path::new(&target.given)
           .join(name)
           .to_string_lossy()
           .into_owned()

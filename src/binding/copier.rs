@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use napi::{Env, Result};
 
-use super::js::{Js, Kept, Value};
+use super::js::{HolderRef, Js, Value};
 use super::later::Later;
 use crate::text::{Flow, Piece, PieceSender, Streamed, Text};
 
@@ -34,14 +34,14 @@ const UNITS_PER_TURN: usize = 1 << 19;
 pub(crate) fn later(env: &Env, holder: Value, gap: Vec<u16>) -> Result<Text> {
   let js = Js::new(env);
   let count = js.array_length(js.get(holder, "texts")?)?;
-  let holder = js.keep(holder)?;
+  let holder = js.hold(holder)?;
   let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
   // If the environment goes away first (a worker thread terminated), the copy can never end:
   // drop it then, so the write learns at once that its text was abandoned.
   let later = match Later::new(env, move || forget(id)) {
     Ok(later) => later,
     Err(err) => {
-      js.release(holder);
+      js.let_go(holder);
       return Err(err);
     }
   };
@@ -89,7 +89,7 @@ thread_local! {
 struct Copying {
   id: u64,
   /// The texts, kept alive until copied; `None` once done.
-  holder: Option<Kept>,
+  holder: Option<HolderRef>,
   next: u32,
   count: u32,
   sender: Option<PieceSender>,
@@ -147,7 +147,7 @@ impl Copying {
   /// Copy up to `budget` units (pausing when the write is behind, if `paced`).
   fn step(&mut self, env: &Env, budget: usize, paced: bool) -> Next {
     let js = Js::new(env);
-    let holder = match self.holder.as_ref().map(|kept| js.kept(kept)) {
+    let holder = match self.holder.as_ref().map(|held| js.holder(held)) {
       None => return Next::Done,
       Some(Ok(holder)) => holder,
       Some(Err(_)) => return self.finish(Some(js), false),
@@ -167,8 +167,8 @@ impl Copying {
       let _ = sender.send(None);
     }
     self.sender = None;
-    if let (Some(kept), Some(js)) = (self.holder.take(), js) {
-      js.release(kept);
+    if let (Some(held), Some(js)) = (self.holder.take(), js) {
+      js.let_go(held);
     }
     Next::Done
   }

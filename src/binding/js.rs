@@ -115,7 +115,7 @@ impl Js {
   /// `array.length` of an array.
   pub(crate) fn array_length(self, array: Value) -> Result<u32> {
     let mut length = 0;
-    // SAFETY: the caller passes an array; valid out-pointer.
+    // SAFETY: the calling code passes an array; valid out-pointer.
     check(unsafe { sys::napi_get_array_length(self.env, array, &mut length) })?;
     Ok(length)
   }
@@ -136,7 +136,7 @@ impl Js {
 
   pub(crate) fn to_f64(self, value: Value) -> Result<f64> {
     let mut result = 0.0;
-    // SAFETY: the caller checked that `value` is a number.
+    // SAFETY: the calling code checked that `value` is a number.
     check(unsafe { sys::napi_get_value_double(self.env, value, &mut result) })?;
     Ok(result)
   }
@@ -223,11 +223,11 @@ pub(crate) const MAX_STRING_LENGTH: usize = 0x1fff_ffe8;
 
 /// Values kept alive across an asynchronous gap: a Node-API reference to a holder object whose
 /// properties are the values (a reference to a primitive needs Node-API 10, which Node 20 lacks).
-pub(crate) struct Kept(sys::napi_ref);
+pub(crate) struct HolderRef(sys::napi_ref);
 
 // SAFETY: a `napi_ref` is an opaque handle. It is created, read and deleted only by the `Js`
 // methods below, on the JavaScript thread; other threads only carry it.
-unsafe impl Send for Kept {}
+unsafe impl Send for HolderRef {}
 
 impl Js {
   /// `{}` of the addon's own realm (for holders and options bags).
@@ -238,32 +238,32 @@ impl Js {
     Ok(result)
   }
 
-  /// Keep `holder` (an object) alive until [`Js::release`].
-  pub(crate) fn keep(self, holder: Value) -> Result<Kept> {
+  /// Keep `holder` (an object) alive until [`Js::let_go`].
+  pub(crate) fn hold(self, holder: Value) -> Result<HolderRef> {
     let mut reference = ptr::null_mut();
     // SAFETY: `holder` is a live object handle; a count of 1 makes the reference strong.
     check(unsafe { sys::napi_create_reference(self.env, holder, 1, &mut reference) })?;
-    Ok(Kept(reference))
+    Ok(HolderRef(reference))
   }
 
-  /// The object a [`Kept`] holds.
-  pub(crate) fn kept(self, kept: &Kept) -> Result<Value> {
+  /// The object a [`HolderRef`] holds.
+  pub(crate) fn holder(self, held: &HolderRef) -> Result<Value> {
     let mut result = ptr::null_mut();
     // SAFETY: the reference is alive (strong, not yet released).
-    check(unsafe { sys::napi_get_reference_value(self.env, kept.0, &mut result) })?;
+    check(unsafe { sys::napi_get_reference_value(self.env, held.0, &mut result) })?;
     Ok(result)
   }
 
   /// Let the held object go.
-  pub(crate) fn release(self, kept: Kept) {
-    // SAFETY: deleted once: `release` consumes the only handle to it.
-    unsafe { sys::napi_delete_reference(self.env, kept.0) };
+  pub(crate) fn let_go(self, held: HolderRef) {
+    // SAFETY: deleted once: `let_go` consumes the only handle to it.
+    unsafe { sys::napi_delete_reference(self.env, held.0) };
   }
 
   /// A string of Latin-1 characters (a memcpy for V8, which stores them one byte each).
   pub(crate) fn latin1_string(self, bytes: &[u8]) -> Result<Value> {
     let mut result = ptr::null_mut();
-    // SAFETY: `bytes` is valid for `bytes.len()` bytes; the caller keeps it under V8's limit.
+    // SAFETY: `bytes` is valid for `bytes.len()` bytes; the calling code keeps it under V8's limit.
     check(unsafe {
       sys::napi_create_string_latin1(
         self.env,
@@ -278,7 +278,7 @@ impl Js {
   /// A string of UTF-16 code units (a memcpy for V8).
   pub(crate) fn utf16_string(self, units: &[u16]) -> Result<Value> {
     let mut result = ptr::null_mut();
-    // SAFETY: `units` is valid for `units.len()` units; the caller keeps it under V8's limit.
+    // SAFETY: `units` is valid for `units.len()` units; the calling code keeps it under V8's limit.
     check(unsafe {
       sys::napi_create_string_utf16(self.env, units.as_ptr(), units.len() as isize, &mut result)
     })?;

@@ -7,14 +7,14 @@ use napi_derive::napi;
 /// A target path as the caller gave it (for error messages) and as the core uses it.
 #[napi(object)]
 #[derive(Debug, Clone)]
-pub struct CallerPath {
+pub struct TargetPath {
   /// The path as given (a URL already decoded to a path).
   pub given: String,
   /// `path.resolve(given)`: absolute, `.` and `..` resolved, symlinks untouched.
   pub absolute: String,
 }
 
-impl CallerPath {
+impl TargetPath {
   /// The absolute path, for the core.
   pub(crate) fn absolute(&self) -> &Path {
     Path::new(&self.absolute)

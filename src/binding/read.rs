@@ -11,20 +11,20 @@ use napi_derive::napi;
 
 use super::js::{Js, MAX_STRING_LENGTH};
 use super::js_error;
-use super::path::CallerPath;
+use super::path::TargetPath;
 use super::settle;
 use crate::pool;
 use crate::read::{self, JsonText, Units};
 
-/// Read and decode the file `caller` names (or, if `backup`, its `<name>.bak`) on the pool.
+/// Read and decode the file `target` names (or, if `backup`, its `<name>.bak`) on the pool.
 #[napi(
   js_name = "readJson",
-  ts_args_type = "caller: CallerPath, backup: boolean",
+  ts_args_type = "target: TargetPath, backup: boolean",
   ts_return_type = "Promise<JsonFile>"
 )]
-pub(crate) fn read_json(env: &Env, caller: CallerPath, backup: bool) -> Result<Unknown<'_>> {
+pub(crate) fn read_json(env: &Env, target: TargetPath, backup: bool) -> Result<Unknown<'_>> {
   let (pending, promise) = settle::promise(env)?;
-  let path = caller.absolute().to_path_buf();
+  let path = target.absolute().to_path_buf();
   pool::spawn(move || {
     let outcome = match backup {
       false => read::load(&path).map(|text| (path, text)),
@@ -34,10 +34,10 @@ pub(crate) fn read_json(env: &Env, caller: CallerPath, backup: bool) -> Result<U
     };
     pending.settle(Box::new(move |env| match outcome {
       Ok((path, text)) => {
-        let file = JsonFile { text, path, caller };
+        let file = JsonFile { text, path, target };
         Ok(file.into_instance(env)?.value)
       }
-      Err(err) => Err(js_error::to_js(env, &err, &caller)),
+      Err(err) => Err(js_error::to_js(env, &err, &target)),
     }))
   });
   Ok(promise)
@@ -48,7 +48,7 @@ pub(crate) fn read_json(env: &Env, caller: CallerPath, backup: bool) -> Result<U
 pub struct JsonFile {
   text: JsonText,
   path: PathBuf,
-  caller: CallerPath,
+  target: TargetPath,
 }
 
 #[napi]
@@ -69,7 +69,7 @@ impl JsonFile {
   /// returns if it is JSON (then the reviver threw).
   #[napi(js_name = "throwSyntaxError")]
   pub fn throw_syntax_error(&self, env: &Env) -> Result<()> {
-    throw_syntax_error(env, &self.text, &self.path, &self.caller)
+    throw_syntax_error(env, &self.text, &self.path, &self.target)
   }
 }
 
@@ -95,10 +95,10 @@ pub(crate) fn throw_syntax_error(
   env: &Env,
   text: &JsonText,
   path: &std::path::Path,
-  caller: &CallerPath,
+  target: &TargetPath,
 ) -> Result<()> {
   match text.syntax_error(path) {
-    Some(err) => Err(js_error::to_js(env, &err, caller)),
+    Some(err) => Err(js_error::to_js(env, &err, target)),
     None => Ok(()),
   }
 }

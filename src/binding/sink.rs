@@ -11,7 +11,7 @@ use napi_derive::napi;
 use super::copier::read_piece;
 use super::js::{Js, Value};
 use super::js_error;
-use super::path::CallerPath;
+use super::path::TargetPath;
 use crate::spill::Spill;
 use crate::text::{Piece, Pieces, Text};
 use crate::write::Body;
@@ -22,7 +22,7 @@ use crate::write::Body;
 pub struct JsonSink {
   pieces: Pieces,
   spill: Option<Spill>,
-  caller: CallerPath,
+  target: TargetPath,
 }
 
 impl JsonSink {
@@ -84,7 +84,7 @@ impl JsonSink {
     match self.spill.as_mut() {
       Some(spill) => spill
         .send(piece)
-        .map_err(|err| js_error::to_js(env, &err, &self.caller)),
+        .map_err(|err| js_error::to_js(env, &err, &self.target)),
       None => {
         self.pieces.push_piece(piece);
         Ok(())
@@ -98,11 +98,11 @@ impl JsonSink {
       return Ok(());
     }
     let pieces = std::mem::take(&mut self.pieces);
-    let mut spill = Spill::start(self.caller.absolute().to_path_buf(), pieces.gap().to_vec());
+    let mut spill = Spill::start(self.target.absolute().to_path_buf(), pieces.gap().to_vec());
     for piece in pieces.into_pieces() {
       spill
         .send(piece)
-        .map_err(|err| js_error::to_js(env, &err, &self.caller))?;
+        .map_err(|err| js_error::to_js(env, &err, &self.target))?;
     }
     self.spill = Some(spill);
     Ok(())
@@ -111,13 +111,13 @@ impl JsonSink {
 
 #[napi]
 impl JsonSink {
-  /// A sink for the text of a write to `caller`'s path.
+  /// A sink for the text of a write to `target`'s path.
   #[napi(constructor)]
-  pub fn new(caller: CallerPath) -> Self {
+  pub fn new(target: TargetPath) -> Self {
     JsonSink {
       pieces: Pieces::default(),
       spill: None,
-      caller,
+      target,
     }
   }
 

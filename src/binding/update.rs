@@ -9,7 +9,7 @@ use napi_derive::napi;
 
 use super::js_error;
 use super::options::WriteOptions;
-use super::path::CallerPath;
+use super::path::TargetPath;
 use super::read::{js_string, throw_syntax_error};
 use super::serialize::{json_text, CopyTime};
 use super::settle;
@@ -18,23 +18,23 @@ use super::write::{lease_ids, write_promise};
 use crate::pool;
 use crate::queue::{self, Lease};
 
-/// Lock `caller`'s path for a read-modify-write and read it: resolves with a lease once this
+/// Lock `target`'s path for a read-modify-write and read it: resolves with a lease once this
 /// process and every other one have let go of the file. `enclosing` as for `writeJson`.
 #[napi(
   js_name = "lockForUpdate",
-  ts_args_type = "caller: CallerPath, options: WriteOptions, finalNewline: boolean, enclosing: number[]",
+  ts_args_type = "target: TargetPath, options: WriteOptions, finalNewline: boolean, enclosing: number[]",
   ts_return_type = "Promise<UpdateLease>"
 )]
 pub(crate) fn lock_for_update(
   env: &Env,
-  caller: CallerPath,
+  target: TargetPath,
   options: WriteOptions,
   final_newline: bool,
   enclosing: Vec<f64>,
 ) -> Result<Unknown<'_>> {
   let (pending, promise) = settle::promise(env)?;
   queue::lease(
-    caller.absolute().to_path_buf(),
+    target.absolute().to_path_buf(),
     options.into_core(final_newline),
     lease_ids(&enclosing),
     Box::new(move |held| {
@@ -45,11 +45,11 @@ pub(crate) fn lock_for_update(
             env.raw(),
             UpdateLease {
               lease: Some(lease),
-              caller,
+              target,
             },
           )
         },
-        Err(err) => Err(js_error::to_js(env, &err, &caller)),
+        Err(err) => Err(js_error::to_js(env, &err, &target)),
       }))
     }),
   );
@@ -60,7 +60,7 @@ pub(crate) fn lock_for_update(
 #[napi]
 pub struct UpdateLease {
   lease: Option<Lease>,
-  caller: CallerPath,
+  target: TargetPath,
 }
 
 #[napi]
@@ -86,9 +86,9 @@ impl UpdateLease {
     match self.lease.as_ref() {
       Some(Lease {
         content: Some(text),
-        target,
+        target: resolved,
         ..
-      }) => throw_syntax_error(env, text, &target.path, &self.caller),
+      }) => throw_syntax_error(env, text, &resolved.path, &self.target),
       _ => Ok(()),
     }
   }
@@ -111,7 +111,7 @@ impl UpdateLease {
       let message = "This lease was already committed or released";
       return Err(js_error::coded(env, "ERR_INVALID_STATE", message));
     };
-    let (settle, promise) = write_promise(env, self.caller.clone())?;
+    let (settle, promise) = write_promise(env, self.target.clone())?;
     lease.commit(body, settle);
     Ok(promise)
   }
@@ -120,7 +120,7 @@ impl UpdateLease {
   /// promise settles once they are released.
   #[napi(ts_return_type = "Promise<void>")]
   pub fn release<'env>(&mut self, env: &'env Env) -> Result<Unknown<'env>> {
-    let (settle, promise) = write_promise(env, self.caller.clone())?;
+    let (settle, promise) = write_promise(env, self.target.clone())?;
     let lease = self.lease.take();
     pool::spawn(move || match lease {
       Some(lease) => lease.release(settle),

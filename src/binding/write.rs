@@ -11,7 +11,7 @@ use super::copier;
 use super::js::Js;
 use super::js_error;
 use super::options::WriteOptions;
-use super::path::CallerPath;
+use super::path::TargetPath;
 use super::serialize::{file_bytes, json_text, CopyTime};
 use super::settle;
 use super::sink::JsonSink;
@@ -19,16 +19,16 @@ use crate::options::WriteOptions as CoreWriteOptions;
 use crate::queue::{self, Request, Settle};
 use crate::write::Body;
 
-/// Write a JSON text (see `json_text`) to `caller`'s path, from the worker pool; `enclosing`:
+/// Write a JSON text (see `json_text`) to `target`'s path, from the worker pool; `enclosing`:
 /// the ids of the `updateJson` leases whose updaters this call runs inside, innermost last.
 #[napi(
   js_name = "writeJson",
-  ts_args_type = "caller: CallerPath, sink: JsonSink, json: string | object, options: WriteOptions, finalNewline: boolean, enclosing: number[]",
+  ts_args_type = "target: TargetPath, sink: JsonSink, json: string | object, options: WriteOptions, finalNewline: boolean, enclosing: number[]",
   ts_return_type = "Promise<void>"
 )]
 pub(crate) fn write_json<'env>(
   env: &'env Env,
-  caller: CallerPath,
+  target: TargetPath,
   sink: &mut JsonSink,
   json: Unknown,
   options: WriteOptions,
@@ -38,7 +38,7 @@ pub(crate) fn write_json<'env>(
   let body = json_text(env, sink, json, CopyTime::Later)?;
   submit(
     env,
-    caller,
+    target,
     body,
     options.into_core(final_newline),
     &enclosing,
@@ -48,66 +48,66 @@ pub(crate) fn write_json<'env>(
 /// `writeJson` on this thread: returns once written.
 #[napi(
   js_name = "writeJsonSync",
-  ts_args_type = "caller: CallerPath, sink: JsonSink, json: string | object, options: WriteOptions, finalNewline: boolean"
+  ts_args_type = "target: TargetPath, sink: JsonSink, json: string | object, options: WriteOptions, finalNewline: boolean"
 )]
 pub(crate) fn write_json_sync(
   env: &Env,
-  caller: CallerPath,
+  target: TargetPath,
   sink: &mut JsonSink,
   json: Unknown,
   options: WriteOptions,
   final_newline: bool,
 ) -> Result<()> {
   let body = json_text(env, sink, json, CopyTime::Now)?;
-  write_now(env, caller, body, options.into_core(final_newline))
+  write_now(env, target, body, options.into_core(final_newline))
 }
 
-/// Write a string (as UTF-8) or a `Uint8Array` to `caller`'s path, from the worker pool.
+/// Write a string (as UTF-8) or a `Uint8Array` to `target`'s path, from the worker pool.
 #[napi(
   js_name = "writeFile",
-  ts_args_type = "caller: CallerPath, data: string | Uint8Array, options: WriteOptions, enclosing: number[]",
+  ts_args_type = "target: TargetPath, data: string | Uint8Array, options: WriteOptions, enclosing: number[]",
   ts_return_type = "Promise<void>"
 )]
 pub(crate) fn write_file<'env>(
   env: &'env Env,
-  caller: CallerPath,
+  target: TargetPath,
   data: Unknown,
   options: WriteOptions,
   enclosing: Vec<f64>,
 ) -> Result<Unknown<'env>> {
   let body = file_bytes(env, data)?;
-  submit(env, caller, body, options.into_core(false), &enclosing)
+  submit(env, target, body, options.into_core(false), &enclosing)
 }
 
 /// `writeFile` on this thread: returns once written.
 #[napi(
   js_name = "writeFileSync",
-  ts_args_type = "caller: CallerPath, data: string | Uint8Array, options: WriteOptions"
+  ts_args_type = "target: TargetPath, data: string | Uint8Array, options: WriteOptions"
 )]
 pub(crate) fn write_file_sync(
   env: &Env,
-  caller: CallerPath,
+  target: TargetPath,
   data: Unknown,
   options: WriteOptions,
 ) -> Result<()> {
   let body = file_bytes(env, data)?;
-  write_now(env, caller, body, options.into_core(false))
+  write_now(env, target, body, options.into_core(false))
 }
 
 /// Queue the write; return the promise it settles.
 fn submit<'env>(
   env: &'env Env,
-  caller: CallerPath,
+  target: TargetPath,
   body: Body,
   options: CoreWriteOptions,
   enclosing: &[f64],
 ) -> Result<Unknown<'env>> {
   let request = Request {
-    path: caller.absolute().to_path_buf(),
+    path: target.absolute().to_path_buf(),
     body,
     options,
   };
-  let (settle, promise) = write_promise(env, caller)?;
+  let (settle, promise) = write_promise(env, target)?;
   queue::submit(request, lease_ids(enclosing), settle);
   Ok(promise)
 }
@@ -115,14 +115,14 @@ fn submit<'env>(
 /// A Sync write, on this thread. Any async write still waiting for its text to be copied out
 /// of JavaScript needs this thread to do that; finish those copies first, or a write of the
 /// same file that this one waits for could never end.
-fn write_now(env: &Env, caller: CallerPath, body: Body, options: CoreWriteOptions) -> Result<()> {
+fn write_now(env: &Env, target: TargetPath, body: Body, options: CoreWriteOptions) -> Result<()> {
   copier::finish_all(env);
   let request = Request {
-    path: caller.absolute().to_path_buf(),
+    path: target.absolute().to_path_buf(),
     body,
     options,
   };
-  queue::write_now(request).map_err(|err| js_error::to_js(env, &err, &caller))
+  queue::write_now(request).map_err(|err| js_error::to_js(env, &err, &target))
 }
 
 /// Lease ids as they cross from JavaScript (numbers).
@@ -130,15 +130,15 @@ pub(crate) fn lease_ids(enclosing: &[f64]) -> Vec<u64> {
   enclosing.iter().map(|&id| id as u64).collect()
 }
 
-/// A promise for a write to `caller`'s path, and the callback the core settles it with: it
+/// A promise for a write to `target`'s path, and the callback the core settles it with: it
 /// resolves, or rejects with the error naming the path as the caller wrote it. Promises settle
 /// in the order the core settles them (see [`settle`]).
-pub(crate) fn write_promise(env: &Env, caller: CallerPath) -> Result<(Settle, Unknown<'_>)> {
+pub(crate) fn write_promise(env: &Env, target: TargetPath) -> Result<(Settle, Unknown<'_>)> {
   let (pending, promise) = settle::promise(env)?;
   let settle: Settle = Box::new(move |outcome| {
     pending.settle(Box::new(move |env| match outcome {
       Ok(()) => Js::new(env).undefined(),
-      Err(err) => Err(js_error::to_js(env, &err, &caller)),
+      Err(err) => Err(js_error::to_js(env, &err, &target)),
     }))
   });
   Ok((settle, promise))
