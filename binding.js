@@ -835,13 +835,15 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.JsonFile = nativeBinding.JsonFile
 module.exports.JsonSink = nativeBinding.JsonSink
 module.exports.UpdateLease = nativeBinding.UpdateLease
 module.exports.cleanupTempFiles = nativeBinding.cleanupTempFiles
+module.exports.Durability = nativeBinding.Durability
 module.exports.findLeftovers = nativeBinding.findLeftovers
 module.exports.lockForUpdate = nativeBinding.lockForUpdate
-module.exports.safeReadJson = nativeBinding.safeReadJson
-module.exports.safeWriteFile = nativeBinding.safeWriteFile
-module.exports.safeWriteFileSync = nativeBinding.safeWriteFileSync
-module.exports.safeWriteJson = nativeBinding.safeWriteJson
-module.exports.safeWriteJsonSync = nativeBinding.safeWriteJsonSync
+module.exports.readJson = nativeBinding.readJson
+module.exports.writeFile = nativeBinding.writeFile
+module.exports.writeFileSync = nativeBinding.writeFileSync
+module.exports.writeJson = nativeBinding.writeJson
+module.exports.writeJsonSync = nativeBinding.writeJsonSync

@@ -8,10 +8,10 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const { parseArgs } = require('node:util')
-const { safeWriteJson, safeReadJson, cleanupTempFiles } = require('./index.js')
+const api = require('./index.js')
+const { safeWriteJson, safeReadJson, cleanupTempFiles } = api
 // The one internal the CLI needs: cleanupTempFiles's own scan, without the removing.
-const { findLeftovers } = require('./binding.js')
-const caller = { global: globalThis }
+const findLeftovers = api[Symbol.for('safe-write-json.findLeftovers')]
 
 const HELP = `Usage: safe-write-json <command> [options]
 
@@ -155,7 +155,7 @@ async function clean(args, olderThanMs, io) {
  */
 async function walk(dir, olderThanMs, problems) {
   const files = []
-  for (const leftover of await findLeftovers(dir, { olderThanMs }, caller)) {
+  for (const leftover of await findLeftovers(dir, { olderThanMs })) {
     const { kind } = leftover
     const file = path.join(dir, path.basename(leftover.path))
     const age = ago(fs.lstatSync(file).mtimeMs)

@@ -1,23 +1,184 @@
-// The API as users see it: the generated declarations, documented in Rust (src/binding/), and
-// `updateJson`, which index.js implements over the binding's lease.
-import type { WriteJsonOptions } from './binding'
+// The API as users see it. The functions are JavaScript (index.js, over the binding), so they
+// are declared here by hand; the option types that cross into Rust are generated from their
+// `#[napi(object)]` structs (binding.d.ts) and re-exported. types.test-d.ts checks this file.
+import type { WriteOptions, CleanupOptions } from './binding'
 
-export {
-  safeWriteJson,
-  safeWriteJsonSync,
-  safeWriteFile,
-  safeWriteFileSync,
-  safeReadJson,
-  cleanupTempFiles,
-} from './binding'
-export type {
-  WriteOptions,
-  WriteJsonOptions,
-  JsonReplacer,
-  ReadJsonOptions,
-  JsonReviver,
-  CleanupOptions,
-} from './binding'
+export type { WriteOptions, CleanupOptions } from './binding'
+
+/** `JSON.stringify`'s replacer: a function called with the holder as `this`, or the keys to keep. */
+export type JsonReplacer = ((this: any, key: string, value: any) => any) | (string | number)[] | null
+
+/** Options of `safeWriteJson` and `safeWriteJsonSync`. */
+export interface WriteJsonOptions extends WriteOptions {
+  /**
+   * `JSON.stringify`'s `space`: a number of spaces (clamped to 10) or a string (its first 10 characters).
+   * @default none (compact)
+   */
+  indent?: number | string
+  /**
+   * `JSON.stringify`'s `replacer`.
+   * @default none
+   */
+  replacer?: JsonReplacer
+  /**
+   * Append `\n` after the JSON.
+   * @default false
+   */
+  finalNewline?: boolean
+  /**
+   * `true` means `indent: '\t'` (the option of Roo Code's `safeWriteJson`); an explicit `indent` wins.
+   * @default false
+   */
+  prettyPrint?: boolean
+}
+
+/** `JSON.parse`'s reviver: called with the holder as `this`, for every key, innermost first. */
+export type JsonReviver = (this: any, key: string, value: any) => any
+
+/** Options of `safeReadJson`. */
+export interface ReadJsonOptions<T = unknown> {
+  /**
+   * Resolve with this when the file (or a directory on its path) does not exist. `undefined`
+   * means no default: a missing file rejects with `ENOENT`. A file that exists but does not
+   * parse never gives the default: it rejects with `EJSONPARSE`.
+   * @default none
+   */
+  default?: T
+  /**
+   * `JSON.parse`'s reviver.
+   * @default none
+   */
+  reviver?: JsonReviver | null
+  /**
+   * When the file is missing or does not parse, return the content of its `<name>.bak` (kept
+   * by `backup: true`) if that is valid JSON, and emit a warning with code
+   * `'SAFE_WRITE_JSON_RECOVERED'` (`process.on('warning', …)` sees it). If the backup fails
+   * too, the file's own outcome stands.
+   * @default false
+   */
+  recover?: boolean
+}
+
+
+/**
+ * Remove what writes of this package left in `dir` when their process died, and resolve with
+ * their paths (`dir` joined with each name), sorted: temp files (names of exactly the shape
+ * `.<basename>.<8 letters or digits>.tmp`, regular files, last modified at least
+ * `olderThanMs` ago) and lock sidecars (`.<basename>.lock`, empty, as old, whose lock nobody
+ * holds). Files of any other name, younger temp files, temp files a live writer holds (in any
+ * process: writers lock their temp files for their whole life) and held sidecars are never
+ * touched. Subdirectories are not searched.
+ *
+ * @throws never synchronously; the promise rejects with a `TypeError`/`RangeError` coded
+ * `ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE` or `ERR_OUT_OF_RANGE` for a bad argument,
+ * and with an `Error` with `code` (`ENOENT`, `ENOTDIR`, `EACCES`, …), `errno`, `syscall`
+ * (`scandir`, `unlink`) and `path` when the directory cannot be read or a file removed.
+ *
+ * @example
+ * ```ts
+ * import { cleanupTempFiles } from 'safe-write-json'
+ * const removed = await cleanupTempFiles(stateDir) // e.g. ['state/.tasks.json.x8Kq2mZp.tmp']
+ * ```
+ */
+export declare function cleanupTempFiles(dir: string | URL, options?: CleanupOptions | null): Promise<string[]>
+
+/**
+ * Read the JSON file at `path` and parse it, off the main thread: `JSON.parse` semantics
+ * (with `reviver`), a UTF-8 byte order mark skipped.
+ *
+ * - A file that does not exist (nor a directory on its path) resolves with `options.default`
+ *   when one is given (`undefined` is none), and rejects with `ENOENT` otherwise.
+ * - A file that is not JSON (truncated, empty, NUL-filled, invalid UTF-8) rejects with
+ *   `code: 'EJSONPARSE'`, never with the default. The error carries `path`, `position` (0-based
+ *   byte offset in the file), `line` and `column` (1-based, in characters), and its message
+ *   names the file and the place and shows the text around it.
+ * - With `recover: true`, a missing or unparseable file falls back to `<name>.bak` (kept by
+ *   the writers' `backup: true`). When the backup is valid JSON its content is returned and a
+ *   warning is emitted: `process.emitWarning(message, { code: 'SAFE_WRITE_JSON_RECOVERED',
+ *   detail })`, which Node prints to stderr and `process.on('warning')` observes. When the
+ *   backup fails too, the file's own outcome stands (the default, or the file's error).
+ *
+ * @throws never synchronously; the promise rejects with: a `TypeError`/`RangeError` coded
+ * `ERR_INVALID_ARG_TYPE` or `ERR_INVALID_ARG_VALUE` for a bad argument; `EJSONPARSE`; an
+ * `Error` with `code` (`ENOENT`, `EACCES`, `EISDIR`, …), `errno`, `syscall` and `path` when the
+ * file cannot be read; whatever the reviver throws.
+ *
+ * @example
+ * ```ts
+ * import { safeReadJson } from 'safe-write-json'
+ * const settings = await safeReadJson<Settings>('settings.json', { default: {}, recover: true })
+ * ```
+ */
+export declare function safeReadJson<T = unknown>(path: string | URL, options?: ReadJsonOptions<T> | null): Promise<T>
+
+/**
+ * Write a string (as UTF-8) or a `Uint8Array` to `path`, with the same guarantees as
+ * `safeWriteJson`. The data is copied during the call.
+ *
+ * @throws never synchronously; rejects as `safeWriteJson` does.
+ *
+ * @example
+ * ```ts
+ * import { safeWriteFile } from 'safe-write-json'
+ * await safeWriteFile('notes.md', '# Notes', { mode: 0o600 })
+ * ```
+ */
+export declare function safeWriteFile(path: string | URL, data: string | Uint8Array, options?: WriteOptions | null): Promise<void>
+
+/**
+ * The synchronous twin of `safeWriteFile`.
+ *
+ * @throws the errors `safeWriteFile` rejects with.
+ *
+ * @example
+ * ```ts
+ * import { safeWriteFileSync } from 'safe-write-json'
+ * safeWriteFileSync('cache.bin', Buffer.from([1, 2, 3]), { durability: 'none' })
+ * ```
+ */
+export declare function safeWriteFileSync(path: string | URL, data: string | Uint8Array, options?: WriteOptions | null): void
+
+/**
+ * Write `data` as JSON to `path`, atomically and durably, without blocking the event loop.
+ *
+ * The file ends up holding exactly `JSON.stringify(data, replacer, indent)` in UTF-8 (`null`
+ * where that is `undefined`). The data is read during the call: later changes to it do not
+ * affect what is written. The promise resolves once the new content is in place (and, with
+ * the default `durability: 'full'`, on disk).
+ *
+ * The third argument may be the indent, as with the old `safeWriteJson(filePath, data, indent)`.
+ *
+ * @throws never synchronously; the promise rejects with: a `TypeError`/`RangeError` coded
+ * `ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE` or `ERR_OUT_OF_RANGE` for a bad argument; the
+ * very error `JSON.stringify` throws (circular structure, BigInt, a throwing `toJSON`); an
+ * `Error` with `code` (`EACCES`, `ENOSPC`, `EISDIR`, `ENOTDIR`, `EVERIFY`, …), `errno`,
+ * `syscall` and `path` when the file system fails. On every failure the target is untouched.
+ *
+ * @example
+ * ```ts
+ * import { safeWriteJson } from 'safe-write-json'
+ * await safeWriteJson('settings.json', { theme: 'dark' }, 2)
+ * ```
+ */
+export declare function safeWriteJson(path: string | URL, data: unknown, options?: number | string | WriteJsonOptions | null): Promise<void>
+
+/**
+ * The synchronous twin of `safeWriteJson`: same checks, same bytes, same guarantees, but it
+ * blocks until the file is written. It waits for an async write of the same file that is
+ * already on the disk and supersedes queued ones (they settle with this call's outcome). With
+ * an `updateJson` of the file running or queued in this process it throws `ELOCKED` at once:
+ * the update needs this very thread.
+ *
+ * @throws the errors `safeWriteJson` rejects with.
+ *
+ * @example
+ * ```ts
+ * import { safeWriteJsonSync } from 'safe-write-json'
+ * // where nothing can be awaited, e.g. a process 'exit' handler
+ * process.on('exit', () => safeWriteJsonSync('state.json', state, 2))
+ * ```
+ */
+export declare function safeWriteJsonSync(path: string | URL, data: unknown, options?: number | string | WriteJsonOptions | null): void
 
 /** Options of `updateJson`: those of `safeWriteJson` (it always locks), plus the value to start from. */
 export interface UpdateJsonOptions<T> extends WriteJsonOptions {

@@ -1,10 +1,8 @@
-// The package entry: the native binding, called with a last, hidden argument about the
-// caller: this module's `globalThis`, so that the errors the binding makes and the
-// `JSON.stringify` it calls belong to the caller's realm, and the walker that stringifies big
-// values piece by piece (stringify.js). Under jest every test file is its own realm; without
-// this, a circular structure would reject with a TypeError that is not `instanceof TypeError`
-// in the test, and the promise would not be `instanceof Promise`. (`async` makes the promise
-// this realm's.)
+// The package entry: the public API, in JavaScript where the work is JavaScript's — arguments
+// checked (lib/), data serialized by this realm's own JSON.stringify (stringify.js) — and in
+// Rust (the binding) for everything that touches the disk. This module and lib/ are loaded in
+// the caller's realm (under jest, each test file's), so the errors they make and the promises
+// their `async` functions return are the caller's: nothing about the caller is passed down.
 'use strict'
 
 // The platforms a binary is published for: the `npm/` folders, one per `napi.targets` entry.
@@ -20,46 +18,58 @@ const SUPPORTED = [
 ]
 
 const { AsyncLocalStorage } = require('node:async_hooks')
-
-const binding = loadBinding()
+const { targetPath } = require('./lib/path.js')
+const { jsonOptions, updateOptions, writeOptions, readOptions, cleanupOptions } = require('./lib/options.js')
+const { invalidArgType } = require('./lib/arguments.js')
 const { walkInto, stringify } = require('./stringify.js')
 
-const caller = { global: globalThis, walkInto, stringify }
+const binding = loadBinding()
+const { JsonSink } = binding
 
 // The leases of the updateJson updaters running in this async context, innermost last. A
 // call made from inside an updater names them, so that one aimed at the very file its update
 // holds fails with ELOCKED instead of waiting for itself.
 const updating = new AsyncLocalStorage()
-function callerHere() {
-  const leases = updating.getStore()
-  return leases ? { ...caller, leases } : caller
-}
+const enclosing = () => updating.getStore() ?? []
 
 exports.safeWriteJson = async function safeWriteJson(path, data, options) {
-  return binding.safeWriteJson(path, data, options, callerHere())
+  const target = targetPath(path)
+  const { write, indent, replacer, finalNewline } = jsonOptions(options)
+  const sink = new JsonSink(target)
+  return binding.writeJson(target, sink, serialize(data, replacer, indent, sink), write, finalNewline, enclosing())
 }
 
 exports.safeWriteJsonSync = function safeWriteJsonSync(path, data, options) {
-  return binding.safeWriteJsonSync(path, data, options, caller)
+  const target = targetPath(path)
+  const { write, indent, replacer, finalNewline } = jsonOptions(options)
+  const sink = new JsonSink(target)
+  binding.writeJsonSync(target, sink, serialize(data, replacer, indent, sink), write, finalNewline)
 }
 
 exports.safeWriteFile = async function safeWriteFile(path, data, options) {
-  return binding.safeWriteFile(path, data, options, callerHere())
+  const target = targetPath(path)
+  const write = writeOptions(options)
+  return binding.writeFile(target, fileData(data), write, enclosing())
 }
 
 exports.safeWriteFileSync = function safeWriteFileSync(path, data, options) {
-  return binding.safeWriteFileSync(path, data, options, caller)
+  const target = targetPath(path)
+  const write = writeOptions(options)
+  binding.writeFileSync(target, fileData(data), write)
 }
 
 // The updater is JavaScript (and may be async), so the read-modify-write is orchestrated here;
 // the lease holds the file locked, in this process and across processes, from read to write.
 exports.updateJson = async function updateJson(path, updater, options) {
-  const lease = await binding.lockForUpdate(path, updater, options, callerHere())
+  const target = targetPath(path)
+  if (typeof updater !== 'function') throw invalidArgType('updater', 'of type function', updater)
+  const { write, indent, replacer, finalNewline } = updateOptions(options)
+  const lease = await binding.lockForUpdate(target, write, finalNewline, enclosing())
   let next
   try {
-    const current = lease.exists ? lease.read(caller) : options?.default
-    const leases = [...(updating.getStore() ?? []), lease.id]
-    next = await updating.run(leases, () => updater(current))
+    const text = lease.text()
+    const current = text === null ? options?.default : parse(lease, text)
+    next = await updating.run([...enclosing(), lease.id], () => updater(current))
     if (next === undefined) {
       await lease.release()
       return undefined
@@ -70,19 +80,128 @@ exports.updateJson = async function updateJson(path, updater, options) {
   }
   // The commit releases the lease once written (so this settles in call order with the writes
   // queued behind it); when the value cannot even be serialized, release it here.
-  await lease.commit(next, options, caller).catch(async (err) => {
+  let committed
+  try {
+    const sink = new JsonSink(target)
+    committed = lease.commit(sink, serialize(next, replacer, indent, sink))
+  } catch (err) {
     await lease.release()
     throw err
-  })
+  }
+  await committed
   return next
 }
 
 exports.safeReadJson = async function safeReadJson(path, options) {
-  return binding.safeReadJson(path, options, caller)
+  const target = targetPath(path)
+  const { hasDefault, default: fallback, reviver, recover } = readOptions(options)
+  const first = await read(target, false, reviver)
+  if (first.ok) return first.value
+  const failure = first.error
+  if (!first.ofFile) throw failure
+  // A file that is missing or not JSON falls back to a valid backup; else its own outcome stands.
+  if (recover && (failure.code === 'ENOENT' || failure.code === 'EJSONPARSE')) {
+    const second = await read(target, true, reviver)
+    if (second.ok) {
+      warnRecovered(target, second.path, failure)
+      return second.value
+    }
+  }
+  if (hasDefault && failure.code === 'ENOENT') return fallback
+  throw failure
 }
 
 exports.cleanupTempFiles = async function cleanupTempFiles(dir, options) {
-  return binding.cleanupTempFiles(dir, options, caller)
+  const target = targetPath(dir)
+  // An array of the caller's realm.
+  return Array.from(await binding.cleanupTempFiles(target, cleanupOptions(options)))
+}
+
+// For the CLI's `check`: the leftovers cleanupTempFiles would remove, found by the same code
+// but not removed. Not public API, so under a symbol: no name of the ESM namespace or the d.ts.
+exports[Symbol.for('safe-write-json.findLeftovers')] = async function findLeftovers(dir, options) {
+  return binding.findLeftovers(targetPath(dir), cleanupOptions(options))
+}
+
+/**
+ * The JSON text of `data` as the binding takes it: the whole string, or — for a big value that
+ * stringify.js walks — what is left of it after the pieces it already handed to `sink`. On a
+ * throw (user code, a circular structure) the sink lets go of what it holds, on the disk too.
+ */
+function serialize(data, replacer, indent, sink) {
+  if (replacer === undefined) {
+    let walked
+    try {
+      walked = walkInto(data, indent, sink)
+    } catch (err) {
+      sink.abandon()
+      throw err
+    }
+    if (walked) return walked
+  }
+  const json = stringify(data, replacer, indent)
+  // What JSON.stringify maps to `undefined` (a function, a symbol, `undefined`) writes `null`.
+  return json === undefined ? 'null' : json
+}
+
+/** The `data` of safeWriteFile: a string or a Uint8Array (a Buffer is one). */
+function fileData(data) {
+  if (typeof data === 'string' || isUint8Array(data)) return data
+  throw invalidArgType('data', 'of type string or an instance of Uint8Array', data)
+}
+const { isUint8Array } = require('node:util').types
+
+/**
+ * Read the target file (or its backup) and parse it with this realm's JSON.parse: `{ ok: true,
+ * value, path }`, or `{ ok: false, error, ofFile }` — `ofFile` when the file itself failed
+ * (missing, unreadable, not JSON), not the reviver.
+ */
+async function read(target, backup, reviver) {
+  let file
+  try {
+    file = await binding.readJson(target, backup)
+  } catch (error) {
+    return { ok: false, error, ofFile: true }
+  }
+  try {
+    const text = file.text()
+    try {
+      return { ok: true, value: JSON.parse(text, reviver), path: file.path }
+    } catch (error) {
+      try {
+        file.throwSyntaxError()
+      } catch (syntax) {
+        return { ok: false, error: syntax, ofFile: true }
+      }
+      throw error
+    }
+  } catch (error) {
+    return { ok: false, error, ofFile: false }
+  }
+}
+
+/** JSON.parse of the text an update read; EJSONPARSE if it is not JSON. */
+function parse(lease, text) {
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    lease.throwSyntaxError()
+    throw err
+  }
+}
+
+const RECOVERED = 'SAFE_WRITE_JSON_RECOVERED'
+
+/** `process.emitWarning`: the backup's content was returned in place of the file's. */
+function warnRecovered(target, backup, failure) {
+  // The backup as the caller would spell it, unless a symlink put it elsewhere.
+  const shown = backup === `${target.absolute}.bak` ? `${target.given}.bak` : backup
+  const message = `safeReadJson: '${target.given}' could not be read; returned its backup '${shown}' instead`
+  try {
+    process.emitWarning(message, { code: RECOVERED, detail: failure.message })
+  } catch {
+    // A warning that cannot be emitted (a handler threw) must not fail a good read.
+  }
 }
 
 // The generated loader's own error blames an npm bug whatever happened; this one says what was

@@ -8,7 +8,7 @@
 // own JSON.stringify: each piece comes out as a small flat string that the sink copies at once.
 // The text is the same, byte for byte, as JSON.stringify's.
 //
-// Only values where the walk is unobservable are walked: no replacer (the caller checks), an
+// Only values where the walk is unobservable are walked: no replacer (index.js checks), an
 // ordinary array or object without `toJSON` anywhere on its prototype chain (looked up without
 // running getters), not a Proxy. Array members are stringified as a slice, where JSON.stringify
 // would pass `toJSON` the index within the slice, so a member with `toJSON` (or a Proxy, or a

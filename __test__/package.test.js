@@ -44,7 +44,7 @@ describe('what npm pack puts in the packages', () => {
   test('the root package: the loader, the wrapper and their types, never a .node', () => {
     expect(fs.existsSync(path.join(root, addon))).toBe(true) // built, yet not packed
     expect(packedFiles(root)).toEqual(
-      ['LICENSE', 'README.md', 'binding.d.ts', 'binding.js', 'cli.js', 'index.d.ts', 'index.js', 'package.json', 'stringify.js'].sort(),
+      ['LICENSE', 'README.md', 'binding.d.ts', 'binding.js', 'cli.js', 'index.d.ts', 'index.js', 'lib/arguments.js', 'lib/options.js', 'lib/path.js', 'package.json', 'stringify.js'].sort(),
     )
   })
 

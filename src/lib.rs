@@ -79,3 +79,4 @@ pub use error::{Error, Result};
 pub use options::{CleanupOptions, Durability, WriteOptions};
 pub use queue::Request;
 pub use text::Text;
+pub use write::Body;

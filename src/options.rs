@@ -65,6 +65,9 @@ pub struct WriteOptions {
   pub lock_timeout: Duration,
   /// Keep the previous version as `<name>.bak` beside the target. Default: `false`.
   pub backup: bool,
+  /// Append `\n` after the text. Default: `false`. Part of the data, not a requirement: a
+  /// write that supersedes others keeps its own.
+  pub final_newline: bool,
 }
 
 impl WriteOptions {
@@ -108,6 +111,7 @@ impl Default for WriteOptions {
       lock: true,
       lock_timeout: DEFAULT_LOCK_TIMEOUT,
       backup: false,
+      final_newline: false,
     }
   }
 }
@@ -149,6 +153,7 @@ mod tests {
       lock: true,
       lock_timeout: Duration::from_millis(5),
       backup: true,
+      final_newline: true,
     };
     let mut merged = newer_default.clone();
     merged.absorb(&older);

@@ -35,16 +35,15 @@ use crate::poison::{self, lock};
 use crate::pool::spawn;
 use crate::read::{self, JsonText};
 use crate::target::{identity, Target};
-use crate::text::Text;
-use crate::write::write_text;
+use crate::write::{write_text, Body};
 
 /// One call's request: where, what, how.
 #[derive(Debug)]
 pub struct Request {
   /// Absolute path, as the caller named it (`.` and `..` resolved, symlinks not).
   pub path: PathBuf,
-  /// The bytes.
-  pub text: Text,
+  /// What to write.
+  pub body: Body,
   /// The options.
   pub options: WriteOptions,
 }
@@ -203,12 +202,12 @@ impl Lease {
     self.seq
   }
 
-  /// Write `text` under the held locks on a worker thread, then release the cross-process
+  /// Write `body` under the held locks on a worker thread, then release the cross-process
   /// lock, `settle`, and hand the file on (in that order: no later call of the file can settle
   /// first, and the lock is free when the caller hears).
-  pub fn commit(self, text: Text, settle: Settle) {
+  pub fn commit(self, body: Body, settle: Settle) {
     spawn(move || {
-      let result = write_text(&self.target, text, &self.options);
+      let result = write_text(&self.target, body, &self.options);
       self.end(result, settle);
     });
   }
@@ -532,7 +531,7 @@ fn land(request: Request) -> Result<()> {
       true => Some(FileLock::acquire(&target, request.options.lock_timeout)?),
       false => None,
     };
-    write_text(&target, request.text, &request.options)
+    write_text(&target, request.body, &request.options)
   }))
   .unwrap_or_else(|_| Err(Error::os("EIO", "write", path)))
 }
@@ -861,8 +860,8 @@ impl QueuedWrite {
     self.settles = settles;
     // A spilled text holds a temp file and a thread to join: never on the JavaScript thread,
     // where a lease's release may pump.
-    let text = older.request.text;
-    spawn(move || drop(text));
+    let body = older.request.body;
+    spawn(move || drop(body));
   }
 }
 
@@ -912,7 +911,7 @@ mod tests {
       let settled = settled.clone();
       let request = Request {
         path: dir.path().join(format!("f{i}.json")),
-        text: Text::Bytes(b"{}".to_vec()),
+        body: Body::Text(crate::text::Text::Bytes(b"{}".to_vec())),
         options: WriteOptions {
           durability: crate::options::Durability::None,
           ..WriteOptions::default()

@@ -143,13 +143,6 @@ impl Spilled {
       .unwrap_or_else(|| Err(Error::os("EIO", "write", PathBuf::new())))
   }
 
-  /// `finalNewline`: a `\n` as the last piece, sent before the text is finished.
-  pub(crate) fn push_newline(&mut self) {
-    if let Some(pieces) = &self.pieces {
-      let _ = pieces.send(Message::Piece(Piece::newline()));
-    }
-  }
-
   /// Serialization failed after the text began to stream: remove the temp file and the
   /// directories this write created, and wait until that is done, so that the failed call
   /// leaves nothing behind by the time it settles (on the calling thread: serialization runs

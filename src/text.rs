@@ -24,8 +24,6 @@ pub enum Text {
   Utf16(Vec<u16>),
   /// A JSON text assembled from pieces that V8 stringified separately (see [`Pieces`]).
   Pieces(Pieces),
-  /// A text too big to hold, already streamed into a temp file beside its target.
-  Spilled(Box<crate::spill::Spilled>),
   /// A text whose pieces are still being copied out of JavaScript, in later turns of the event
   /// loop, and arrive through a channel as they are (see [`Streamed`]).
   Streamed(Streamed),
@@ -169,14 +167,6 @@ impl Piece {
   /// `units`, to be indented `extra_depth` levels deeper.
   pub fn new(units: Vec<u16>, extra_depth: usize) -> Piece {
     Piece { units, extra_depth }
-  }
-
-  /// A lone `\n` (for `finalNewline`).
-  pub(crate) fn newline() -> Piece {
-    Piece {
-      units: vec![u16::from(b'\n')],
-      extra_depth: 0,
-    }
   }
 
   /// A lone `,` (between walked pieces).
@@ -328,8 +318,6 @@ fn transcode(units: &[u16], buffer: &mut [u8], out: &mut impl Write) -> io::Resu
 impl Text {
   /// Write the UTF-8 encoding to `out`, in bounded chunks, and return how many bytes that was.
   pub fn write_utf8(&self, out: &mut impl Write) -> io::Result<u64> {
-    // The streamed texts this write superseded must be gone by the time it settles.
-    crate::spill::reap();
     match self {
       Text::Bytes(bytes) => {
         for chunk in bytes.chunks(CHUNK) {
@@ -340,22 +328,6 @@ impl Text {
       Text::Utf16(units) => transcode(units, &mut vec![0u8; CHUNK], out),
       Text::Pieces(pieces) => pieces.write_utf8(out),
       Text::Streamed(streamed) => streamed.write_utf8(out),
-      // Written already; the pipeline takes its temp file instead of calling this.
-      Text::Spilled(_) => Err(io::Error::other(
-        "a spilled text is already in its temp file",
-      )),
-    }
-  }
-
-  /// Append a `\n` (for `finalNewline`).
-  pub fn push_newline(&mut self) {
-    match self {
-      Text::Bytes(bytes) => bytes.push(b'\n'),
-      Text::Utf16(units) => units.push(u16::from(b'\n')),
-      Text::Pieces(pieces) => pieces.pieces.push(Piece::newline()),
-      Text::Spilled(spilled) => spilled.push_newline(),
-      // Its sender adds the newline before the end; nothing can be added from here.
-      Text::Streamed(_) => {}
     }
   }
 }
@@ -436,12 +408,5 @@ mod tests {
     let long = "é😀".repeat(STAGE);
     let text = pieces("", &[(&long, 0), (&long, 0)]);
     assert_eq!(utf8_of(&text), (long.clone() + &long).as_bytes());
-  }
-
-  #[test]
-  fn newline_is_appended() {
-    let mut text = Text::Utf16("1".encode_utf16().collect());
-    text.push_newline();
-    assert_eq!(utf8_of(&text), b"1\n");
   }
 }

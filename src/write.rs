@@ -1,5 +1,6 @@
 //! The write pipeline: one function, its steps in the order the crate docs give.
 
+use std::io::Write;
 use std::path::Path;
 
 use crate::backup;
@@ -7,22 +8,35 @@ use crate::dir_sync;
 use crate::error::{Code, Error, IoResultExt, Result};
 use crate::failpoint::{self, failpoint};
 use crate::options::{Durability, WriteOptions};
+use crate::spill::{self, Spilled};
 use crate::sys;
 use crate::target::Target;
 use crate::temp::TempFile;
 use crate::text::Text;
 
-/// Replace the file at `target` (already resolved, parents created) with `text`, atomically.
+/// What a write puts in the file.
+#[derive(Debug)]
+pub enum Body {
+  /// Text, encoded as UTF-8 into a new temp file.
+  Text(Text),
+  /// A text too big to hold, in the temp file beside the target that its streaming writer
+  /// fills (see [`crate::spill`]).
+  Filled(Box<Spilled>),
+}
+
+/// Replace the file at `target` (already resolved, parents created) with `body`, atomically.
 ///
 /// On any error the temp file is removed and the target holds its previous content.
-pub fn write_text(target: &Target, text: Text, options: &WriteOptions) -> Result<()> {
+pub fn write_text(target: &Target, body: Body, options: &WriteOptions) -> Result<()> {
   let previous = target.existing()?;
-  let (temp, written) = match text {
-    Text::Spilled(spilled) => {
+  let (temp, mut written) = match body {
+    Body::Filled(spilled) => {
       let filled = spilled.into_filled()?;
       (filled.temp, filled.written)
     }
-    text => {
+    Body::Text(text) => {
+      // The streamed texts this write superseded must be gone by the time it settles.
+      spill::reap();
       // Errors name the target, as `fs.writeFile`'s `open` would, not the directory.
       let temp =
         TempFile::create(&target.dir, &target.name).map_err(|err| err.with_path(&target.path))?;
@@ -30,6 +44,10 @@ pub fn write_text(target: &Target, text: Text, options: &WriteOptions) -> Result
       (temp, written)
     }
   };
+  if options.final_newline {
+    temp.writer().write_all(b"\n").at("write", &target.path)?;
+    written += 1;
+  }
   truncate_for_test(&temp, written, &target.path)?;
   verify(&temp, written, &target.path)?;
 
@@ -103,4 +121,41 @@ fn sync_target_dir(target: &Target, durability: Durability) -> Result<()> {
   }
   failpoint!("commit.fsync-dir", "fsync", &target.path);
   dir_sync::sync_dir_shared(&target.dir, &target.path)
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use crate::spill::Spill;
+  use crate::text::Piece;
+
+  fn with_newline() -> WriteOptions {
+    WriteOptions {
+      final_newline: true,
+      durability: Durability::None,
+      ..WriteOptions::default()
+    }
+  }
+
+  #[test]
+  fn final_newline_ends_a_text_once() {
+    let root = tempfile::tempdir().unwrap();
+    let target = Target::prepare(&root.path().join("t.json")).unwrap();
+    let body = Body::Text(Text::Utf16("[1]".encode_utf16().collect()));
+    write_text(&target, body, &with_newline()).unwrap();
+    assert_eq!(std::fs::read(&target.path).unwrap(), b"[1]\n");
+  }
+
+  #[test]
+  fn final_newline_ends_a_filled_temp_file_once() {
+    let root = tempfile::tempdir().unwrap();
+    let path = root.path().join("f.json");
+    let mut spill = Spill::start(path.clone(), Vec::new());
+    spill
+      .send(Piece::new("[2]".encode_utf16().collect(), 0))
+      .unwrap();
+    let body = Body::Filled(Box::new(spill.finish().unwrap()));
+    write_text(&Target::prepare(&path).unwrap(), body, &with_newline()).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), b"[2]\n");
+  }
 }

@@ -18,7 +18,7 @@ use safe_write_json::dir_sync;
 use safe_write_json::queue;
 use safe_write_json::spill::Spill;
 use safe_write_json::text::Piece;
-use safe_write_json::Text;
+use safe_write_json::Body;
 
 /// Long enough that only a hang reaches it: a watchdog, not a timing assertion.
 const HANG: Duration = Duration::from_secs(60);
@@ -55,12 +55,12 @@ fn write_on(
 
 /// A spilled text (the > 96 MiB path: its temp file made by the spill writer thread, which
 /// resolves the target and creates the parents) of `content`.
-fn spilled(path: &Path, content: &str) -> Text {
+fn spilled(path: &Path, content: &str) -> Body {
   let mut spill = Spill::start(path.to_path_buf(), Vec::new());
   spill
     .send(Piece::new(content.encode_utf16().collect(), 0))
     .unwrap();
-  Text::Spilled(Box::new(spill.finish().unwrap()))
+  Body::Filled(Box::new(spill.finish().unwrap()))
 }
 
 /// Wait (a watchdog, not a timing assertion) until a temp file of ours is in `dir`.
@@ -87,7 +87,7 @@ fn a_spilled_write_into_new_directories_makes_every_new_name_durable() {
   let path = root.join("a/b/c/f.json");
   let synced = fsyncs_during(|| {
     let mut req = request(&path, "");
-    req.text = spilled(&path, "{\"big\":true}");
+    req.body = spilled(&path, "{\"big\":true}");
     // As in the addon, where serializing takes a while: the writer thread has made the parents
     // and its temp file before the write is queued (else both would rightly fsync a new name).
     wait_for_temp_in(&root.join("a/b/c"));
@@ -153,7 +153,7 @@ fn a_spilled_writer_whose_mkdir_lost_the_race_makes_the_name_durable_itself() {
   drop(release_spill);
   let (done_tx, done_rx) = mpsc::channel();
   let mut req = request(&path, "");
-  req.text = text;
+  req.body = text;
   thread::spawn(move || done_tx.send(queue::write_now(req)).unwrap());
   let outcome = done_rx.recv_timeout(HANG).expect("the spilled write hung");
   let synced = fsynced_since(mark);

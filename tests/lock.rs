@@ -11,7 +11,7 @@ use safe_write_json::lock::FileLock;
 use safe_write_json::queue::{self, Lease};
 use safe_write_json::read::Units;
 use safe_write_json::target::Target;
-use safe_write_json::Text;
+use safe_write_json::{Body, Text};
 
 /// The text a lease read, as a Rust string.
 fn content(lease: &Lease) -> Option<String> {
@@ -85,7 +85,7 @@ fn a_lease_reads_the_file_and_holds_writes_until_it_commits() {
 
   let (done_tx, done_rx) = mpsc::channel();
   lease.commit(
-    Text::Bytes(b"2".to_vec()),
+    Body::Text(Text::Bytes(b"2".to_vec())),
     Box::new(move |r| done_tx.send(r).unwrap()),
   );
   done_rx
@@ -153,7 +153,7 @@ fn leases_are_never_coalesced() {
         let lease = held.unwrap();
         let n: u32 = content(&lease).map_or(0, |text| text.parse().unwrap());
         lease.commit(
-          Text::Bytes((n + 1).to_string().into_bytes()),
+          Body::Text(Text::Bytes((n + 1).to_string().into_bytes())),
           Box::new(move |r| {
             r.unwrap();
             tx.send(()).unwrap()

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use safe_write_json::queue;
-use safe_write_json::{Durability, Text, WriteOptions};
+use safe_write_json::{Body, Durability, Text, WriteOptions};
 
 /// `_IOR('X', 125, __u32)`: ext4's (and XFS's) "going down" ioctl.
 const EXT4_IOC_SHUTDOWN: libc::c_ulong = 0x8004_587D;
@@ -160,7 +160,7 @@ struct Seen {
 fn write(path: &Path, version: u64, durability: Durability) -> safe_write_json::Result<()> {
   queue::write_now(queue::Request {
     path: path.to_path_buf(),
-    text: Text::Bytes(document(version).into_bytes()),
+    body: Body::Text(Text::Bytes(document(version).into_bytes())),
     options: WriteOptions {
       durability,
       backup: version.is_multiple_of(2),

@@ -7,7 +7,7 @@ use std::sync::mpsc;
 
 use common::{request, test_dir, verify_no_leftovers, write};
 use safe_write_json::queue;
-use safe_write_json::{Durability, Text, WriteOptions};
+use safe_write_json::{Body, Durability, Text, WriteOptions};
 
 #[test]
 fn create_new() {
@@ -52,7 +52,7 @@ fn utf16_text_is_written_as_utf8() {
   let text = "{\"t\":\"Grüße 😀 中文\"}";
   let req = queue::Request {
     path: path.clone(),
-    text: Text::Utf16(text.encode_utf16().collect()),
+    body: Body::Text(Text::Utf16(text.encode_utf16().collect())),
     options: WriteOptions::default(),
   };
   queue::write_now(req).unwrap();

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use napi::{Env, Result};
 
-use super::js::{Js, Kept, Value};
+use super::js::{HolderRef, Js, Value};
 use super::later::Later;
 use crate::text::{Flow, Piece, PieceSender, Streamed, Text};
 
@@ -30,18 +30,18 @@ const UNITS_PER_TURN: usize = 1 << 19;
 
 /// A text whose pieces, `holder` (`{ texts: string[], meta: number[] }`, four numbers per text:
 /// characters to trim at the start and at the end, extra indent depth, comma before it), are
-/// copied out from the next turn on; then a newline if `final_newline`, then the end.
-pub(crate) fn later(env: &Env, holder: Value, gap: Vec<u16>, final_newline: bool) -> Result<Text> {
-  let js = Js::new(env, None)?;
+/// copied out from the next turn on; then the end.
+pub(crate) fn later(env: &Env, holder: Value, gap: Vec<u16>) -> Result<Text> {
+  let js = Js::new(env);
   let count = js.array_length(js.get(holder, "texts")?)?;
-  let holder = js.keep(holder)?;
+  let holder = js.hold(holder)?;
   let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
   // If the environment goes away first (a worker thread terminated), the copy can never end:
   // drop it then, so the write learns at once that its text was abandoned.
   let later = match Later::new(env, move || forget(id)) {
     Ok(later) => later,
     Err(err) => {
-      js.release(holder);
+      js.let_go(holder);
       return Err(err);
     }
   };
@@ -56,7 +56,6 @@ pub(crate) fn later(env: &Env, holder: Value, gap: Vec<u16>, final_newline: bool
     holder: Some(holder),
     next: 0,
     count,
-    final_newline,
     sender: Some(sender),
     flow,
     later,
@@ -90,10 +89,9 @@ thread_local! {
 struct Copying {
   id: u64,
   /// The texts, kept alive until copied; `None` once done.
-  holder: Option<Kept>,
+  holder: Option<HolderRef>,
   next: u32,
   count: u32,
-  final_newline: bool,
   sender: Option<PieceSender>,
   flow: Arc<Flow>,
   later: Later,
@@ -148,10 +146,8 @@ fn forget(id: u64) {
 impl Copying {
   /// Copy up to `budget` units (pausing when the write is behind, if `paced`).
   fn step(&mut self, env: &Env, budget: usize, paced: bool) -> Next {
-    let Ok(js) = Js::new(env, None) else {
-      return self.finish(None, false);
-    };
-    let holder = match self.holder.as_ref().map(|kept| js.kept(kept)) {
+    let js = Js::new(env);
+    let holder = match self.holder.as_ref().map(|held| js.holder(held)) {
       None => return Next::Done,
       Some(Ok(holder)) => holder,
       Some(Err(_)) => return self.finish(Some(js), false),
@@ -168,15 +164,11 @@ impl Copying {
   /// let the texts go.
   fn finish(&mut self, js: Option<Js>, complete: bool) -> Next {
     if let (true, Some(sender)) = (complete, self.sender.take()) {
-      if self.final_newline {
-        let _ = sender.send(Some(Piece::newline()));
-        self.flow.sent(1);
-      }
       let _ = sender.send(None);
     }
     self.sender = None;
-    if let (Some(kept), Some(js)) = (self.holder.take(), js) {
-      js.release(kept);
+    if let (Some(held), Some(js)) = (self.holder.take(), js) {
+      js.let_go(held);
     }
     Next::Done
   }

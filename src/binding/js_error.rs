@@ -5,8 +5,8 @@ use std::path::Path;
 
 use napi::{Env, Result};
 
-use super::js::{ErrorKind, Js};
-use super::path::CallerPath;
+use super::js::Js;
+use super::path::TargetPath;
 use crate::error::{Code, Error};
 use crate::target::normalize;
 
@@ -15,11 +15,11 @@ use crate::target::normalize;
 ///
 /// Like the errors of `fs`, these belong to the addon's own realm: they are made when the write
 /// settles, after the caller's realm is gone from the stack.
-pub(crate) fn to_js(env: &Env, err: &Error, caller: &CallerPath) -> napi::Error {
+pub(crate) fn to_js(env: &Env, err: &Error, target: &TargetPath) -> napi::Error {
   let build = || -> Result<napi::Error> {
-    let js = Js::new(env, None)?;
-    let path = shown_path(&err.path, caller);
-    let value = js.error(ErrorKind::Error, err.code_name(), &message(err, caller))?;
+    let js = Js::new(env);
+    let path = shown_path(&err.path, target);
+    let value = js.error(err.code_name(), &message(err, target))?;
     if let Some(errno) = err.errno() {
       js.set(value, "errno", js.number(f64::from(errno))?)?;
     }
@@ -41,31 +41,32 @@ pub(crate) fn to_js(env: &Env, err: &Error, caller: &CallerPath) -> napi::Error 
 }
 
 /// The error's message, naming the path the way the caller wrote it.
-pub(crate) fn message(err: &Error, caller: &CallerPath) -> String {
+pub(crate) fn message(err: &Error, target: &TargetPath) -> String {
   err
     .clone()
-    .with_path(shown_path(&err.path, caller))
+    .with_path(shown_path(&err.path, target))
     .to_string()
 }
 
 /// The caller's own spelling of the target; for an error caused by an ancestor directory (a
 /// file where a directory should be), that ancestor, spelled the same way.
-fn shown_path(failed: &Path, caller: &CallerPath) -> String {
+fn shown_path(failed: &Path, target: &TargetPath) -> String {
   // A file inside the directory the caller named (cleanupTempFiles failing to remove an
   // orphan): that file, under the caller's spelling of the directory.
-  if let Ok(rest) = failed.strip_prefix(&caller.absolute) {
+  let absolute = target.absolute();
+  if let Ok(rest) = failed.strip_prefix(absolute) {
     if !rest.as_os_str().is_empty() {
-      return Path::new(&caller.given)
+      return Path::new(&target.given)
         .join(rest)
         .to_string_lossy()
         .into_owned();
     }
   }
-  if failed == caller.absolute || !caller.absolute.starts_with(failed) {
-    return caller.given.clone();
+  if failed == absolute || !absolute.starts_with(failed) {
+    return target.given.clone();
   }
-  let levels_up = caller.absolute.components().count() - failed.components().count();
-  let given = Path::new(&caller.given);
+  let levels_up = absolute.components().count() - failed.components().count();
+  let given = Path::new(&target.given);
   if let Some(ancestor) = given
     .ancestors()
     .nth(levels_up)
@@ -86,9 +87,18 @@ fn shown_path(failed: &Path, caller: &CallerPath) -> String {
 #[napi_derive::napi(js_name = "osErrorOfOpen")]
 pub(crate) fn os_error_of_open(env: Env, raw: i32, path: String) -> Result<()> {
   let err = Error::io(&std::io::Error::from_raw_os_error(raw), "open", &path);
-  let caller = CallerPath {
-    absolute: path.clone().into(),
+  let target = TargetPath {
+    absolute: path.clone(),
     given: path,
   };
-  Err(to_js(&env, &err, &caller))
+  Err(to_js(&env, &err, &target))
+}
+
+/// An `Error` with a Node-style `code` that is not the core's (`ERR_INVALID_STATE`, …).
+pub(crate) fn coded(env: &Env, code: &str, message: &str) -> napi::Error {
+  let js = Js::new(env);
+  match js.error(code, message) {
+    Ok(value) => js.into_error(value),
+    Err(err) => err,
+  }
 }

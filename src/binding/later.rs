@@ -52,7 +52,7 @@ impl Later {
   /// queue is gone: after [`Later::release`], or when the environment tears down while jobs
   /// may still be wanted (then it is the place to let go of what they would have finished).
   pub(crate) fn new(env: &Env, on_end: impl FnOnce() + Send + 'static) -> Result<Later> {
-    let name = Js::new(env, None)?.string("safe-write-json")?;
+    let name = Js::new(env).string("safe-write-json")?;
     let shared = Arc::new(Shared {
       function: Mutex::new(None),
       on_end: Mutex::new(Some(Box::new(on_end))),

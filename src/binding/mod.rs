@@ -1,9 +1,9 @@
-//! The Node-API layer: the only module that uses napi. Thin by design: check arguments, turn
-//! JavaScript data into bytes, call the core, turn its errors into JavaScript errors.
+//! The Node-API layer: the only module that uses napi. Thin by design: `index.js` and `lib/`
+//! check the arguments and serialize; this copies the text out, calls the core, and turns its
+//! errors into JavaScript errors.
 
 mod cleanup;
 mod copier;
-mod invalid_arg;
 mod js;
 mod js_error;
 mod later;

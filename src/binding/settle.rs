@@ -57,7 +57,7 @@ struct Queue {
 
 /// A new promise of `env`'s thread, and the handle that settles it.
 pub(crate) fn promise(env: &Env) -> Result<(Pending, Unknown<'_>)> {
-  let js = Js::new(env, None)?;
+  let js = Js::new(env);
   let (deferred, promise) = js.promise()?;
   let later = QUEUE.with(|queue| -> Result<Later> {
     let mut queue = queue.borrow_mut();

@@ -1,214 +1,144 @@
-//! `safeWriteJson`, `safeWriteFile` and their Sync twins. Each checks its arguments, turns the
-//! data into bytes on the main thread, and hands one `Request` to the core: the async ones to
-//! the worker pool, the Sync ones to `write_now` on this thread. Same core, same bytes.
-//!
-//! Each takes a last argument the TypeScript signature does not show: the caller's
-//! `globalThis`, passed by `index.js` (see `Js::new`).
+//! The writes behind `safeWriteJson`, `safeWriteFile` and their Sync twins (`index.js` checks
+//! the arguments and serializes): each copies its text out of JavaScript and hands one
+//! `Request` to the core: the async ones to the worker pool, the Sync ones to `write_now` on
+//! this thread. Same core, same bytes.
 
 use napi::bindgen_prelude::Unknown;
-use napi::{Env, JsValue, Result};
+use napi::{Env, Result};
 use napi_derive::napi;
 
 use super::copier;
-use super::js::{rejection, Js, Value};
+use super::js::Js;
 use super::js_error;
-use super::options::{json_options, write_options};
-use super::path::{caller_path, CallerPath};
-use super::serialize::{file_bytes, json_text, Copy};
+use super::options::WriteOptions;
+use super::path::TargetPath;
+use super::serialize::{file_bytes, json_text, CopyTime};
 use super::settle;
-use super::update::enclosing_leases;
+use super::sink::JsonSink;
+use crate::options::WriteOptions as CoreWriteOptions;
 use crate::queue::{self, Request, Settle};
+use crate::write::Body;
 
-/// Write `data` as JSON to `path`, atomically and durably, without blocking the event loop.
-///
-/// The file ends up holding exactly `JSON.stringify(data, replacer, indent)` in UTF-8 (`null`
-/// where that is `undefined`). The data is read during the call: later changes to it do not
-/// affect what is written. The promise resolves once the new content is in place (and, with
-/// the default `durability: 'full'`, on disk).
-///
-/// The third argument may be the indent, as with the old `safeWriteJson(filePath, data, indent)`.
-///
-/// @throws never synchronously; the promise rejects with: a `TypeError`/`RangeError` coded
-/// `ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE` or `ERR_OUT_OF_RANGE` for a bad argument; the
-/// very error `JSON.stringify` throws (circular structure, BigInt, a throwing `toJSON`); an
-/// `Error` with `code` (`EACCES`, `ENOSPC`, `EISDIR`, `ENOTDIR`, `EVERIFY`, …), `errno`,
-/// `syscall` and `path` when the file system fails. On every failure the target is untouched.
-///
-/// @example
-/// ```ts
-/// import { safeWriteJson } from 'safe-write-json'
-/// await safeWriteJson('settings.json', { theme: 'dark' }, 2)
-/// ```
+/// Write a JSON text (see `json_text`) to `target`'s path, from the worker pool; `enclosing`:
+/// the ids of the `updateJson` leases whose updaters this call runs inside, innermost last.
 #[napi(
-  ts_args_type = "path: string | URL, data: unknown, options?: number | string | WriteJsonOptions | null",
+  js_name = "writeJson",
+  ts_args_type = "target: TargetPath, sink: JsonSink, json: string | object, options: WriteOptions, finalNewline: boolean, enclosing: number[]",
   ts_return_type = "Promise<void>"
 )]
-pub(crate) fn safe_write_json<'env>(
+pub(crate) fn write_json<'env>(
   env: &'env Env,
-  path: Unknown,
-  data: Unknown,
-  options: Unknown,
-  realm: Unknown,
+  target: TargetPath,
+  sink: &mut JsonSink,
+  json: Unknown,
+  options: WriteOptions,
+  final_newline: bool,
+  enclosing: Vec<f64>,
 ) -> Result<Unknown<'env>> {
-  let js = Js::new(env, Some(realm.raw()))?;
-  settle_later(
-    js,
+  let body = json_text(env, sink, json, CopyTime::Later)?;
+  submit(
     env,
-    json_request(js, env, path.raw(), data.raw(), options.raw(), Copy::Later),
+    target,
+    body,
+    options.into_core(final_newline),
+    &enclosing,
   )
 }
 
-/// The synchronous twin of `safeWriteJson`: same checks, same bytes, same guarantees, but it
-/// blocks until the file is written. It waits for an async write of the same file that is
-/// already on the disk and supersedes queued ones (they settle with this call's outcome). With
-/// an `updateJson` of the file running or queued in this process it throws `ELOCKED` at once:
-/// the update needs this very thread.
-///
-/// @throws the errors `safeWriteJson` rejects with.
-///
-/// @example
-/// ```ts
-/// import { safeWriteJsonSync } from 'safe-write-json'
-/// // where nothing can be awaited, e.g. a process 'exit' handler
-/// process.on('exit', () => safeWriteJsonSync('state.json', state, 2))
-/// ```
+/// `writeJson` on this thread: returns once written.
 #[napi(
-  ts_args_type = "path: string | URL, data: unknown, options?: number | string | WriteJsonOptions | null"
+  js_name = "writeJsonSync",
+  ts_args_type = "target: TargetPath, sink: JsonSink, json: string | object, options: WriteOptions, finalNewline: boolean"
 )]
-pub(crate) fn safe_write_json_sync(
+pub(crate) fn write_json_sync(
   env: &Env,
-  path: Unknown,
-  data: Unknown,
-  options: Unknown,
-  realm: Unknown,
+  target: TargetPath,
+  sink: &mut JsonSink,
+  json: Unknown,
+  options: WriteOptions,
+  final_newline: bool,
 ) -> Result<()> {
-  let js = Js::new(env, Some(realm.raw()))?;
-  let (request, caller) = json_request(js, env, path.raw(), data.raw(), options.raw(), Copy::Now)?;
-  write_now(env, request, &caller)
+  let body = json_text(env, sink, json, CopyTime::Now)?;
+  write_now(env, target, body, options.into_core(final_newline))
 }
 
-/// Write a string (as UTF-8) or a `Uint8Array` to `path`, with the same guarantees as
-/// `safeWriteJson`. The data is copied during the call.
-///
-/// @throws never synchronously; rejects as `safeWriteJson` does.
-///
-/// @example
-/// ```ts
-/// import { safeWriteFile } from 'safe-write-json'
-/// await safeWriteFile('notes.md', '# Notes', { mode: 0o600 })
-/// ```
+/// Write a string (as UTF-8) or a `Uint8Array` to `target`'s path, from the worker pool.
 #[napi(
-  ts_args_type = "path: string | URL, data: string | Uint8Array, options?: WriteOptions | null",
+  js_name = "writeFile",
+  ts_args_type = "target: TargetPath, data: string | Uint8Array, options: WriteOptions, enclosing: number[]",
   ts_return_type = "Promise<void>"
 )]
-pub(crate) fn safe_write_file<'env>(
+pub(crate) fn write_file<'env>(
   env: &'env Env,
-  path: Unknown,
+  target: TargetPath,
   data: Unknown,
-  options: Unknown,
-  realm: Unknown,
+  options: WriteOptions,
+  enclosing: Vec<f64>,
 ) -> Result<Unknown<'env>> {
-  let js = Js::new(env, Some(realm.raw()))?;
-  settle_later(
-    js,
-    env,
-    file_request(js, path.raw(), data.raw(), options.raw()),
-  )
+  let body = file_bytes(env, data)?;
+  submit(env, target, body, options.into_core(false), &enclosing)
 }
 
-/// The synchronous twin of `safeWriteFile`.
-///
-/// @throws the errors `safeWriteFile` rejects with.
-///
-/// @example
-/// ```ts
-/// import { safeWriteFileSync } from 'safe-write-json'
-/// safeWriteFileSync('cache.bin', Buffer.from([1, 2, 3]), { durability: 'none' })
-/// ```
+/// `writeFile` on this thread: returns once written.
 #[napi(
-  ts_args_type = "path: string | URL, data: string | Uint8Array, options?: WriteOptions | null"
+  js_name = "writeFileSync",
+  ts_args_type = "target: TargetPath, data: string | Uint8Array, options: WriteOptions"
 )]
-pub(crate) fn safe_write_file_sync(
+pub(crate) fn write_file_sync(
   env: &Env,
-  path: Unknown,
+  target: TargetPath,
   data: Unknown,
-  options: Unknown,
-  realm: Unknown,
+  options: WriteOptions,
 ) -> Result<()> {
-  let js = Js::new(env, Some(realm.raw()))?;
-  let (request, caller) = file_request(js, path.raw(), data.raw(), options.raw())?;
-  write_now(env, request, &caller)
+  let body = file_bytes(env, data)?;
+  write_now(env, target, body, options.into_core(false))
 }
 
-fn json_request(
-  js: Js,
-  env: &Env,
-  path: Value,
-  data: Value,
-  options: Value,
-  copy: Copy,
-) -> Result<(Request, CallerPath)> {
-  let caller = caller_path(js, path)?;
-  let options = json_options(js, options)?;
-  let text = json_text(js, env, data, &options, &caller, copy)?;
-  Ok((
-    Request {
-      path: caller.absolute.clone(),
-      text,
-      options: options.write,
-    },
-    caller,
-  ))
+/// Queue the write; return the promise it settles.
+fn submit<'env>(
+  env: &'env Env,
+  target: TargetPath,
+  body: Body,
+  options: CoreWriteOptions,
+  enclosing: &[f64],
+) -> Result<Unknown<'env>> {
+  let request = Request {
+    path: target.absolute().to_path_buf(),
+    body,
+    options,
+  };
+  let (settle, promise) = write_promise(env, target)?;
+  queue::submit(request, lease_ids(enclosing), settle);
+  Ok(promise)
 }
 
 /// A Sync write, on this thread. Any async write still waiting for its text to be copied out
 /// of JavaScript needs this thread to do that; finish those copies first, or a write of the
 /// same file that this one waits for could never end.
-fn write_now(env: &Env, request: Request, caller: &CallerPath) -> Result<()> {
+fn write_now(env: &Env, target: TargetPath, body: Body, options: CoreWriteOptions) -> Result<()> {
   copier::finish_all(env);
-  queue::write_now(request).map_err(|err| js_error::to_js(env, &err, caller))
-}
-
-fn file_request(js: Js, path: Value, data: Value, options: Value) -> Result<(Request, CallerPath)> {
-  let caller = caller_path(js, path)?;
-  let options = write_options(js, options)?;
-  let text = file_bytes(js, data)?;
-  Ok((
-    Request {
-      path: caller.absolute.clone(),
-      text,
-      options,
-    },
-    caller,
-  ))
-}
-
-/// A promise for a checked request, settled from the worker; or one already rejected with the
-/// error of the checks.
-fn settle_later<'env>(
-  js: Js,
-  env: &'env Env,
-  checked: Result<(Request, CallerPath)>,
-) -> Result<Unknown<'env>> {
-  let (request, caller) = match checked {
-    Ok(checked) => checked,
-    Err(err) => return rejection(env, js, err),
+  let request = Request {
+    path: target.absolute().to_path_buf(),
+    body,
+    options,
   };
-  let enclosing = enclosing_leases(js)?;
-  let (settle, promise) = write_promise(env, caller)?;
-  queue::submit(request, enclosing, settle);
-  Ok(promise)
+  queue::write_now(request).map_err(|err| js_error::to_js(env, &err, &target))
 }
 
-/// A promise for a write to `caller`'s path, and the callback the core settles it with: it
+/// Lease ids as they cross from JavaScript (numbers).
+pub(crate) fn lease_ids(enclosing: &[f64]) -> Vec<u64> {
+  enclosing.iter().map(|&id| id as u64).collect()
+}
+
+/// A promise for a write to `target`'s path, and the callback the core settles it with: it
 /// resolves, or rejects with the error naming the path as the caller wrote it. Promises settle
 /// in the order the core settles them (see [`settle`]).
-pub(crate) fn write_promise(env: &Env, caller: CallerPath) -> Result<(Settle, Unknown<'_>)> {
+pub(crate) fn write_promise(env: &Env, target: TargetPath) -> Result<(Settle, Unknown<'_>)> {
   let (pending, promise) = settle::promise(env)?;
   let settle: Settle = Box::new(move |outcome| {
     pending.settle(Box::new(move |env| match outcome {
-      Ok(()) => Js::new(env, None)?.undefined(),
-      Err(err) => Err(js_error::to_js(env, &err, &caller)),
+      Ok(()) => Js::new(env).undefined(),
+      Err(err) => Err(js_error::to_js(env, &err, &target)),
     }))
   });
   Ok((settle, promise))

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use safe_write_json::queue::{self, Request};
 use safe_write_json::temp::is_temp_name;
-use safe_write_json::{Text, WriteOptions};
+use safe_write_json::{Body, Text, WriteOptions};
 
 /// A fresh directory under the target dir (a real disk file system, not necessarily tmpfs).
 pub fn test_dir() -> tempfile::TempDir {
@@ -36,7 +36,7 @@ pub fn verify_no_leftovers(dir: &Path) {
 pub fn request(path: &Path, content: &str) -> Request {
   Request {
     path: path.to_path_buf(),
-    text: Text::Bytes(content.as_bytes().to_vec()),
+    body: Body::Text(Text::Bytes(content.as_bytes().to_vec())),
     options: WriteOptions::default(),
   }
 }
