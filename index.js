@@ -63,12 +63,12 @@ exports.safeWriteFileSync = function safeWriteFileSync(path, data, options) {
 exports.updateJson = async function updateJson(path, updater, options) {
   const target = targetPath(path)
   if (typeof updater !== 'function') throw invalidArgType('updater', 'of type function', updater)
-  const { write, indent, replacer, finalNewline } = updateOptions(options)
+  const { write, indent, replacer, finalNewline, default: fallback } = updateOptions(options)
   const lease = await binding.lockForUpdate(target, write, finalNewline, enclosing())
   let next
   try {
     const text = lease.text()
-    const current = text === null ? options?.default : parse(lease, text)
+    const current = text === null ? fallback : parse(lease, text)
     next = await updating.run([...enclosing(), lease.id], () => updater(current))
     if (next === undefined) {
       await lease.release()

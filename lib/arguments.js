@@ -56,7 +56,13 @@ function describe(value) {
       return text.includes("'") ? `type string (${JSON.stringify(text)})` : `type string ('${text}')`
     }
     default: {
-      const { constructor } = value
+      // A getter or a Proxy trap may throw: the error about the argument still gets made.
+      let constructor
+      try {
+        constructor = value.constructor
+      } catch {
+        return 'an unreadable value'
+      }
       return typeof constructor === 'function' ? `an instance of ${constructor.name}` : '[Object: null prototype]'
     }
   }

@@ -25,13 +25,17 @@ function jsonOptions(value) {
   throw invalidArgType('options', 'of type number, string or object', value)
 }
 
-/** The options of `updateJson`: those of `safeWriteJson` as an object, and `default` (read by index.js). */
+/**
+ * The options of `updateJson`: those of `safeWriteJson` as an object, and `default` — read now,
+ * with the others, not when the lock is granted: what the call was given is what it uses.
+ */
 function updateOptions(value) {
   const object = optionsObject(value)
   const options = object ? jsonFields(object, ['default']) : jsonOptions(undefined)
   if (options.write.lock === false) {
-    throw invalidArgValue('options.lock', 'must not be false: updateJson always holds the lock from read to write', object.lock)
+    throw invalidArgValue('options.lock', 'must not be false: updateJson always holds the lock from read to write', false)
   }
+  options.default = object?.default
   return options
 }
 
@@ -113,11 +117,16 @@ function writeFields(object) {
   return options
 }
 
-/** Refuse any own enumerable key of `object` that is not `known`. */
+/**
+ * Refuse any own enumerable key of `object` that is not `known` and has a value: one whose value
+ * is `undefined` counts as absent (code that forwards its own options, `{ fsync: opts.fsync }`).
+ */
 function rejectUnknownKeys(object, known) {
   for (const key of Object.keys(object)) {
-    if (!known.includes(key)) {
-      throw invalidArgValue(`options.${key}`, `is not a supported option (supported: ${known.join(', ')})`, object[key])
+    if (known.includes(key)) continue
+    const value = object[key]
+    if (value !== undefined) {
+      throw invalidArgValue(`options.${key}`, `is not a supported option (supported: ${known.join(', ')})`, value)
     }
   }
 }

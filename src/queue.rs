@@ -325,7 +325,7 @@ mod deadlines {
   use std::collections::BinaryHeap;
   use std::path::PathBuf;
   use std::sync::{Condvar, LazyLock, Mutex};
-  use std::time::Instant;
+  use std::time::{Duration, Instant};
 
   use super::{locked, Holder, Job, QUEUES};
   use crate::error::Code;
@@ -340,8 +340,13 @@ mod deadlines {
   /// OS refuses a thread then, the next deadline tries again (the heap keeps them all).
   static WATCHING: Mutex<bool> = Mutex::new(false);
 
-  /// Look at call `seq`, queued for the file at `key`, again at `due`.
-  pub(super) fn arm(seq: u64, due: Instant, key: PathBuf) {
+  /// Look at call `seq`, queued for the file at `key`, again at `since + timeout`, to fail it
+  /// if it is still waiting behind a lease then. A timeout past the end of `Instant`
+  /// (`lockTimeoutMs: Infinity`) arms nothing: no deadline.
+  pub(super) fn arm(seq: u64, since: Instant, timeout: Duration, key: PathBuf) {
+    let Some(due) = since.checked_add(timeout) else {
+      return;
+    };
     let (heap, wake) = &*DEADLINES;
     lock(heap).push(Reverse((due, seq, key)));
     wake.notify_one();
@@ -410,13 +415,13 @@ mod deadlines {
     let since = file.jobs[index].waiting_since().unwrap_or(now);
     if !behind_lease {
       drop(state);
-      arm(seq, now + timeout, key);
+      arm(seq, now, timeout, key);
       return;
     }
     // Its wait may have grown since it was armed (a superseded call's longer timeout).
-    if now < since + timeout {
+    if since.checked_add(timeout).is_none_or(|due| now < due) {
       drop(state);
-      arm(seq, since + timeout, key);
+      arm(seq, since, timeout, key);
       return;
     }
     let waited = now - since;
@@ -799,7 +804,7 @@ impl Job {
       Job::Write(write) => write.waiting_since = Some(now),
       Job::Lease(pending) => pending.waiting_since = Some(now),
     }
-    deadlines::arm(self.seq(), now + self.lock_timeout(), key.to_path_buf());
+    deadlines::arm(self.seq(), now, self.lock_timeout(), key.to_path_buf());
   }
 
   fn is_write(&self) -> bool {
@@ -851,8 +856,8 @@ impl QueuedWrite {
     if let Some(older_since) = older.waiting_since {
       if self.waiting_since.is_none_or(|since| older_since < since) {
         self.waiting_since = Some(older_since);
-        let due = older_since + self.request.options.lock_timeout;
-        deadlines::arm(self.seq, due, key.to_path_buf());
+        let timeout = self.request.options.lock_timeout;
+        deadlines::arm(self.seq, older_since, timeout, key.to_path_buf());
       }
     }
     let mut settles = older.settles;
