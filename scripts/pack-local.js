@@ -22,7 +22,12 @@ const pkg = require('../package.json')
 
 // On Windows npm is npm.cmd, which Node runs only through a shell.
 const npm = (args, cwd) =>
-  execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], shell: process.platform === 'win32' })
+  execFileSync('npm', args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    shell: process.platform === 'win32',
+  })
 
 /** `npm pack` of `dir` into OUT; the tarball's path. */
 const pack = (dir) => path.join(OUT, JSON.parse(npm(['pack', '--json', '--pack-destination', OUT], dir))[0].filename)
