@@ -229,11 +229,35 @@ function loadBinding() {
       ...errors,
       `Binaries are published for: ${SUPPORTED.join(', ')}.`,
       'What to do:',
-      SUPPORTED.includes(name)
-        ? `  - Install with optional dependencies enabled, since safe-write-json-${name} is one (not with --omit=optional, --no-optional or --ignore-optional). If npm skipped it anyway (npm/cli#4828), delete node_modules and package-lock.json and run npm install again. An app or extension packaged on another machine needs the one for this machine: npm install --os=${platform} --cpu=${arch}${libc && ` --libc=${libc}`}.`
-        : `  - ${name} has no published binary: use one of the platforms above, or build one.`,
+      advice(name, `npm install --os=${platform} --cpu=${arch}${libc && ` --libc=${libc}`}`),
       '  - Or build from source (needs Rust and cargo): in a clone of safe-write-json run npm ci && npm run build, then copy the safe-write-json.*.node it makes beside binding.js, or set NAPI_RS_NATIVE_LIBRARY_PATH to its path.',
     ].join('\n')
     throw Object.assign(new Error(message), { cause })
   }
+}
+
+// What to do when no binary loaded, by how this copy of the package was made: published (its
+// platform packages are optionalDependencies), packed by `npm run pack:local` (the same, for the
+// platforms built there), or a plain `npm pack` or unbuilt clone (none: there is no binary).
+function advice(name, installForThisMachine) {
+  const platformPackage = `safe-write-json-${name}`
+  const packed = require('./package.json').optionalDependencies
+  const installed = (() => {
+    try {
+      return Boolean(require.resolve(`${platformPackage}/package.json`))
+    } catch {
+      return false
+    }
+  })()
+  if (!SUPPORTED.includes(name)) return `  - ${name} has no published binary: use one of the platforms above, or build one.`
+  if (installed) {
+    return `  - ${platformPackage} is installed but did not load (see above): delete node_modules and package-lock.json and run npm install again.`
+  }
+  if (!packed) {
+    return '  - This copy of safe-write-json names no platform package, so it has no binary: it was made by a plain npm pack, or is a clone not yet built. For tarballs that install, run npm run pack:local in a clone and install all it makes in one command: npm install <clone>/target/pack/*.tgz.'
+  }
+  if (!packed[platformPackage]) {
+    return `  - This copy of safe-write-json was packed with binaries for ${Object.keys(packed).join(', ')} only (npm run pack:local on another machine): pack it on a ${name} machine, or install a published version.`
+  }
+  return `  - Install with optional dependencies enabled, since ${platformPackage} is one (not with --omit=optional, --no-optional or --ignore-optional). If npm skipped it anyway (npm/cli#4828), delete node_modules and package-lock.json and run npm install again. An app or extension packaged on another machine needs the one for this machine: ${installForThisMachine}. A tarball made by npm run pack:local needs its platform tarball installed in the same command: npm install <clone>/target/pack/*.tgz.`
 }

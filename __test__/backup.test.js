@@ -5,6 +5,7 @@ const path = require('node:path')
 const { spawn } = require('node:child_process')
 const { safeWriteJson, safeWriteJsonSync, safeWriteFile, safeWriteFileSync, safeReadJson } = require('..')
 const { tmpDir, leftovers } = require('./helpers')
+const { withWarnings } = require('./warnings')
 
 let dir
 beforeEach(() => {
@@ -76,7 +77,9 @@ test('what the .bak keeps is what safeReadJson({ recover: true }) falls back to'
   await safeWriteJson(file, ['a'])
   await safeWriteJson(file, ['a', 'b'], { backup: true })
   fs.writeFileSync(file, '["a","b","') // torn by something that is not this package
-  expect(await safeReadJson(file, { recover: true })).toEqual(['a'])
+  const { value, codes } = await withWarnings(() => safeReadJson(file, { recover: true }))
+  expect(value).toEqual(['a'])
+  expect(codes).toEqual(['SAFE_WRITE_JSON_RECOVERED'])
 })
 
 test('the target is never missing, empty or torn while backup writes replace it', async () => {

@@ -15,13 +15,19 @@ beforeAll(() => {
 })
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
 
-test('node bench/run.js --quick --only burst runs, checks bytes, and the last call wins', async () => {
+test('node bench/run.js --quick --only burst runs, checks bytes, and the last call wins, with CARGO_TARGET_DIR set', async () => {
   const json = path.join(dir, 'results.json')
   const args = ['bench/run.js', '--quick', '--only', 'burst', '--reps', '1']
   // Its own work and report directories, so a test run never touches bench/results.md.
   args.push('--dir', path.join(dir, 'work'), '--out', path.join(dir, 'report'), '--json', json)
-  const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: ROOT, timeout: 60_000 })
+  // A cargo target directory of its own, as many Rust developers set globally: the floor
+  // binary is then not under bench/floor/target/, and the harness must find it where cargo put it.
+  const targetDir = path.join(dir, 'cargo-target')
+  const env = { ...process.env, CARGO_TARGET_DIR: targetDir }
+  const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: ROOT, env, timeout: 120_000 })
 
+  const floorName = process.platform === 'win32' ? 'floor.exe' : 'floor'
+  expect(stdout).toContain(`floor binary: ${path.join(targetDir, 'release', floorName)}\n`)
   expect(stdout).toContain('bytes: safe-write-json = JSON.stringify ✓')
   const results = JSON.parse(fs.readFileSync(json, 'utf8'))
   const checked = results.checks.filter((c) => c.workload === 'burst').map((c) => c.contender)
@@ -44,4 +50,4 @@ test('node bench/run.js --quick --only burst runs, checks bytes, and the last ca
   expect(md).toContain('## burst')
   expect(md).toContain(`Node ${process.version}`)
   expect(fs.readFileSync(path.join(dir, 'report', 'results.svg'), 'utf8')).toMatch(/^<svg [^>]*>/)
-}, 60_000)
+}, 120_000)

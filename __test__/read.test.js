@@ -6,6 +6,7 @@ const { spawnSync } = require('node:child_process')
 const { pathToFileURL } = require('node:url')
 const { safeReadJson, safeWriteJson } = require('..')
 const { tmpDir } = require('./helpers')
+const { withWarnings } = require('./warnings')
 
 let dir
 beforeEach(() => {
@@ -374,8 +375,10 @@ describe('recover', () => {
   test('the reviver runs on the backup’s content too', async () => {
     const file = put('r.json', '')
     put('r.json.bak', '{"n":2}')
-    const value = await safeReadJson(file, { recover: true, reviver: (k, v) => (typeof v === 'number' ? v + 1 : v) })
+    const reviver = (k, v) => (typeof v === 'number' ? v + 1 : v)
+    const { value, codes } = await withWarnings(() => safeReadJson(file, { recover: true, reviver }))
     expect(value).toEqual({ n: 3 })
+    expect(codes).toEqual(['SAFE_WRITE_JSON_RECOVERED'])
   })
 
   const unix = process.platform === 'win32' ? test.skip : test
@@ -385,7 +388,9 @@ describe('recover', () => {
     fs.symlinkSync(path.join('real', 'a.json'), path.join(dir, 'link.json'))
     await safeWriteJson(path.join(dir, 'link.json'), { v: 2 }, { backup: true })
     fs.writeFileSync(path.join(dir, 'real', 'a.json'), '{"v":')
-    expect(await safeReadJson(path.join(dir, 'link.json'), { recover: true })).toEqual({ v: 1 })
+    const { value, codes } = await withWarnings(() => safeReadJson(path.join(dir, 'link.json'), { recover: true }))
+    expect(value).toEqual({ v: 1 })
+    expect(codes).toEqual(['SAFE_WRITE_JSON_RECOVERED'])
   })
 })
 

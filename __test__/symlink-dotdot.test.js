@@ -6,6 +6,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { safeWriteJson, safeWriteJsonSync, safeReadJson, updateJson } = require('..')
 const { tmpDir } = require('./helpers')
+const { withWarnings } = require('./warnings')
 
 const unix = process.platform === 'win32' ? test.skip : test
 
@@ -56,7 +57,9 @@ unix('safeReadJson recover reads X/g.json.bak, not a decoy A/g.json.bak', async 
   fs.writeFileSync(real, '{"v":')
   fs.writeFileSync(`${real}.bak`, '{"from":"real backup"}')
   fs.writeFileSync(`${lexical}.bak`, '{"from":"decoy"}')
-  expect(await safeReadJson(through, { recover: true })).toEqual({ from: 'real backup' })
+  const { value, codes } = await withWarnings(() => safeReadJson(through, { recover: true }))
+  expect(value).toEqual({ from: 'real backup' })
+  expect(codes).toEqual(['SAFE_WRITE_JSON_RECOVERED'])
 })
 
 unix('safeReadJson recover with no backup beside the real file keeps the file’s own error', async () => {

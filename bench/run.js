@@ -91,22 +91,34 @@ function freshDir(...parts) {
  */
 const seed = (file) => fs.writeFileSync(file, '{}')
 
-const FLOOR_BIN = path.join(
-  __dirname,
-  'floor',
-  'target',
-  'release',
-  process.platform === 'win32' ? 'floor.exe' : 'floor',
-)
+// The floor binary's path, set by buildFloor(): cargo says where it put it, which is not
+// bench/floor/target/ when CARGO_TARGET_DIR (or a config's build.target-dir) points elsewhere.
+let FLOOR_BIN
 
+/** Builds the floor crate and returns the path of its executable, as cargo reports it. */
 function buildFloor() {
-  execFileSync(
+  const out = execFileSync(
     'cargo',
-    ['build', '--release', '--quiet', '--manifest-path', path.join(__dirname, 'floor', 'Cargo.toml')],
-    {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
+    [
+      'build',
+      '--release',
+      '--quiet',
+      '--message-format=json-render-diagnostics',
+      '--manifest-path',
+      path.join(__dirname, 'floor', 'Cargo.toml'),
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 },
   )
+  const executables = out
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line))
+    .filter((m) => m.reason === 'compiler-artifact' && m.executable && m.target.name === 'floor')
+    .map((m) => m.executable)
+  if (executables.length !== 1) {
+    throw new Error(`cargo build of bench/floor reported ${executables.length} floor executables`)
+  }
+  return executables[0]
 }
 
 /** The Rust floor writing `src`'s bytes to `dst` `count` times; per-write nanoseconds. */
@@ -810,7 +822,8 @@ async function main() {
     throw new Error(`the addon does not load (run \`npm run build\` first): ${err.message}`)
   }
   log('building the Rust floor (bench/floor)…')
-  buildFloor()
+  FLOOR_BIN = buildFloor()
+  log(`floor binary: ${FLOOR_BIN}`)
   fs.mkdirSync(WORK, { recursive: true })
   const ctx = { checks: [], notes: [], sections: [] }
   const run = {
