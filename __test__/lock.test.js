@@ -91,7 +91,8 @@ test('a holder killed with SIGKILL blocks nobody: the next writer gets the lock 
   const err = await safeWriteJson(file, { owner: 'me' }, { lockTimeoutMs: 200 }).catch((e) => e)
   expect(err.code).toBe('ELOCKED')
   expect(err.path).toBe(file)
-  expect(err.message).toMatch(new RegExp(`^ELOCKED: file is locked by another writer \\(waited \\d+ ms\\), lock '${file}'$`))
+  const quoted = file.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&') // a Windows path's backslashes are not escapes
+  expect(err.message).toMatch(new RegExp(`^ELOCKED: file is locked by another writer \\(waited \\d+ ms\\), lock '${quoted}'$`))
   expect(Number(err.message.match(/waited (\d+) ms/)[1])).toBeGreaterThanOrEqual(200)
   expect(read(file)).toEqual({ owner: 'nobody' })
   expect(fs.existsSync(path.join(dir, '.held.json.lock'))).toBe(true)
