@@ -67,8 +67,11 @@ test('4 processes x 50 serial updateJson increments end at exactly 200, and read
   const file = path.join(dir, 'counter.json')
   await safeWriteJson(file, { n: 0 })
   const watching = readers(file, 2)
-  await Promise.all(Array.from({ length: 4 }, () => run('incrementer.js', file, 50, 'serial')))
+  // Every incrementer and reader ends before any failure is reported: none is left writing into
+  // the directory that the checks after the test inspect and remove.
+  const runs = await Promise.allSettled(Array.from({ length: 4 }, () => run('incrementer.js', file, 50, 'serial')))
   const seen = await watching.stop()
+  for (const r of runs) if (r.status === 'rejected') throw r.reason
   expect(read(file).n).toBe(200)
   for (const { reads, bad } of seen) {
     expect(bad).toEqual([])
