@@ -6,6 +6,7 @@
 // ones as a throw; and nothing on disk changes.
 const fs = require('node:fs')
 const path = require('node:path')
+const util = require('node:util')
 const lib = require('..')
 const { main } = require('../cli.js')
 const { tmpDir, snapshot } = require('./helpers')
@@ -85,7 +86,7 @@ const badPaths = [
   ['a revoked Proxy', revoked, { thrown: thrownBy(() => revoked.href) }],
   ['an object whose href getter throws', throwing('href', { protocol: 'file:' }), same(boom)],
   ['empty', '', value('path', 'must be a non-empty string', "''")],
-  ['with a NUL byte', `${dir}/a\0b.json`, value('path', 'must be a string, Uint8Array, or URL without null bytes', `'${dir}/a\\x00b.json'`)],
+  ['with a NUL byte', path.join(dir, 'a\0b.json'), value('path', 'must be a string, Uint8Array, or URL without null bytes', util.inspect(path.join(dir, 'a\0b.json')))],
   ['a URL of another scheme', new URL('https://example.com/x.json'), { kind: TypeError, code: 'ERR_INVALID_URL_SCHEME', message: 'The URL must be of scheme file' }],
 ]
 

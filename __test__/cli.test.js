@@ -107,15 +107,17 @@ describe('check', () => {
     put('tasks/42/.history.json.x8Kq2mZp.tmp', '[{"role":', 3 * HOUR)
     put('tasks/42/.history.json.Fresh123.tmp', '[', 0) // a write in progress: not an orphan
     put('notes.txt', 'not json, not checked')
+    // The CLI prints paths as the platform spells them (same length either way: the table lines up).
+    const native = (p) => p.split('/').join(path.sep)
     const result = run(['check', '.'])
     expect(result.stderr).toBe('')
     expect(result.code).toBe(1)
     expect(result.stdout).toBe(
       [
         'PROBLEM           FILE                                 DETAIL',
-        'orphan temp file  tasks/42/.history.json.x8Kq2mZp.tmp  left by a write that never finished, 3 h ago; remove with: safe-write-json clean tasks/42',
+        `orphan temp file  ${native('tasks/42/.history.json.x8Kq2mZp.tmp')}  left by a write that never finished, 3 h ago; remove with: safe-write-json clean ${native('tasks/42')}`,
         'invalid JSON      empty.json                           unexpected end of JSON input at position 0 (line 1, column 1)',
-        'invalid JSON      tasks/42/history.json                unexpected end of JSON input at position 46 (line 1, column 47): …:"hello"},{"role":"assis',
+        `invalid JSON      ${native('tasks/42/history.json')}                unexpected end of JSON input at position 46 (line 1, column 47): …:"hello"},{"role":"assis`,
         '3 problems (4 JSON files checked)',
         '',
       ].join('\n'),

@@ -3,6 +3,7 @@
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
+const util = require('node:util')
 const { execFileSync } = require('node:child_process')
 
 const TEMP_NAME = /^\..+\.[A-Za-z0-9]{8}\.tmp$/
@@ -62,6 +63,14 @@ function snapshot(root) {
 }
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
+
+/**
+ * Node's `errno` for an error code, from the running platform's table: libuv's own numbers on
+ * Windows (EPERM is -4048 there), where os.constants.errno holds the C runtime's instead.
+ */
+function errnoOf(code) {
+  return [...util.getSystemErrorMap()].find(([, [name]]) => name === code)[0]
+}
 
 /**
  * Mount a tmpfs of `size` at a fresh directory, or return null where mounting is not permitted
@@ -127,4 +136,4 @@ function fillInodes(dir) {
   }
 }
 
-module.exports = { tmpDir, leftovers, snapshot, expectFileBytes, isRoot, mountTmpfs, tmpfsTest, fillUp, fillInodes }
+module.exports = { tmpDir, leftovers, snapshot, expectFileBytes, isRoot, errnoOf, mountTmpfs, tmpfsTest, fillUp, fillInodes }

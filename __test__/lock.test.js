@@ -67,8 +67,11 @@ test('4 processes x 50 serial updateJson increments end at exactly 200, and read
   const file = path.join(dir, 'counter.json')
   await safeWriteJson(file, { n: 0 })
   const watching = readers(file, 2)
-  await Promise.all(Array.from({ length: 4 }, () => run('incrementer.js', file, 50, 'serial')))
+  // Every incrementer and reader ends before any failure is reported: none is left writing into
+  // the directory that the checks after the test inspect and remove.
+  const runs = await Promise.allSettled(Array.from({ length: 4 }, () => run('incrementer.js', file, 50, 'serial')))
   const seen = await watching.stop()
+  for (const r of runs) if (r.status === 'rejected') throw r.reason
   expect(read(file).n).toBe(200)
   for (const { reads, bad } of seen) {
     expect(bad).toEqual([])
@@ -91,7 +94,8 @@ test('a holder killed with SIGKILL blocks nobody: the next writer gets the lock 
   const err = await safeWriteJson(file, { owner: 'me' }, { lockTimeoutMs: 200 }).catch((e) => e)
   expect(err.code).toBe('ELOCKED')
   expect(err.path).toBe(file)
-  expect(err.message).toMatch(new RegExp(`^ELOCKED: file is locked by another writer \\(waited \\d+ ms\\), lock '${file}'$`))
+  const quoted = file.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&') // a Windows path's backslashes are not escapes
+  expect(err.message).toMatch(new RegExp(`^ELOCKED: file is locked by another writer \\(waited \\d+ ms\\), lock '${quoted}'$`))
   expect(Number(err.message.match(/waited (\d+) ms/)[1])).toBeGreaterThanOrEqual(200)
   expect(read(file)).toEqual({ owner: 'nobody' })
   expect(fs.existsSync(path.join(dir, '.held.json.lock'))).toBe(true)

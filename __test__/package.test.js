@@ -23,6 +23,16 @@ const platforms = fs.readdirSync(path.join(root, 'npm')).sort()
 const npm = (args, cwd) =>
   execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], shell: process.platform === 'win32' })
 const packedFiles = (dir) => JSON.parse(npm(['pack', '--dry-run', '--json'], dir))[0].files.map((f) => f.path).sort()
+// Skipped where npm cannot run (the Windows lane's node.exe comes without npm).
+const hasNpm = (() => {
+  try {
+    npm(['--version'], root)
+    return true
+  } catch {
+    return false
+  }
+})()
+const npmTest = hasNpm ? test : test.skip
 const pack = (dir, dest) => path.join(dest, JSON.parse(npm(['pack', '--json', '--pack-destination', dest], dir))[0].filename)
 
 /** Run `node <args>` in `cwd`; returns status, stdout and stderr. */
@@ -41,7 +51,7 @@ function project(work, name, tarballs) {
 }
 
 describe('what npm pack puts in the packages', () => {
-  test('the root package: the loader, the wrapper and their types, never a .node', () => {
+  npmTest('the root package: the loader, the wrapper and their types, never a .node', () => {
     expect(fs.existsSync(path.join(root, addon))).toBe(true) // built, yet not packed
     expect(packedFiles(root)).toEqual(
       ['LICENSE', 'README.md', 'binding.d.ts', 'binding.js', 'cli.js', 'index.d.ts', 'index.js', 'lib/arguments.js', 'lib/options.js', 'lib/path.js', 'package.json', 'stringify.js'].sort(),
@@ -67,7 +77,7 @@ describe('what npm pack puts in the packages', () => {
     }
   })
 
-  test(`this machine's platform package (${host}): its binary, nothing else`, () => {
+  npmTest(`this machine's platform package (${host}): its binary, nothing else`, () => {
     const dir = path.join(tmpDir('swj-platform'), host)
     fs.cpSync(path.join(root, 'npm', host), dir, { recursive: true })
     fs.copyFileSync(path.join(root, addon), path.join(dir, addon)) // what `napi artifacts` does
@@ -78,7 +88,7 @@ describe('what npm pack puts in the packages', () => {
 // How a VS Code extension (or an Electron app) packaged on one machine gets the binary of
 // another platform: npm's --os/--cpu/--libc choose among the optional platform packages by their
 // os/cpu/libc fields. Stand-in .node files; this checks the manifests and npm, not the binaries.
-test('npm install --os --cpu --libc picks the platform package a .vsix for that platform needs', () => {
+npmTest('npm install --os --cpu --libc picks the platform package a .vsix for that platform needs', () => {
   const work = tmpDir('swj-cross')
   const optionalDependencies = {}
   for (const platform of platforms) {
@@ -122,7 +132,7 @@ describe('installed from the tarballs', () => {
     bare = project(work, 'bare', tarballs.slice(0, 1)) // as if optional dependencies were omitted
   }, 180_000)
 
-  test('CommonJS: require() loads the binary from the platform package', () => {
+  npmTest('CommonJS: require() loads the binary from the platform package', () => {
     const script = `
       const { safeWriteJson } = require('safe-write-json')
       const file = require('node:path').join(process.cwd(), 'cjs.json')
@@ -140,7 +150,7 @@ describe('installed from the tarballs', () => {
     })
   })
 
-  test('ESM: named imports work, and every CommonJS export is one', () => {
+  npmTest('ESM: named imports work, and every CommonJS export is one', () => {
     fs.writeFileSync(
       path.join(full, 'esm.mjs'),
       `import { safeWriteJson, safeWriteJsonSync, safeWriteFile, safeWriteFileSync } from 'safe-write-json'
@@ -171,7 +181,7 @@ describe('installed from the tarballs', () => {
     })
   })
 
-  test('without the platform package, the error says what was detected, looked for, and what to do', () => {
+  npmTest('without the platform package, the error says what was detected, looked for, and what to do', () => {
     const script = `try { require('safe-write-json') } catch (e) {
       console.log(JSON.stringify({ message: e.message, cause: e.cause.message })) }`
     const run = node(['-e', script], bare)
@@ -196,14 +206,14 @@ describe('installed from the tarballs', () => {
     expect(cause).toMatch(/^Cannot find native binding\./) // the generated loader's error is kept
   })
 
-  test('NAPI_RS_NATIVE_LIBRARY_PATH at a missing file: the error names that file', () => {
+  npmTest('NAPI_RS_NATIVE_LIBRARY_PATH at a missing file: the error names that file', () => {
     const missing = path.join(work, 'nowhere', addon)
     const run = node(['-e', "require('safe-write-json')"], full, { NAPI_RS_NATIVE_LIBRARY_PATH: missing })
     expect(run.status).toBe(1)
     expect(run.stderr).toContain(`Looked for: ${missing} (NAPI_RS_NATIVE_LIBRARY_PATH)\n    Cannot find module '${missing}'`)
   })
 
-  test('built from source: a .node beside binding.js, or named by NAPI_RS_NATIVE_LIBRARY_PATH, loads', () => {
+  npmTest('built from source: a .node beside binding.js, or named by NAPI_RS_NATIVE_LIBRARY_PATH, loads', () => {
     const script = "require('safe-write-json').safeWriteJsonSync('built.json', 1); console.log('ok')"
     expect(node(['-e', script], bare, { NAPI_RS_NATIVE_LIBRARY_PATH: path.join(root, addon) }).stdout).toBe('ok\n')
     const beside = path.join(bare, 'node_modules', 'safe-write-json', addon)
@@ -227,7 +237,7 @@ describe('installed from the tarballs', () => {
       logLevel: 'silent',
     })
 
-    test('with the package external, the bundle requires it at run time and works', async () => {
+    npmTest('with the package external, the bundle requires it at run time and works', async () => {
       const outfile = path.join(full, 'dist', 'extension.js')
       await esbuild.build({ ...options(outfile), external: ['vscode', 'safe-write-json'] })
       const bundle = fs.readFileSync(outfile, 'utf8')
@@ -244,7 +254,7 @@ describe('installed from the tarballs', () => {
       expect(fs.readFileSync(path.join(storage, 'state.json'), 'utf8')).toBe('{\n  "activated": true,\n  "tasks": []\n}\n')
     })
 
-    test('without `external`, esbuild stops at the .node file', async () => {
+    npmTest('without `external`, esbuild stops at the .node file', async () => {
       const failure = esbuild.build({ ...options(path.join(full, 'dist', 'inlined.js')), external: ['vscode'] })
       await expect(failure).rejects.toThrow(`No loader is configured for ".node" files`)
     })

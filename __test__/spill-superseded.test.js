@@ -34,7 +34,7 @@ test(`${WRITERS} concurrent streamed writes into a new directory, ${ROUNDS} roun
   report('concurrent streamed writes into a new directory', { rounds: ROUNDS, writes: ROUNDS * WRITERS, failed: failures.length })
   expect(failures).toEqual([])
   expect(leftovers(dir)).toEqual([])
-})
+}, 60_000) // the default 5 s is too short under Wine, where file calls are slower
 
 test.each(['streamed', 'small'])('superseding a queued streamed write (by a %s one) does not wait for its writer thread; its temp file is gone when the newer write settles', (second) => {
   if (!fs.existsSync(FAILPOINTS_ADDON)) throw new Error(`${FAILPOINTS_ADDON} is missing: run npm run build:failpoints`)
