@@ -164,7 +164,7 @@ impl Copying {
   /// let the texts go.
   fn finish(&mut self, js: Option<Js>, complete: bool) -> Next {
     if let (true, Some(sender)) = (complete, self.sender.take()) {
-      let _ = sender.send(None);
+      sender.finish();
     }
     self.sender = None;
     if let (Some(held), Some(js)) = (self.holder.take(), js) {
@@ -192,12 +192,9 @@ impl Copying {
       // Copied: the string (and the flat copy V8 made of it) can go.
       js.set_element(texts, self.next, undefined)?;
       let units = piece.size() / 2 + usize::from(comma);
-      let sent =
-        (!comma || sender.send(Some(Piece::comma())).is_ok()) && sender.send(Some(piece)).is_ok();
-      if !sent {
+      if !((!comma || sender.send(Piece::comma())) && sender.send(piece)) {
         return Ok(Next::Done); // the write no longer wants it (superseded)
       }
-      self.flow.sent(units);
       spent += units;
       self.next += 1;
     }
