@@ -11,14 +11,6 @@ use napi::{sys, Env, Error, Result, Status};
 /// A JavaScript value handle, valid for the current callback.
 pub(crate) type Value = sys::napi_value;
 
-/// `typeof`, as far as the binding tells values apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Type {
-  String,
-  Object,
-  Other,
-}
-
 /// The environment of the current call.
 #[derive(Clone, Copy)]
 pub(crate) struct Js {
@@ -40,30 +32,10 @@ impl Js {
     Js { env: env.raw() }
   }
 
-  pub(crate) fn type_of(self, value: Value) -> Result<Type> {
-    let mut kind = 0;
-    // SAFETY: `env` and `value` are live handles of the current callback (as for every call below).
-    check(unsafe { sys::napi_typeof(self.env, value, &mut kind) })?;
-    Ok(match kind {
-      sys::ValueType::napi_string => Type::String,
-      sys::ValueType::napi_object => Type::Object,
-      _ => Type::Other,
-    })
-  }
-
   pub(crate) fn undefined(self) -> Result<Value> {
     let mut result = ptr::null_mut();
     // SAFETY: live env; valid out-pointer.
     check(unsafe { sys::napi_get_undefined(self.env, &mut result) })?;
-    Ok(result)
-  }
-
-  /// `object[name]` (runs getters).
-  pub(crate) fn get(self, object: Value, name: &str) -> Result<Value> {
-    let key = self.string(name)?;
-    let mut result = ptr::null_mut();
-    // SAFETY: live handles; valid out-pointer.
-    check(unsafe { sys::napi_get_property(self.env, object, key, &mut result) })?;
     Ok(result)
   }
 
@@ -134,22 +106,15 @@ impl Js {
     check(unsafe { sys::napi_set_element(self.env, array, index, value) })
   }
 
-  pub(crate) fn to_f64(self, value: Value) -> Result<f64> {
-    let mut result = 0.0;
-    // SAFETY: the calling code checked that `value` is a number.
-    check(unsafe { sys::napi_get_value_double(self.env, value, &mut result) })?;
-    Ok(result)
-  }
-
-  /// A string's UTF-16 code units, copied once into a buffer with `spare` extra capacity.
-  pub(crate) fn to_utf16(self, value: Value, spare: usize) -> Result<Vec<u16>> {
+  /// A string's UTF-16 code units, copied once (napi-rs' `JsStringUtf16` copies twice).
+  pub(crate) fn to_utf16(self, value: Value) -> Result<Vec<u16>> {
     let mut length = 0;
     // SAFETY: a null buffer asks for the length only.
     check(unsafe {
       sys::napi_get_value_string_utf16(self.env, value, ptr::null_mut(), 0, &mut length)
     })?;
     // One more unit for the terminating NUL Node-API writes.
-    let mut units = Vec::<u16>::with_capacity(length + 1 + spare);
+    let mut units = Vec::<u16>::with_capacity(length + 1);
     let mut copied = 0;
     // SAFETY: the buffer has room for `length + 1` units, the size passed.
     check(unsafe {
@@ -158,40 +123,6 @@ impl Js {
     // SAFETY: Node-API initialised `copied` (≤ length) units.
     unsafe { units.set_len(copied) };
     Ok(units)
-  }
-
-  /// A copy of the bytes a `Uint8Array` (or `Buffer`) views, or `None` for anything else.
-  pub(crate) fn uint8_bytes(self, value: Value) -> Result<Option<Vec<u8>>> {
-    let mut is_typed = false;
-    // SAFETY: live handles; valid out-pointer.
-    check(unsafe { sys::napi_is_typedarray(self.env, value, &mut is_typed) })?;
-    if !is_typed {
-      return Ok(None);
-    }
-    let (mut kind, mut length, mut data) = (0, 0, ptr::null_mut());
-    // SAFETY: `value` is a typed array; the other out-pointers may be null.
-    check(unsafe {
-      sys::napi_get_typedarray_info(
-        self.env,
-        value,
-        &mut kind,
-        &mut length,
-        &mut data,
-        ptr::null_mut(),
-        ptr::null_mut(),
-      )
-    })?;
-    if kind != sys::TypedarrayType::uint8_array {
-      return Ok(None);
-    }
-    if length == 0 {
-      return Ok(Some(Vec::new()));
-    }
-    // SAFETY: a Uint8Array of `length` elements views `length` bytes at `data`, alive for the
-    // callback; they are copied before it returns.
-    Ok(Some(
-      unsafe { std::slice::from_raw_parts(data.cast::<u8>(), length) }.to_vec(),
-    ))
   }
 
   /// A new promise and the handle that settles it.
@@ -230,14 +161,6 @@ pub(crate) struct HolderRef(sys::napi_ref);
 unsafe impl Send for HolderRef {}
 
 impl Js {
-  /// `{}` of the addon's own realm (for holders and options bags).
-  pub(crate) fn object(self) -> Result<Value> {
-    let mut result = ptr::null_mut();
-    // SAFETY: live env; valid out-pointer.
-    check(unsafe { sys::napi_create_object(self.env, &mut result) })?;
-    Ok(result)
-  }
-
   /// Keep `holder` (an object) alive until [`Js::let_go`].
   pub(crate) fn hold(self, holder: Value) -> Result<HolderRef> {
     let mut reference = ptr::null_mut();
@@ -283,16 +206,5 @@ impl Js {
       sys::napi_create_string_utf16(self.env, units.as_ptr(), units.len() as isize, &mut result)
     })?;
     Ok(result)
-  }
-
-  /// An array of `items`.
-  pub(crate) fn array(self, items: &[Value]) -> Result<Value> {
-    let mut array = ptr::null_mut();
-    // SAFETY: live env; valid out-pointer.
-    check(unsafe { sys::napi_create_array_with_length(self.env, items.len(), &mut array) })?;
-    for (index, item) in items.iter().enumerate() {
-      self.set_element(array, index as u32, *item)?;
-    }
-    Ok(array)
   }
 }

@@ -11,7 +11,6 @@ use super::js_error;
 use super::options::WriteOptions;
 use super::path::TargetPath;
 use super::read::{js_string, throw_syntax_error};
-use super::serialize::{json_text, CopyTime};
 use super::settle;
 use super::sink::JsonSink;
 use super::write::{lease_ids, write_promise};
@@ -93,20 +92,11 @@ impl UpdateLease {
     }
   }
 
-  /// Write the JSON text (as `writeJson` takes it) under the held locks, then release them.
-  /// The promise settles when the write is done.
-  #[napi(
-    ts_args_type = "sink: JsonSink, json: string | object",
-    ts_return_type = "Promise<void>"
-  )]
-  pub fn commit<'env>(
-    &mut self,
-    env: &'env Env,
-    sink: &mut JsonSink,
-    json: Unknown,
-  ) -> Result<Unknown<'env>> {
-    // On a bad value the lease stays held: `index.js` releases it, off this thread.
-    let body = json_text(env, sink, json, CopyTime::Now)?;
+  /// Write the JSON text pushed into `sink` under the held locks, then release them. The
+  /// promise settles when the write is done.
+  #[napi(ts_return_type = "Promise<void>")]
+  pub fn commit<'env>(&mut self, env: &'env Env, sink: &mut JsonSink) -> Result<Unknown<'env>> {
+    let (_, body) = sink.take();
     let Some(lease) = self.lease.take() else {
       let message = "This lease was already committed or released";
       return Err(js_error::coded(env, "ERR_INVALID_STATE", message));
