@@ -3,14 +3,14 @@
 
 use std::path::Path;
 
-use napi::bindgen_prelude::{ToNapiValue, Unknown};
-use napi::{sys, Env, Result};
+use napi::bindgen_prelude::Unknown;
+use napi::{Env, Result};
 use napi_derive::napi;
 
 use super::js_error;
 use super::options::CleanupOptions;
 use super::path::TargetPath;
-use super::settle;
+use super::settle::{self, to_value};
 use crate::cleanup::{self, Orphan};
 use crate::pool;
 
@@ -107,10 +107,4 @@ fn scan(env: &Env, target: TargetPath, options: CleanupOptions, how: Scan) -> Re
     }))
   });
   Ok(promise)
-}
-
-/// `value` made into a JavaScript value of `env`.
-fn to_value(env: &Env, value: impl ToNapiValue) -> Result<sys::napi_value> {
-  // SAFETY: `env` is the live environment of the JavaScript thread this runs on.
-  unsafe { ToNapiValue::to_napi_value(env.raw(), value) }
 }

@@ -3,7 +3,6 @@
 //! errors into JavaScript errors.
 
 mod cleanup;
-mod js;
 mod js_error;
 mod later;
 mod options;

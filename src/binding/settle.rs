@@ -10,17 +10,23 @@
 //! the old one has delivered everything.
 
 use std::cell::RefCell;
+use std::ptr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use napi::bindgen_prelude::{ToNapiValue, Unknown};
-use napi::{sys, Env, Result};
+use napi::{sys, Env, Error, Result, Status};
 
-use super::js::{Js, Value};
 use super::later::Later;
 
 /// Makes the value a promise resolves with (or the error it rejects with), on the JavaScript
 /// thread.
-pub(crate) type Outcome = Box<dyn FnOnce(&Env) -> Result<Value> + Send>;
+pub(crate) type Outcome = Box<dyn FnOnce(&Env) -> Result<sys::napi_value> + Send>;
+
+/// `value` made into a JavaScript value of `env` (what an [`Outcome`] returns).
+pub(crate) fn to_value(env: &Env, value: impl ToNapiValue) -> Result<sys::napi_value> {
+  // SAFETY: `env` is the live environment of the JavaScript thread this runs on.
+  unsafe { ToNapiValue::to_napi_value(env.raw(), value) }
+}
 
 /// The settling end of a promise made by [`promise`]. Send it anywhere; [`Pending::settle`]
 /// once. Dropped unsettled (its environment torn down), the promise simply never settles.
@@ -57,8 +63,15 @@ struct Queue {
 
 /// A new promise of `env`'s thread, and the handle that settles it.
 pub(crate) fn promise(env: &Env) -> Result<(Pending, Unknown<'_>)> {
-  let js = Js::new(env);
-  let (deferred, promise) = js.promise()?;
+  let (mut deferred, mut promise) = (ptr::null_mut(), ptr::null_mut());
+  // SAFETY: `env` is the live environment of this call; valid out-pointers.
+  let status = unsafe { sys::napi_create_promise(env.raw(), &mut deferred, &mut promise) };
+  if status != sys::Status::napi_ok {
+    return Err(Error::new(
+      Status::from(status),
+      "could not create a promise",
+    ));
+  }
   let later = QUEUE.with(|queue| -> Result<Later> {
     let mut queue = queue.borrow_mut();
     if let Some(queue) = queue.as_mut() {

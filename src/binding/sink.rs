@@ -24,11 +24,10 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use napi::bindgen_prelude::Unknown;
-use napi::{Env, JsValue, Result};
+use napi::bindgen_prelude::{JsObjectValue, Object, ObjectRef};
+use napi::{sys, Env, Error, JsString, JsValue, Result, Status};
 use napi_derive::napi;
 
-use super::js::{HolderRef, Js, Value};
 use super::js_error;
 use super::later::Later;
 use super::path::TargetPath;
@@ -74,34 +73,34 @@ impl JsonSink {
   }
 
   /// Start a walked text: its deeper pieces are indented with `gap`.
-  #[napi(ts_args_type = "gap: string")]
-  pub fn begin(&mut self, env: &Env, gap: Unknown) -> Result<()> {
-    self.gap = Js::new(env).to_utf16(gap.raw())?;
+  #[napi]
+  pub fn begin(&mut self, gap: JsString) -> Result<()> {
+    self.gap = to_utf16(gap)?;
     Ok(())
   }
 
   /// Copy these pieces now and stream them, and the rest of the text, into the temp file: the
   /// text is too big to hold. Throws the write's error if that failed.
   #[napi(ts_args_type = "texts: string[], meta: number[]")]
-  pub fn stream(&mut self, env: &Env, texts: Unknown, meta: Vec<f64>) -> Result<()> {
+  pub fn stream(&mut self, env: &Env, texts: Object, meta: Vec<f64>) -> Result<()> {
     if self.spill.is_none() {
       self.spill = Some(Spill::start(
         self.target.absolute().to_path_buf(),
         self.gap.clone(),
       ));
     }
-    let copied = self.copy_now(env, texts.raw(), &meta);
+    let copied = self.copy_now(env, texts, &meta);
     self.abandon_on_error(copied)
   }
 
   /// The last pieces: copied in later turns if they may be and it is worth it, else now.
   #[napi(ts_args_type = "texts: string[], meta: number[]")]
-  pub fn push(&mut self, env: &Env, texts: Unknown, meta: Vec<f64>) -> Result<()> {
-    let copied = match self.later && self.spill.is_none() && worth_later(env, texts.raw())? {
-      true => copy_later(env, texts.raw(), meta, self.gap.clone()).map(|text| {
+  pub fn push(&mut self, env: &Env, texts: Object, meta: Vec<f64>) -> Result<()> {
+    let copied = match self.later && self.spill.is_none() && worth_later(texts)? {
+      true => copy_later(env, texts, meta, self.gap.clone()).map(|text| {
         self.text = Some(text);
       }),
-      false => self.copy_now(env, texts.raw(), &meta),
+      false => self.copy_now(env, texts, &meta),
     };
     self.abandon_on_error(copied)
   }
@@ -143,14 +142,13 @@ impl JsonSink {
   }
 
   /// Copy the pieces now: into the spill if the text streams, else into the text held.
-  fn copy_now(&mut self, env: &Env, texts: Value, meta: &[f64]) -> Result<()> {
-    let js = Js::new(env);
+  fn copy_now(&mut self, env: &Env, texts: Object, meta: &[f64]) -> Result<()> {
     let mut held = match self.text.take() {
       Some(Text::Pieces(pieces)) => pieces,
       _ => Pieces::new(self.gap.clone()),
     };
-    for index in 0..js.array_length(texts)? {
-      let (comma, piece) = read_piece(js, texts, meta, index)?;
+    for index in 0..texts.get_array_length()? {
+      let (comma, piece) = read_piece(texts, meta, index)?;
       for piece in comma.then(Piece::comma).into_iter().chain([piece]) {
         match self.spill.as_mut() {
           Some(spill) => spill
@@ -166,11 +164,10 @@ impl JsonSink {
 }
 
 /// Whether `texts` hold enough to be copied in later turns.
-fn worth_later(env: &Env, texts: Value) -> Result<bool> {
-  let js = Js::new(env);
+fn worth_later(texts: Object) -> Result<bool> {
   let mut units = 0;
-  for index in 0..js.array_length(texts)? {
-    units += js.string_length(js.element(texts, index)?)?;
+  for index in 0..texts.get_array_length()? {
+    units += texts.get_element::<JsString>(index)?.utf16_len()?;
     if units >= LATER_FROM_UNITS {
       return Ok(true);
     }
@@ -180,32 +177,51 @@ fn worth_later(env: &Env, texts: Value) -> Result<bool> {
 
 /// Text `index` of `texts`, copied out with its four numbers of `meta`: whether a comma
 /// precedes it, and the piece.
-fn read_piece(js: Js, texts: Value, meta: &[f64], index: u32) -> Result<(bool, Piece)> {
+fn read_piece(texts: Object, meta: &[f64], index: u32) -> Result<(bool, Piece)> {
   let number = |k: u32| {
     meta
       .get((index * 4 + k) as usize)
       .map_or(0, |&n| n as usize)
   };
   let (trim_start, trim_end, depth, comma) = (number(0), number(1), number(2), number(3) != 0);
-  let mut units = js.to_utf16(js.element(texts, index)?)?;
+  let mut units = to_utf16(texts.get_element::<JsString>(index)?)?;
   units.truncate(units.len().saturating_sub(trim_end));
   units.drain(..trim_start.min(units.len()));
   Ok((comma, Piece::new(units, depth)))
 }
 
+/// A string's UTF-16 code units, copied once (napi-rs' `JsStringUtf16` copies them twice).
+pub(crate) fn to_utf16(string: JsString) -> Result<Vec<u16>> {
+  let (env, value) = (string.value().env, string.raw());
+  let length = string.utf16_len()?;
+  // One more unit for the terminating NUL Node-API writes.
+  let mut units = Vec::<u16>::with_capacity(length + 1);
+  let mut copied = 0;
+  // SAFETY: `env` and `value` are live handles of the current call; the buffer has room for
+  // `length + 1` units, the size passed.
+  let status = unsafe {
+    sys::napi_get_value_string_utf16(env, value, units.as_mut_ptr(), length + 1, &mut copied)
+  };
+  if status != sys::Status::napi_ok {
+    return Err(Error::new(Status::from(status), "could not copy a string"));
+  }
+  // SAFETY: Node-API initialised `copied` (≤ length) units.
+  unsafe { units.set_len(copied) };
+  Ok(units)
+}
+
 /// A text whose pieces, `texts` (with `meta`), are copied out from the next turn on; then the
 /// end.
-fn copy_later(env: &Env, texts: Value, meta: Vec<f64>, gap: Vec<u16>) -> Result<Text> {
-  let js = Js::new(env);
-  let count = js.array_length(texts)?;
-  let texts = js.hold(texts)?;
+fn copy_later(env: &Env, texts: Object, meta: Vec<f64>, gap: Vec<u16>) -> Result<Text> {
+  let count = texts.get_array_length()?;
+  let texts = texts.create_ref::<false>()?;
   let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
   // If the environment goes away first (a worker thread terminated), the copy can never end:
   // drop it then, so the write learns at once that its text was abandoned.
   let later = match Later::new(env, move || forget(id)) {
     Ok(later) => later,
     Err(err) => {
-      js.let_go(texts);
+      let _ = texts.unref(env);
       return Err(err);
     }
   };
@@ -254,7 +270,7 @@ thread_local! {
 struct Copying {
   id: u64,
   /// The texts, kept alive until copied; `None` once done.
-  texts: Option<HolderRef>,
+  texts: Option<ObjectRef<false>>,
   meta: Vec<f64>,
   next: u32,
   count: u32,
@@ -312,10 +328,9 @@ impl Copying {
   /// Copy up to `budget` units (pausing when the write is behind, if `paced`); at the end, or
   /// if Node-API failed (the write then learns the text was abandoned), let the texts go.
   fn step(&mut self, env: &Env, budget: usize, paced: bool) -> Next {
-    let js = Js::new(env);
-    let copied = match self.texts.as_ref().map(|held| js.holder(held)) {
+    let copied = match self.texts.as_ref().map(|held| held.get_value(env)) {
       None => return Next::Done,
-      Some(Ok(texts)) => self.copy(js, texts, budget, paced),
+      Some(Ok(texts)) => self.copy(texts, budget, paced),
       Some(Err(err)) => Err(err),
     };
     match copied {
@@ -329,17 +344,16 @@ impl Copying {
     }
     self.sender = None;
     if let Some(held) = self.texts.take() {
-      js.let_go(held);
+      let _ = held.unref(env);
     }
     Next::Done
   }
 
   /// Copy texts until the budget is spent, or the write is behind (if `paced`).
-  fn copy(&mut self, js: Js, texts: Value, budget: usize, paced: bool) -> Result<Next> {
+  fn copy(&mut self, mut texts: Object, budget: usize, paced: bool) -> Result<Next> {
     let Some(sender) = self.sender.as_ref() else {
       return Ok(Next::Done);
     };
-    let undefined = js.undefined()?;
     let mut spent = 0;
     while self.next < self.count {
       if spent >= budget {
@@ -348,9 +362,9 @@ impl Copying {
       if paced && self.flow.is_full() && self.flow.pause() {
         return Ok(Next::Wait);
       }
-      let (comma, piece) = read_piece(js, texts, &self.meta, self.next)?;
+      let (comma, piece) = read_piece(texts, &self.meta, self.next)?;
       // Copied: the string (and the flat copy V8 made of it) can go.
-      js.set_element(texts, self.next, undefined)?;
+      texts.delete_element(self.next)?;
       spent += piece.size() / 2 + usize::from(comma);
       if !((!comma || sender.send(Piece::comma())) && sender.send(piece)) {
         return Ok(Next::Done); // the write no longer wants it (superseded)

@@ -4,14 +4,13 @@
 //! this thread. Same core, same bytes.
 
 use napi::bindgen_prelude::{Either, Uint8ArraySlice, Unknown};
-use napi::{Env, JsString, JsValue, Result};
+use napi::{Env, JsString, Result};
 use napi_derive::napi;
 
-use super::js::Js;
 use super::js_error;
 use super::options::WriteOptions;
 use super::path::TargetPath;
-use super::settle;
+use super::settle::{self, to_value};
 use super::sink::{self, JsonSink};
 use crate::options::WriteOptions as CoreWriteOptions;
 use crate::queue::{self, Request, Settle};
@@ -73,7 +72,7 @@ pub(crate) fn write_file<'env>(
   options: WriteOptions,
   enclosing: Vec<f64>,
 ) -> Result<Unknown<'env>> {
-  let body = file_bytes(env, data)?;
+  let body = file_bytes(data)?;
   submit(env, target, body, options.into_core(false), &enclosing)
 }
 
@@ -88,14 +87,14 @@ pub(crate) fn write_file_sync(
   data: FileData,
   options: WriteOptions,
 ) -> Result<()> {
-  let body = file_bytes(env, data)?;
+  let body = file_bytes(data)?;
   write_now(env, target, body, options.into_core(false))
 }
 
 /// The data of `safeWriteFile`, copied now so later changes to it do not matter.
-fn file_bytes(env: &Env, data: FileData) -> Result<Body> {
+fn file_bytes(data: FileData) -> Result<Body> {
   Ok(Body::Text(match data {
-    Either::A(string) => Text::Utf16(Js::new(env).to_utf16(string.raw())?),
+    Either::A(string) => Text::Utf16(sink::to_utf16(string)?),
     Either::B(bytes) => Text::Bytes(bytes.to_vec()),
   }))
 }
@@ -143,7 +142,7 @@ pub(crate) fn write_promise(env: &Env, target: TargetPath) -> Result<(Settle, Un
   let (pending, promise) = settle::promise(env)?;
   let settle: Settle = Box::new(move |outcome| {
     pending.settle(Box::new(move |env| match outcome {
-      Ok(()) => Js::new(env).undefined(),
+      Ok(()) => to_value(env, ()),
       Err(err) => Err(js_error::to_js(env, &err, &target)),
     }))
   });
