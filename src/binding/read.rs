@@ -5,14 +5,13 @@
 
 use std::path::PathBuf;
 
-use napi::bindgen_prelude::{JavaScriptClassExt, Unknown};
+use napi::bindgen_prelude::Unknown;
 use napi::{Env, JsValue, Result};
 use napi_derive::napi;
 
 use super::js_error;
 use super::path::TargetPath;
 use super::settle;
-use crate::pool;
 use crate::read::{self, JsonText, Units};
 
 /// Read and decode the file `target` names (or, if `backup`, its `<name>.bak`) on the pool.
@@ -22,24 +21,15 @@ use crate::read::{self, JsonText, Units};
   ts_return_type = "Promise<JsonFile>"
 )]
 pub(crate) fn read_json(env: &Env, target: TargetPath, backup: bool) -> Result<Unknown<'_>> {
-  let (pending, promise) = settle::promise(env)?;
-  let path = target.absolute().to_path_buf();
-  pool::spawn(move || {
-    let outcome = match backup {
-      false => read::load(&path).map(|text| (path, text)),
-      true => {
-        read::backup_path(&path).and_then(|backup| read::load(&backup).map(|text| (backup, text)))
-      }
+  settle::on_pool(env, target, move |target| {
+    let path = match backup {
+      false => target.absolute().to_path_buf(),
+      true => read::backup_path(target.absolute())?,
     };
-    pending.settle(Box::new(move |env| match outcome {
-      Ok((path, text)) => {
-        let file = JsonFile { text, path, target };
-        Ok(file.into_instance(env)?.value)
-      }
-      Err(err) => Err(js_error::to_js(env, &err, &target)),
-    }))
-  });
-  Ok(promise)
+    let text = read::load(&path)?;
+    let target = target.clone();
+    Ok(JsonFile { text, path, target })
+  })
 }
 
 /// A JSON file read and decoded, not yet parsed (not public API).

@@ -16,7 +16,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use napi::bindgen_prelude::{ToNapiValue, Unknown};
 use napi::{sys, Env, Error, Result, Status};
 
+use super::js_error;
 use super::later::Later;
+use super::path::TargetPath;
+use crate::pool;
 
 /// Makes the value a promise resolves with (or the error it rejects with), on the JavaScript
 /// thread.
@@ -59,6 +62,24 @@ struct Queue {
   pending: usize,
   /// Tells this queue from the next one (see `on_end`).
   generation: u64,
+}
+
+/// Run `work` on the worker pool; its promise resolves with what it returns, or rejects with
+/// its error, naming the path as the caller wrote it.
+pub(crate) fn on_pool<T: ToNapiValue + Send + 'static>(
+  env: &Env,
+  target: TargetPath,
+  work: impl FnOnce(&TargetPath) -> crate::Result<T> + Send + 'static,
+) -> Result<Unknown<'_>> {
+  let (pending, promise) = promise(env)?;
+  pool::spawn(move || {
+    let outcome = work(&target);
+    pending.settle(Box::new(move |env| match outcome {
+      Ok(value) => to_value(env, value),
+      Err(err) => Err(js_error::to_js(env, &err, &target)),
+    }))
+  });
+  Ok(promise)
 }
 
 /// A new promise of `env`'s thread, and the handle that settles it.
