@@ -24,25 +24,28 @@ export declare class JsonFile {
 }
 
 /**
- * Collects the pieces of one walked JSON text (used by index.js and stringify.js; not public
- * API).
+ * The text of one JSON write, as it is pushed (used by index.js and stringify.js; not public
+ * API). Each push is `texts` and `meta`, four numbers per text: characters to trim at the
+ * start and at the end, extra indent depth, whether a comma precedes it.
  */
 export declare class JsonSink {
-  /** A sink for the text of a write to `target`'s path. */
-  constructor(target: TargetPath)
-  /** Start: deeper pieces are indented with `gap` (JSON.stringify's). */
+  /** A sink for the text of a write to `target`'s path; `later`: an async write's. */
+  constructor(target: TargetPath, later: boolean)
+  /** Start a walked text: its deeper pieces are indented with `gap`. */
   begin(gap: string): void
+  /**
+   * Copy these pieces now and stream them, and the rest of the text, into the temp file: the
+   * text is too big to hold. Throws the write's error if that failed.
+   */
+  stream(texts: string[], meta: number[]): void
+  /** The last pieces: copied in later turns if they may be and it is worth it, else now. */
+  push(texts: string[], meta: number[]): void
   /**
    * Serialization failed: let the text go, and with it, if it was streaming, the temp file
    * and the directories its write created (before this returns, so the failed call leaves
    * nothing behind).
    */
   abandon(): void
-  /**
-   * Copy these pieces now and stream them, and the rest of the text, into the temp file: the
-   * text is too big to hold. Throws the write's error if that failed.
-   */
-  copyNow(texts: string[], meta: number[]): void
 }
 
 /** A file locked for `updateJson`: read it, then commit new data or release it. */
@@ -54,10 +57,10 @@ export declare class UpdateLease {
   /** After `JSON.parse` threw: throws `EJSONPARSE` saying where the text stops being JSON. */
   throwSyntaxError(): void
   /**
-   * Write the JSON text (as `writeJson` takes it) under the held locks, then release them.
-   * The promise settles when the write is done.
+   * Write the JSON text pushed into `sink` under the held locks, then release them. The
+   * promise settles when the write is done.
    */
-  commit(sink: JsonSink, json: string | object): Promise<void>
+  commit(sink: JsonSink): Promise<void>
   /**
    * Release the locks without writing (also done when the lease is garbage-collected). The
    * promise settles once they are released.
@@ -130,13 +133,13 @@ export declare function writeFile(target: TargetPath, data: string | Uint8Array,
 export declare function writeFileSync(target: TargetPath, data: string | Uint8Array, options: WriteOptions): void
 
 /**
- * Write a JSON text (see `json_text`) to `target`'s path, from the worker pool; `enclosing`:
+ * Write the JSON text pushed into `sink` to its target, from the worker pool; `enclosing`:
  * the ids of the `updateJson` leases whose updaters this call runs inside, innermost last.
  */
-export declare function writeJson(target: TargetPath, sink: JsonSink, json: string | object, options: WriteOptions, finalNewline: boolean, enclosing: number[]): Promise<void>
+export declare function writeJson(sink: JsonSink, options: WriteOptions, finalNewline: boolean, enclosing: number[]): Promise<void>
 
 /** `writeJson` on this thread: returns once written. */
-export declare function writeJsonSync(target: TargetPath, sink: JsonSink, json: string | object, options: WriteOptions, finalNewline: boolean): void
+export declare function writeJsonSync(sink: JsonSink, options: WriteOptions, finalNewline: boolean): void
 
 /** Options every writer accepts. */
 export interface WriteOptions {

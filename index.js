@@ -35,15 +35,13 @@ const enclosing = () => updating.getStore() ?? []
 exports.safeWriteJson = async function safeWriteJson(path, data, options) {
   const target = targetPath(path)
   const { write, indent, replacer, finalNewline } = jsonOptions(options)
-  const sink = new JsonSink(target)
-  return binding.writeJson(target, sink, serialize(data, replacer, indent, sink), write, finalNewline, enclosing())
+  return binding.writeJson(serialize(target, data, replacer, indent, true), write, finalNewline, enclosing())
 }
 
 exports.safeWriteJsonSync = function safeWriteJsonSync(path, data, options) {
   const target = targetPath(path)
   const { write, indent, replacer, finalNewline } = jsonOptions(options)
-  const sink = new JsonSink(target)
-  binding.writeJsonSync(target, sink, serialize(data, replacer, indent, sink), write, finalNewline)
+  binding.writeJsonSync(serialize(target, data, replacer, indent, false), write, finalNewline)
 }
 
 exports.safeWriteFile = async function safeWriteFile(path, data, options) {
@@ -82,8 +80,7 @@ exports.updateJson = async function updateJson(path, updater, options) {
   // queued behind it); when the value cannot even be serialized, release it here.
   let committed
   try {
-    const sink = new JsonSink(target)
-    committed = lease.commit(sink, serialize(next, replacer, indent, sink))
+    committed = lease.commit(serialize(target, next, replacer, indent, false))
   } catch (err) {
     await lease.release()
     throw err
@@ -124,25 +121,27 @@ exports[Symbol.for('safe-write-json.findLeftovers')] = async function findLeftov
 }
 
 /**
- * The JSON text of `data` as the binding takes it: the whole string, or — for a big value that
- * stringify.js walks — what is left of it after the pieces it already handed to `sink`. On a
- * throw (user code, a circular structure) the sink lets go of what it holds, on the disk too.
+ * A sink holding the JSON text of `data` for a write to `target` (`later`: an async write's,
+ * which may copy it out in later turns): pushed whole, or — for a big value — piece by piece
+ * by stringify.js. On a throw (user code, a circular structure) the sink lets go of what it
+ * holds, on the disk too.
  */
-function serialize(data, replacer, indent, sink) {
-  if (replacer === undefined) {
-    let walked
-    try {
-      walked = walkInto(data, indent, sink)
-    } catch (err) {
-      sink.abandon()
-      throw err
+function serialize(target, data, replacer, indent, later) {
+  const sink = new JsonSink(target, later)
+  try {
+    if (replacer !== undefined || !walkInto(data, indent, sink)) {
+      const json = stringify(data, replacer, indent)
+      // What JSON.stringify maps to `undefined` (a function, a symbol, `undefined`) writes `null`.
+      sink.push([json === undefined ? 'null' : json], WHOLE)
     }
-    if (walked) return walked
+  } catch (err) {
+    sink.abandon()
+    throw err
   }
-  const json = stringify(data, replacer, indent)
-  // What JSON.stringify maps to `undefined` (a function, a symbol, `undefined`) writes `null`.
-  return json === undefined ? 'null' : json
+  return sink
 }
+// The four numbers of a text pushed whole: nothing to trim, no extra indent, no comma before it.
+const WHOLE = Object.freeze([0, 0, 0, 0])
 
 /** The `data` of safeWriteFile: a string or a Uint8Array (a Buffer is one). */
 function fileData(data) {

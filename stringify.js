@@ -57,13 +57,13 @@ const tuning = {
 }
 
 /**
- * Walk `value` if that is worth it and unobservable: return its pieces as `{ texts, meta }` —
- * each text to be written without `trimStart` leading and `trimEnd` trailing characters, after
- * a comma if `comma`, with `extraDepth` more indentation after each of its newlines (four
- * numbers per text in `meta`) — for the binding to copy out later. Past `spillBytes` of held
- * text, the pieces so far and then every `flushChars` more are handed to `sink.copyNow`, which
- * streams them to the temp file, so memory stays bounded. Return false (having run no user
- * code) if the value should be stringified whole.
+ * Walk `value` if that is worth it and unobservable: push its pieces into `sink` as `texts` and
+ * `meta` — each text to be written without `trimStart` leading and `trimEnd` trailing
+ * characters, after a comma if `comma`, with `extraDepth` more indentation after each of its
+ * newlines (four numbers per text in `meta`) — and return true. Past `spillBytes` of held text,
+ * the pieces so far and then every `flushChars` more go to `sink.stream`, which streams them
+ * to the temp file, so memory stays bounded; the rest to `sink.push`. Return false (having run
+ * no user code) if the value should be stringified whole.
  */
 function walkInto(value, space, sink) {
   const walker = new Walker(sink)
@@ -84,7 +84,6 @@ function walkInto(value, space, sink) {
     if (kind === 'array') walker.array(value, 0)
     else walker.object(value, kind, 0)
     walker.checkFramed(kind === 'array' ? '[' : '{', kind === 'array' ? ']' : '}')
-    return { texts: walker.texts, meta: walker.meta }
   } catch (err) {
     // The walk puts other holders on JSON.stringify's stack than the whole call would, so a
     // cycle is described from another starting point: get JavaScript's own message.
@@ -93,6 +92,8 @@ function walkInto(value, space, sink) {
     }
     throw err
   }
+  sink.push(walker.texts, walker.meta)
+  return true
 }
 
 /**
@@ -143,7 +144,7 @@ class Walker {
     this.protoHasToJSON = false
   }
 
-  /** Add a piece (see `walkInto`); past the threshold, have the binding copy them all now. */
+  /** Add a piece (see `walkInto`); past the threshold, have the sink stream them all now. */
   push(text, trimStart, trimEnd, extraDepth, comma) {
     // Indexed stores, not Array.prototype.push, which user code could replace mid-walk.
     const { texts, meta } = this
@@ -158,7 +159,7 @@ class Walker {
     this.held += text.length
     if (this.streaming ? this.held >= tuning.flushChars : this.held * 2 > tuning.spillBytes) {
       this.checkStored()
-      this.sink.copyNow(this.texts, this.meta)
+      this.sink.stream(this.texts, this.meta)
       this.stored += this.texts.length
       this.texts = list()
       this.meta = list()

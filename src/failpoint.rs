@@ -11,7 +11,8 @@
 //! before its parent's fsync), `dir.fsync` (every directory fsync), `target.stat`, `temp.create`,
 //! `temp.write` (each chunk), `temp.truncate`, `temp.verify`, `temp.chmod`, `temp.fsync`,
 //! `backup.link`, `backup.copy`, `backup.rename`, `commit.rename`, `commit.fsync-dir`,
-//! `lock.release`; a discarded streamed text: `spill.discard`; reading: `read.open`,
+//! `lock.release`; a discarded streamed text: `spill.discard`; a piece of a text copied in
+//! later turns, counted but not yet handed to the write: `text.send`; reading: `read.open`,
 //! `read.read`; cleaning: `cleanup.unlink`. Directory group commit: `dir_sync.wait` (a writer
 //! about to wait). `dir.record` only switches on the log of fsynced directories
 //! (`dir_sync::recorded`).

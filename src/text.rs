@@ -69,8 +69,8 @@ impl Flow {
     })
   }
 
-  /// The sender sent `units` more.
-  pub fn sent(&self, units: usize) {
+  /// The sender is handing over `units` more.
+  fn sent(&self, units: usize) {
     self.in_flight.fetch_add(units, Ordering::SeqCst);
   }
 
@@ -104,9 +104,30 @@ impl Flow {
   }
 }
 
-/// Where the pieces of a [`Streamed`] text are sent: each [`Piece`], then `None` when complete.
-/// Dropped without the `None`, the text is abandoned and the write fails.
-pub type PieceSender = mpsc::Sender<Option<Piece>>;
+/// Where the pieces of a [`Streamed`] text are sent, each counted in the flow before the write
+/// can take it; then [`PieceSender::finish`]. Dropped unfinished, the text is abandoned and the
+/// write fails.
+#[derive(Debug)]
+pub struct PieceSender {
+  pieces: mpsc::Sender<Option<Piece>>,
+  flow: Arc<Flow>,
+}
+
+impl PieceSender {
+  /// Hand `piece` to the write; `false` if it no longer wants the text.
+  pub fn send(&self, piece: Piece) -> bool {
+    // Counted first: the write may take it, and count it written, the moment it is in the
+    // channel, before this returns; the count must never go below zero.
+    self.flow.sent(piece.size() / 2);
+    fail::fail_point!("text.send");
+    self.pieces.send(Some(piece)).is_ok()
+  }
+
+  /// The text is complete.
+  pub fn finish(self) {
+    let _ = self.pieces.send(None);
+  }
+}
 
 impl Drop for Streamed {
   fn drop(&mut self) {
@@ -120,6 +141,10 @@ impl Streamed {
   /// A channel for a text whose deeper pieces are indented with `gap`, paced by `flow`.
   pub fn channel(gap: Vec<u16>, flow: Arc<Flow>) -> (PieceSender, Streamed) {
     let (sender, pieces) = mpsc::channel();
+    let sender = PieceSender {
+      pieces: sender,
+      flow: flow.clone(),
+    };
     (sender, Streamed { pieces, gap, flow })
   }
 
@@ -401,6 +426,27 @@ mod tests {
     whole.extend(&gap);
     whole.extend("2".encode_utf16());
     assert_eq!(utf8_of(&Text::Pieces(p)), utf8_of(&Text::Utf16(whole)));
+  }
+
+  /// The write may take a piece and count it written the moment it is in the channel, before
+  /// the sender returns: the flow must already count it then (else its count went below zero:
+  /// a panic in a debug build; in a release one, a wrapped count that stalls the sender).
+  #[cfg(feature = "failpoints")]
+  #[test]
+  fn the_write_can_take_a_piece_as_soon_as_it_is_sent() {
+    // Hold each send at its midpoint, long enough for the waiting write to run first.
+    fail::cfg("text.send", "sleep(50)").unwrap();
+    let flow = Flow::new(|| {});
+    let (sender, streamed) = Streamed::channel(Vec::new(), flow.clone());
+    let write = std::thread::spawn(move || utf8_of(&Text::Streamed(streamed)));
+    for part in ["[1", ",2", "]"] {
+      assert!(sender.send(Piece::new(part.encode_utf16().collect(), 0)));
+    }
+    sender.finish();
+    let written = write.join();
+    fail::remove("text.send");
+    assert_eq!(written.expect("the write panicked"), b"[1,2]");
+    assert_eq!(flow.in_flight.load(Ordering::SeqCst), 0);
   }
 
   #[test]

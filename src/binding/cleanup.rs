@@ -1,18 +1,17 @@
 //! `cleanupTempFiles`: the scan and the removals run on the worker pool; the main thread only
 //! makes the list of paths.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use napi::bindgen_prelude::{ToNapiValue, Unknown};
-use napi::{sys, Env, Result};
+use napi::bindgen_prelude::Unknown;
+use napi::{Env, Result};
 use napi_derive::napi;
 
-use super::js_error;
 use super::options::CleanupOptions;
 use super::path::TargetPath;
 use super::settle;
 use crate::cleanup::{self, Orphan};
-use crate::pool;
+use crate::options::CleanupOptions as CoreCleanupOptions;
 
 /// Remove the temp files and lock sidecars crashed writes left in the directory (the public
 /// `cleanupTempFiles`, documented in index.d.ts); resolve with their paths, sorted.
@@ -26,7 +25,16 @@ pub(crate) fn cleanup_temp_files(
   target: TargetPath,
   options: CleanupOptions,
 ) -> Result<Unknown<'_>> {
-  scan(env, target, options, Scan::Remove)
+  let options = CoreCleanupOptions::from(options);
+  settle::on_pool(env, target, move |target| {
+    let removed = cleanup::cleanup(target.absolute(), &options)?;
+    Ok(
+      removed
+        .iter()
+        .map(|path| shown(target, path))
+        .collect::<Vec<_>>(),
+    )
+  })
 }
 
 /// The leftovers `cleanupTempFiles` would remove from `dir`, found the same way but not
@@ -41,7 +49,19 @@ pub(crate) fn find_leftovers(
   target: TargetPath,
   options: CleanupOptions,
 ) -> Result<Unknown<'_>> {
-  scan(env, target, options, Scan::List)
+  let options = CoreCleanupOptions::from(options);
+  settle::on_pool(env, target, move |target| {
+    let found = cleanup::find(target.absolute(), &options)?;
+    let leftover = |(path, kind): &(PathBuf, Orphan)| Leftover {
+      kind: match kind {
+        Orphan::Lock => "lock",
+        Orphan::Temp => "temp",
+      }
+      .into(),
+      path: shown(target, path),
+    };
+    Ok(found.iter().map(leftover).collect::<Vec<_>>())
+  })
 }
 
 /// A file `findLeftovers` found.
@@ -53,64 +73,12 @@ pub(crate) struct Leftover {
   pub path: String,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Scan {
-  Remove,
-  List,
-}
-
-/// Scan (and maybe clean) the directory on the pool, and settle with what was found, each
-/// path as the directory (spelled as the caller spelled it) joined with the name.
-fn scan(env: &Env, target: TargetPath, options: CleanupOptions, how: Scan) -> Result<Unknown<'_>> {
-  let (pending, promise) = settle::promise(env)?;
-  let options = crate::options::CleanupOptions::from(options);
-  pool::spawn(move || {
-    let dir = target.absolute();
-    let found = match how {
-      Scan::Remove => cleanup::cleanup(dir, &options)
-        .map(|paths| paths.into_iter().map(|p| (p, None)).collect::<Vec<_>>()),
-      Scan::List => cleanup::find(dir, &options)
-        .map(|found| found.into_iter().map(|(p, k)| (p, Some(k))).collect()),
-    };
-    pending.settle(Box::new(move |env| {
-      let found = found.map_err(|err| js_error::to_js(env, &err, &target))?;
-      let shown = |path: &Path| {
-        let name = path.file_name().unwrap_or_default();
-        Path::new(&target.given)
-          .join(name)
-          .to_string_lossy()
-          .into_owned()
-      };
-      match how {
-        Scan::Remove => to_value(
-          env,
-          found
-            .iter()
-            .map(|(path, _)| shown(path))
-            .collect::<Vec<_>>(),
-        ),
-        Scan::List => to_value(
-          env,
-          found
-            .iter()
-            .map(|(path, kind)| Leftover {
-              kind: match kind {
-                Some(Orphan::Lock) => "lock",
-                _ => "temp",
-              }
-              .into(),
-              path: shown(path),
-            })
-            .collect::<Vec<_>>(),
-        ),
-      }
-    }))
-  });
-  Ok(promise)
-}
-
-/// `value` made into a JavaScript value of `env`.
-fn to_value(env: &Env, value: impl ToNapiValue) -> Result<sys::napi_value> {
-  // SAFETY: `env` is the live environment of the JavaScript thread this runs on.
-  unsafe { ToNapiValue::to_napi_value(env.raw(), value) }
+/// A file found in the directory, as the directory (spelled as the caller spelled it) joined
+/// with its name.
+fn shown(target: &TargetPath, path: &Path) -> String {
+  let name = path.file_name().unwrap_or_default();
+  Path::new(&target.given)
+    .join(name)
+    .to_string_lossy()
+    .into_owned()
 }

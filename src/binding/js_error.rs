@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use napi::{Env, Result};
+use napi::bindgen_prelude::Object;
+use napi::{Env, JsError, JsValue, Result};
 
-use super::js::Js;
 use super::path::TargetPath;
 use crate::error::{Code, Error};
 use crate::target::normalize;
@@ -17,25 +17,23 @@ use crate::target::normalize;
 /// settles, after the caller's realm is gone from the stack.
 pub(crate) fn to_js(env: &Env, err: &Error, target: &TargetPath) -> napi::Error {
   let build = || -> Result<napi::Error> {
-    let js = Js::new(env);
-    let path = shown_path(&err.path, target);
-    let value = js.error(err.code_name(), &message(err, target))?;
+    let mut error = error_object(env, err.code_name(), &message(err, target));
     if let Some(errno) = err.errno() {
-      js.set(value, "errno", js.number(f64::from(errno))?)?;
+      error.set("errno", f64::from(errno))?;
     }
     if let Code::JsonParse(syntax) = &err.code {
       // No syscall failed; where in the file it went wrong is what matters.
-      js.set(value, "position", js.number(syntax.position as f64)?)?;
-      js.set(value, "line", js.number(syntax.line as f64)?)?;
-      js.set(value, "column", js.number(syntax.column as f64)?)?;
+      error.set("position", syntax.position as f64)?;
+      error.set("line", syntax.line as f64)?;
+      error.set("column", syntax.column as f64)?;
     } else {
-      js.set(value, "syscall", js.string(err.syscall)?)?;
+      error.set("syscall", err.syscall)?;
     }
-    js.set(value, "path", js.string(&path)?)?;
+    error.set("path", shown_path(&err.path, target))?;
     if err.renamed {
-      js.set(value, "renamed", js.boolean(true)?)?;
+      error.set("renamed", true)?;
     }
-    Ok(js.into_error(value))
+    Ok(napi::Error::from(error.to_unknown()))
   };
   build().unwrap_or_else(|failure| failure)
 }
@@ -96,9 +94,11 @@ pub(crate) fn os_error_of_open(env: Env, raw: i32, path: String) -> Result<()> {
 
 /// An `Error` with a Node-style `code` that is not the core's (`ERR_INVALID_STATE`, …).
 pub(crate) fn coded(env: &Env, code: &str, message: &str) -> napi::Error {
-  let js = Js::new(env);
-  match js.error(code, message) {
-    Ok(value) => js.into_error(value),
-    Err(err) => err,
-  }
+  napi::Error::from(error_object(env, code, message).to_unknown())
+}
+
+/// `new Error(message)` with `err.code = code` (of the addon's realm, like the errors of `fs`).
+fn error_object<'env>(env: &'env Env, code: &str, message: &str) -> Object<'env> {
+  let error = JsError::from(napi::Error::new(code, message)).into_unknown(*env);
+  Object::from_raw(env.raw(), error.raw())
 }

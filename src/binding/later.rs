@@ -18,10 +18,8 @@ use std::ffi::c_void;
 use std::ptr;
 use std::sync::{Arc, Mutex};
 
-use napi::{sys, Env, Result};
-
-use super::js::Js;
 use crate::poison::lock;
+use napi::{sys, Env, JsValue, Result};
 
 /// A job for the JavaScript thread. It may also be dropped unrun, on any thread (see
 /// [`Later::run`]), so dropping it must not touch JavaScript.
@@ -52,7 +50,7 @@ impl Later {
   /// queue is gone: after [`Later::release`], or when the environment tears down while jobs
   /// may still be wanted (then it is the place to let go of what they would have finished).
   pub(crate) fn new(env: &Env, on_end: impl FnOnce() + Send + 'static) -> Result<Later> {
-    let name = Js::new(env).string("safe-write-json")?;
+    let name = env.create_string("safe-write-json")?.raw();
     let shared = Arc::new(Shared {
       function: Mutex::new(None),
       on_end: Mutex::new(Some(Box::new(on_end))),

@@ -3,14 +3,11 @@
 //! errors into JavaScript errors.
 
 mod cleanup;
-mod copier;
-mod js;
 mod js_error;
 mod later;
 mod options;
 mod path;
 mod read;
-mod serialize;
 mod settle;
 mod sink;
 mod update;

@@ -5,15 +5,13 @@
 
 use std::path::PathBuf;
 
-use napi::bindgen_prelude::{JavaScriptClassExt, Unknown};
-use napi::{Env, Result};
+use napi::bindgen_prelude::Unknown;
+use napi::{Env, JsValue, Result};
 use napi_derive::napi;
 
-use super::js::{Js, MAX_STRING_LENGTH};
 use super::js_error;
 use super::path::TargetPath;
 use super::settle;
-use crate::pool;
 use crate::read::{self, JsonText, Units};
 
 /// Read and decode the file `target` names (or, if `backup`, its `<name>.bak`) on the pool.
@@ -23,24 +21,15 @@ use crate::read::{self, JsonText, Units};
   ts_return_type = "Promise<JsonFile>"
 )]
 pub(crate) fn read_json(env: &Env, target: TargetPath, backup: bool) -> Result<Unknown<'_>> {
-  let (pending, promise) = settle::promise(env)?;
-  let path = target.absolute().to_path_buf();
-  pool::spawn(move || {
-    let outcome = match backup {
-      false => read::load(&path).map(|text| (path, text)),
-      true => {
-        read::backup_path(&path).and_then(|backup| read::load(&backup).map(|text| (backup, text)))
-      }
+  settle::on_pool(env, target, move |target| {
+    let path = match backup {
+      false => target.absolute().to_path_buf(),
+      true => read::backup_path(target.absolute())?,
     };
-    pending.settle(Box::new(move |env| match outcome {
-      Ok((path, text)) => {
-        let file = JsonFile { text, path, target };
-        Ok(file.into_instance(env)?.value)
-      }
-      Err(err) => Err(js_error::to_js(env, &err, &target)),
-    }))
-  });
-  Ok(promise)
+    let text = read::load(&path)?;
+    let target = target.clone();
+    Ok(JsonFile { text, path, target })
+  })
 }
 
 /// A JSON file read and decoded, not yet parsed (not public API).
@@ -75,10 +64,9 @@ impl JsonFile {
 
 /// One string of a decoded text (a memcpy of its units).
 pub(crate) fn js_string<'env>(env: &'env Env, text: &JsonText) -> Result<Unknown<'env>> {
-  let js = Js::new(env);
   let string = match text.units() {
-    Units::Latin1(bytes) if bytes.len() <= MAX_STRING_LENGTH => js.latin1_string(bytes)?,
-    Units::Utf16(units) if units.len() <= MAX_STRING_LENGTH => js.utf16_string(units)?,
+    Units::Latin1(bytes) if bytes.len() <= MAX_STRING_LENGTH => env.create_string_latin1(bytes)?,
+    Units::Utf16(units) if units.len() <= MAX_STRING_LENGTH => env.create_string_utf16(units)?,
     // What `fs.readFile(path, 'utf8')` says of a file too large for one string.
     _ => {
       let message =
@@ -86,9 +74,11 @@ pub(crate) fn js_string<'env>(env: &'env Env, text: &JsonText) -> Result<Unknown
       return Err(js_error::coded(env, "ERR_STRING_TOO_LONG", &message));
     }
   };
-  // SAFETY: a live handle of this env, just made.
-  Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), string) })
+  Ok(string.to_unknown())
 }
+
+/// V8's longest string (`buffer.constants.MAX_STRING_LENGTH` on 64-bit Node).
+const MAX_STRING_LENGTH: usize = 0x1fff_ffe8;
 
 /// `EJSONPARSE` for `text` read from `path`, thrown; nothing if it is JSON.
 pub(crate) fn throw_syntax_error(

@@ -10,17 +10,26 @@
 //! the old one has delivered everything.
 
 use std::cell::RefCell;
+use std::ptr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use napi::bindgen_prelude::{ToNapiValue, Unknown};
-use napi::{sys, Env, Result};
+use napi::{sys, Env, Error, Result, Status};
 
-use super::js::{Js, Value};
+use super::js_error;
 use super::later::Later;
+use super::path::TargetPath;
+use crate::pool;
 
 /// Makes the value a promise resolves with (or the error it rejects with), on the JavaScript
 /// thread.
-pub(crate) type Outcome = Box<dyn FnOnce(&Env) -> Result<Value> + Send>;
+pub(crate) type Outcome = Box<dyn FnOnce(&Env) -> Result<sys::napi_value> + Send>;
+
+/// `value` made into a JavaScript value of `env` (what an [`Outcome`] returns).
+pub(crate) fn to_value(env: &Env, value: impl ToNapiValue) -> Result<sys::napi_value> {
+  // SAFETY: `env` is the live environment of the JavaScript thread this runs on.
+  unsafe { ToNapiValue::to_napi_value(env.raw(), value) }
+}
 
 /// The settling end of a promise made by [`promise`]. Send it anywhere; [`Pending::settle`]
 /// once. Dropped unsettled (its environment torn down), the promise simply never settles.
@@ -55,10 +64,35 @@ struct Queue {
   generation: u64,
 }
 
+/// Run `work` on the worker pool; its promise resolves with what it returns, or rejects with
+/// its error, naming the path as the caller wrote it.
+pub(crate) fn on_pool<T: ToNapiValue + Send + 'static>(
+  env: &Env,
+  target: TargetPath,
+  work: impl FnOnce(&TargetPath) -> crate::Result<T> + Send + 'static,
+) -> Result<Unknown<'_>> {
+  let (pending, promise) = promise(env)?;
+  pool::spawn(move || {
+    let outcome = work(&target);
+    pending.settle(Box::new(move |env| match outcome {
+      Ok(value) => to_value(env, value),
+      Err(err) => Err(js_error::to_js(env, &err, &target)),
+    }))
+  });
+  Ok(promise)
+}
+
 /// A new promise of `env`'s thread, and the handle that settles it.
 pub(crate) fn promise(env: &Env) -> Result<(Pending, Unknown<'_>)> {
-  let js = Js::new(env);
-  let (deferred, promise) = js.promise()?;
+  let (mut deferred, mut promise) = (ptr::null_mut(), ptr::null_mut());
+  // SAFETY: `env` is the live environment of this call; valid out-pointers.
+  let status = unsafe { sys::napi_create_promise(env.raw(), &mut deferred, &mut promise) };
+  if status != sys::Status::napi_ok {
+    return Err(Error::new(
+      Status::from(status),
+      "could not create a promise",
+    ));
+  }
   let later = QUEUE.with(|queue| -> Result<Later> {
     let mut queue = queue.borrow_mut();
     if let Some(queue) = queue.as_mut() {

@@ -1,131 +1,108 @@
-//! Where the pieces of a JSON text that `stringify.js` walks end up when they are copied out
-//! during the call: a text too big to hold (streamed on to a writer thread that writes it into
-//! the temp file as it comes, so any size fits in bounded memory), and everything in a Sync
-//! call. Otherwise the pieces are copied in later turns ([`super::copier`]). `index.js` makes
-//! one per JSON write and hands it to the walker, then to the write.
+//! The sink `index.js` and `stringify.js` push a JSON text into, piece by piece, and the one
+//! place that decides when the pieces are copied out of JavaScript:
+//! - pieces of a text too big to hold ([`JsonSink::stream`]) are copied at once and streamed
+//!   to a writer thread that writes them into the temp file as they come, so any size fits in
+//!   bounded memory;
+//! - the last pieces ([`JsonSink::push`]) of an async write's text, if big enough and nothing
+//!   of it was streamed, are copied in later turns of the event loop into a channel the write
+//!   reads from: the call then only runs `JSON.stringify`. What is written is fixed when the
+//!   call returns (strings are immutable), but copying the strings out — V8 flattens each
+//!   before Node-API can read it — costs half as much again; done later, it never lengthens
+//!   the call's own stall. No turn copies more than [`UNITS_PER_TURN`], and the copy pauses
+//!   while the write has more than [`Flow::LIMIT`] units to catch up with (the write wakes it);
+//! - everything else is copied during the call.
+//!
+//! A Sync write blocks the JavaScript thread, so it first finishes every copy still pending
+//! ([`finish_copies`]): an async write of the same file may be waiting for one.
+//!
+//! Each later copy's turns come through its own [`Later`], released when the copy is done; a
+//! paused copy is woken through it from the write's thread, which may happen after that (a
+//! no-op). If the environment goes away first (a worker thread terminated), the copy is
+//! dropped then: its write learns that the text was abandoned, fails, and removes its temp file.
 
-use napi::bindgen_prelude::Unknown;
-use napi::{Env, JsValue, Result};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{JsObjectValue, Object, ObjectRef};
+use napi::{sys, Env, Error, JsString, JsValue, Result, Status};
 use napi_derive::napi;
 
-use super::copier::read_piece;
-use super::js::{Js, Value};
 use super::js_error;
+use super::later::Later;
 use super::path::TargetPath;
 use crate::spill::Spill;
-use crate::text::{Piece, Pieces, Text};
+use crate::text::{Flow, Piece, PieceSender, Pieces, Streamed, Text};
 use crate::write::Body;
 
-/// Collects the pieces of one walked JSON text (used by index.js and stringify.js; not public
-/// API).
+/// Texts shorter than this (UTF-16 units) are copied during the call: a later turn would cost
+/// more.
+const LATER_FROM_UNITS: usize = 64 * 1024;
+
+/// UTF-16 units copied per later turn: about a millisecond of work.
+const UNITS_PER_TURN: usize = 1 << 19;
+
+/// The text of one JSON write, as it is pushed (used by index.js and stringify.js; not public
+/// API). Each push is `texts` and `meta`, four numbers per text: characters to trim at the
+/// start and at the end, extra indent depth, whether a comma precedes it.
 #[napi]
 pub struct JsonSink {
-  pieces: Pieces,
-  spill: Option<Spill>,
   target: TargetPath,
+  /// Whether the text may be copied in later turns (an async write's).
+  later: bool,
+  /// One level of indentation of deeper pieces (JSON.stringify's `gap`).
+  gap: Vec<u16>,
+  /// The text pushed, once copied or being copied.
+  text: Option<Text>,
+  /// The writer the text streams to, once it is too big to hold.
+  spill: Option<Spill>,
 }
 
+#[napi]
 impl JsonSink {
-  /// Whether nothing was copied into the sink yet.
-  pub(crate) fn is_untouched(&self) -> bool {
-    self.spill.is_none() && self.pieces.is_empty()
+  /// A sink for the text of a write to `target`'s path; `later`: an async write's.
+  #[napi(constructor)]
+  pub fn new(target: TargetPath, later: bool) -> Self {
+    JsonSink {
+      target,
+      later,
+      gap: Vec::new(),
+      text: None,
+      spill: None,
+    }
   }
 
-  /// The indent of deeper pieces.
-  pub(crate) fn gap(&self) -> Vec<u16> {
-    self.pieces.gap().to_vec()
+  /// Start a walked text: its deeper pieces are indented with `gap`.
+  #[napi]
+  pub fn begin(&mut self, gap: JsString) -> Result<()> {
+    self.gap = to_utf16(gap)?;
+    Ok(())
   }
 
-  /// Copy `holder`'s texts (`{ texts, meta }`, as stringify.js makes them) now. On an error
-  /// the text is abandoned.
-  pub(crate) fn copy_now(&mut self, env: &Env, holder: Value) -> Result<()> {
-    let js = Js::new(env);
-    let copied = (|| self.copy(env, js, js.get(holder, "texts")?, js.get(holder, "meta")?))();
+  /// Copy these pieces now and stream them, and the rest of the text, into the temp file: the
+  /// text is too big to hold. Throws the write's error if that failed.
+  #[napi(ts_args_type = "texts: string[], meta: number[]")]
+  pub fn stream(&mut self, env: &Env, texts: Object, meta: Vec<f64>) -> Result<()> {
+    if self.spill.is_none() {
+      self.spill = Some(Spill::start(
+        self.target.absolute().to_path_buf(),
+        self.gap.clone(),
+      ));
+    }
+    let copied = self.copy_now(env, texts, &meta);
     self.abandon_on_error(copied)
   }
 
-  fn abandon_on_error(&mut self, result: Result<()>) -> Result<()> {
-    if result.is_err() {
-      self.abandon_text();
-    }
-    result
-  }
-
-  /// Let the text go (see [`JsonSink::abandon`]).
-  fn abandon_text(&mut self) {
-    self.pieces = Pieces::default();
-    if let Some(spilled) = self.spill.take().and_then(Spill::finish) {
-      spilled.abandon();
-    }
-  }
-
-  /// The text collected, leaving the sink empty.
-  pub(crate) fn take(&mut self) -> Body {
-    match self.spill.take().map(Spill::finish) {
-      Some(Some(spilled)) => Body::Filled(Box::new(spilled)),
-      // The writer failed and a copy threw its error: the text is being discarded.
-      Some(None) => Body::Text(Text::Pieces(Pieces::default())),
-      None => Body::Text(Text::Pieces(std::mem::take(&mut self.pieces))),
-    }
-  }
-
-  fn copy(&mut self, env: &Env, js: Js, texts: Value, meta: Value) -> Result<()> {
-    for index in 0..js.array_length(texts)? {
-      let (comma, piece) = read_piece(js, texts, meta, index)?;
-      if comma {
-        self.add(env, Piece::comma())?;
-      }
-      self.add(env, piece)?;
-    }
-    Ok(())
-  }
-
-  fn add(&mut self, env: &Env, piece: Piece) -> Result<()> {
-    match self.spill.as_mut() {
-      Some(spill) => spill
-        .send(piece)
-        .map_err(|err| js_error::to_js(env, &err, &self.target)),
-      None => {
-        self.pieces.push_piece(piece);
-        Ok(())
-      }
-    }
-  }
-
-  /// From now on, stream the text into the temp file (what is held first).
-  fn start_spill(&mut self, env: &Env) -> Result<()> {
-    if self.spill.is_some() {
-      return Ok(());
-    }
-    let pieces = std::mem::take(&mut self.pieces);
-    let mut spill = Spill::start(self.target.absolute().to_path_buf(), pieces.gap().to_vec());
-    for piece in pieces.into_pieces() {
-      spill
-        .send(piece)
-        .map_err(|err| js_error::to_js(env, &err, &self.target))?;
-    }
-    self.spill = Some(spill);
-    Ok(())
-  }
-}
-
-#[napi]
-impl JsonSink {
-  /// A sink for the text of a write to `target`'s path.
-  #[napi(constructor)]
-  pub fn new(target: TargetPath) -> Self {
-    JsonSink {
-      pieces: Pieces::default(),
-      spill: None,
-      target,
-    }
-  }
-
-  /// Start: deeper pieces are indented with `gap` (JSON.stringify's).
-  #[napi(ts_args_type = "gap: string")]
-  pub fn begin(&mut self, env: &Env, gap: Unknown) -> Result<()> {
-    self.pieces = Pieces::new(Js::new(env).to_utf16(gap.raw(), 0)?);
-    Ok(())
+  /// The last pieces: copied in later turns if they may be and it is worth it, else now.
+  #[napi(ts_args_type = "texts: string[], meta: number[]")]
+  pub fn push(&mut self, env: &Env, texts: Object, meta: Vec<f64>) -> Result<()> {
+    let copied = match self.later && self.spill.is_none() && worth_later(texts)? {
+      true => copy_later(env, texts, meta, self.gap.clone()).map(|text| {
+        self.text = Some(text);
+      }),
+      false => self.copy_now(env, texts, &meta),
+    };
+    self.abandon_on_error(copied)
   }
 
   /// Serialization failed: let the text go, and with it, if it was streaming, the temp file
@@ -133,15 +110,267 @@ impl JsonSink {
   /// nothing behind).
   #[napi]
   pub fn abandon(&mut self) {
-    self.abandon_text();
+    self.text = None;
+    if let Some(spilled) = self.spill.take().and_then(Spill::finish) {
+      spilled.abandon();
+    }
+  }
+}
+
+impl JsonSink {
+  /// The target and the text pushed, leaving the sink empty.
+  pub(crate) fn take(&mut self) -> (TargetPath, Body) {
+    let body = match self.spill.take().map(Spill::finish) {
+      Some(Some(spilled)) => Body::Filled(Box::new(spilled)),
+      // The writer failed and a copy threw its error: the text is being discarded.
+      Some(None) => Body::Text(Text::Pieces(Pieces::default())),
+      None => Body::Text(
+        self
+          .text
+          .take()
+          .unwrap_or_else(|| Text::Pieces(Pieces::default())),
+      ),
+    };
+    (self.target.clone(), body)
   }
 
-  /// Copy these pieces now and stream them, and the rest of the text, into the temp file: the
-  /// text is too big to hold. Throws the write's error if that failed.
-  #[napi(js_name = "copyNow", ts_args_type = "texts: string[], meta: number[]")]
-  pub fn copy_pieces(&mut self, env: &Env, texts: Unknown, meta: Unknown) -> Result<()> {
-    self.start_spill(env)?;
-    let js = Js::new(env);
-    self.copy(env, js, texts.raw(), meta.raw())
+  fn abandon_on_error(&mut self, result: Result<()>) -> Result<()> {
+    if result.is_err() {
+      self.abandon();
+    }
+    result
+  }
+
+  /// Copy the pieces now: into the spill if the text streams, else into the text held.
+  fn copy_now(&mut self, env: &Env, texts: Object, meta: &[f64]) -> Result<()> {
+    let mut held = match self.text.take() {
+      Some(Text::Pieces(pieces)) => pieces,
+      _ => Pieces::new(self.gap.clone()),
+    };
+    for index in 0..texts.get_array_length()? {
+      let (comma, piece) = read_piece(texts, meta, index)?;
+      for piece in comma.then(Piece::comma).into_iter().chain([piece]) {
+        match self.spill.as_mut() {
+          Some(spill) => spill
+            .send(piece)
+            .map_err(|err| js_error::to_js(env, &err, &self.target))?,
+          None => held.push_piece(piece),
+        }
+      }
+    }
+    self.text = Some(Text::Pieces(held));
+    Ok(())
+  }
+}
+
+/// Whether `texts` hold enough to be copied in later turns.
+fn worth_later(texts: Object) -> Result<bool> {
+  let mut units = 0;
+  for index in 0..texts.get_array_length()? {
+    units += texts.get_element::<JsString>(index)?.utf16_len()?;
+    if units >= LATER_FROM_UNITS {
+      return Ok(true);
+    }
+  }
+  Ok(false)
+}
+
+/// Text `index` of `texts`, copied out with its four numbers of `meta`: whether a comma
+/// precedes it, and the piece.
+fn read_piece(texts: Object, meta: &[f64], index: u32) -> Result<(bool, Piece)> {
+  let number = |k: u32| {
+    meta
+      .get((index * 4 + k) as usize)
+      .map_or(0, |&n| n as usize)
+  };
+  let (trim_start, trim_end, depth, comma) = (number(0), number(1), number(2), number(3) != 0);
+  let mut units = to_utf16(texts.get_element::<JsString>(index)?)?;
+  units.truncate(units.len().saturating_sub(trim_end));
+  units.drain(..trim_start.min(units.len()));
+  Ok((comma, Piece::new(units, depth)))
+}
+
+/// A string's UTF-16 code units, copied once (napi-rs' `JsStringUtf16` copies them twice).
+pub(crate) fn to_utf16(string: JsString) -> Result<Vec<u16>> {
+  let (env, value) = (string.value().env, string.raw());
+  let length = string.utf16_len()?;
+  // One more unit for the terminating NUL Node-API writes.
+  let mut units = Vec::<u16>::with_capacity(length + 1);
+  let mut copied = 0;
+  // SAFETY: `env` and `value` are live handles of the current call; the buffer has room for
+  // `length + 1` units, the size passed.
+  let status = unsafe {
+    sys::napi_get_value_string_utf16(env, value, units.as_mut_ptr(), length + 1, &mut copied)
+  };
+  if status != sys::Status::napi_ok {
+    return Err(Error::new(Status::from(status), "could not copy a string"));
+  }
+  // SAFETY: Node-API initialised `copied` (≤ length) units.
+  unsafe { units.set_len(copied) };
+  Ok(units)
+}
+
+/// A text whose pieces, `texts` (with `meta`), are copied out from the next turn on; then the
+/// end.
+fn copy_later(env: &Env, texts: Object, meta: Vec<f64>, gap: Vec<u16>) -> Result<Text> {
+  let count = texts.get_array_length()?;
+  let texts = texts.create_ref::<false>()?;
+  let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+  // If the environment goes away first (a worker thread terminated), the copy can never end:
+  // drop it then, so the write learns at once that its text was abandoned.
+  let later = match Later::new(env, move || forget(id)) {
+    Ok(later) => later,
+    Err(err) => {
+      let _ = texts.unref(env);
+      return Err(err);
+    }
+  };
+  // The write wakes a paused copy from its own thread: by id, through the threadsafe function
+  // (a no-op once that is gone: released after the copy, or with its environment).
+  let waker = later.clone();
+  let flow = Flow::new(move || waker.run(Box::new(move |env| turn(&env, id))));
+  let (sender, streamed) = Streamed::channel(gap, flow.clone());
+  later.run(Box::new(move |env| turn(&env, id)));
+  let copying = Copying {
+    id,
+    texts: Some(texts),
+    meta,
+    next: 0,
+    count,
+    sender: Some(sender),
+    flow,
+    later,
+  };
+  // Before the first turn can run: that is a later turn of this very thread.
+  ACTIVE.with(|active| active.borrow_mut().push(copying));
+  Ok(Text::Streamed(streamed))
+}
+
+/// Finish, now, every later copy still pending on this thread (whatever is in flight).
+pub(crate) fn finish_copies(env: &Env) {
+  let ids: Vec<u64> =
+    ACTIVE.with(|active| active.borrow().iter().map(|copying| copying.id).collect());
+  for id in ids {
+    // Done now; a turn releases it (one may be queued already: the second finds nothing).
+    if let Some((Next::Done, later)) =
+      with_copying(id, |copying| copying.step(env, usize::MAX, false))
+    {
+      later.run(Box::new(move |env| turn(&env, id)));
+    }
+  }
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+  /// Later copies started on this (JavaScript) thread and not yet released.
+  static ACTIVE: RefCell<Vec<Copying>> = const { RefCell::new(Vec::new()) };
+}
+
+struct Copying {
+  id: u64,
+  /// The texts, kept alive until copied; `None` once done.
+  texts: Option<ObjectRef<false>>,
+  meta: Vec<f64>,
+  next: u32,
+  count: u32,
+  sender: Option<PieceSender>,
+  flow: Arc<Flow>,
+  later: Later,
+}
+
+/// What a step left to do.
+enum Next {
+  /// More to copy: go on in the next turn.
+  Turn,
+  /// The write has enough to catch up with; it will wake the copy.
+  Wait,
+  /// All sent (or abandoned): let everything go.
+  Done,
+}
+
+/// One turn of copy `id` (if it is still there: [`finish_copies`] may have finished it).
+fn turn(env: &Env, id: u64) {
+  let next = with_copying(id, |copying| copying.step(env, UNITS_PER_TURN, true));
+  match next {
+    Some((Next::Turn, later)) => later.run(Box::new(move |env| turn(&env, id))),
+    Some((Next::Wait, _)) | None => {}
+    Some((Next::Done, later)) => {
+      ACTIVE.with(|active| active.borrow_mut().retain(|copying| copying.id != id));
+      later.release();
+    }
+  }
+}
+
+/// Run `f` on copy `id`, if it is active; with its `Later`.
+fn with_copying(id: u64, f: impl FnOnce(&mut Copying) -> Next) -> Option<(Next, Later)> {
+  ACTIVE.with(|active| {
+    let mut active = active.borrow_mut();
+    let copying = active.iter_mut().find(|copying| copying.id == id)?;
+    Some((f(copying), copying.later.clone()))
+  })
+}
+
+/// Drop copy `id` unfinished, if it is still active: its `Later` is gone with the environment.
+/// Dropping its sender unfinished tells the write the text was abandoned. (Its texts are not
+/// released: the environment that held them is going away with them.)
+fn forget(id: u64) {
+  // `try_`: at thread exit the list may be gone already, or (never in practice) in use.
+  let forgotten = ACTIVE.try_with(|active| {
+    let mut active = active.try_borrow_mut().ok()?;
+    let index = active.iter().position(|copying| copying.id == id)?;
+    Some(active.remove(index))
+  });
+  drop(forgotten);
+}
+
+impl Copying {
+  /// Copy up to `budget` units (pausing when the write is behind, if `paced`); at the end, or
+  /// if Node-API failed (the write then learns the text was abandoned), let the texts go.
+  fn step(&mut self, env: &Env, budget: usize, paced: bool) -> Next {
+    let copied = match self.texts.as_ref().map(|held| held.get_value(env)) {
+      None => return Next::Done,
+      Some(Ok(texts)) => self.copy(texts, budget, paced),
+      Some(Err(err)) => Err(err),
+    };
+    match copied {
+      Ok(Next::Done) => {
+        if let Some(sender) = self.sender.take() {
+          sender.finish();
+        }
+      }
+      Ok(next) => return next,
+      Err(_) => {}
+    }
+    self.sender = None;
+    if let Some(held) = self.texts.take() {
+      let _ = held.unref(env);
+    }
+    Next::Done
+  }
+
+  /// Copy texts until the budget is spent, or the write is behind (if `paced`).
+  fn copy(&mut self, mut texts: Object, budget: usize, paced: bool) -> Result<Next> {
+    let Some(sender) = self.sender.as_ref() else {
+      return Ok(Next::Done);
+    };
+    let mut spent = 0;
+    while self.next < self.count {
+      if spent >= budget {
+        return Ok(Next::Turn);
+      }
+      if paced && self.flow.is_full() && self.flow.pause() {
+        return Ok(Next::Wait);
+      }
+      let (comma, piece) = read_piece(texts, &self.meta, self.next)?;
+      // Copied: the string (and the flat copy V8 made of it) can go.
+      texts.delete_element(self.next)?;
+      spent += piece.size() / 2 + usize::from(comma);
+      if !((!comma || sender.send(Piece::comma())) && sender.send(piece)) {
+        return Ok(Next::Done); // the write no longer wants it (superseded)
+      }
+      self.next += 1;
+    }
+    Ok(Next::Done)
   }
 }

@@ -3,7 +3,7 @@
 //! updater runs, then commits or releases. The orchestration is JavaScript because the updater
 //! is; everything that touches the disk or the lock is here and in the core's `queue::lease`.
 
-use napi::bindgen_prelude::{ToNapiValue, Unknown};
+use napi::bindgen_prelude::Unknown;
 use napi::{Env, Result};
 use napi_derive::napi;
 
@@ -11,8 +11,7 @@ use super::js_error;
 use super::options::WriteOptions;
 use super::path::TargetPath;
 use super::read::{js_string, throw_syntax_error};
-use super::serialize::{json_text, CopyTime};
-use super::settle;
+use super::settle::{self, to_value};
 use super::sink::JsonSink;
 use super::write::{lease_ids, write_promise};
 use crate::pool;
@@ -39,16 +38,13 @@ pub(crate) fn lock_for_update(
     lease_ids(&enclosing),
     Box::new(move |held| {
       pending.settle(Box::new(move |env| match held {
-        // SAFETY: a new instance of this class, made in `env` on its own thread.
-        Ok(lease) => unsafe {
-          ToNapiValue::to_napi_value(
-            env.raw(),
-            UpdateLease {
-              lease: Some(lease),
-              target,
-            },
-          )
-        },
+        Ok(lease) => to_value(
+          env,
+          UpdateLease {
+            lease: Some(lease),
+            target,
+          },
+        ),
         Err(err) => Err(js_error::to_js(env, &err, &target)),
       }))
     }),
@@ -93,20 +89,11 @@ impl UpdateLease {
     }
   }
 
-  /// Write the JSON text (as `writeJson` takes it) under the held locks, then release them.
-  /// The promise settles when the write is done.
-  #[napi(
-    ts_args_type = "sink: JsonSink, json: string | object",
-    ts_return_type = "Promise<void>"
-  )]
-  pub fn commit<'env>(
-    &mut self,
-    env: &'env Env,
-    sink: &mut JsonSink,
-    json: Unknown,
-  ) -> Result<Unknown<'env>> {
-    // On a bad value the lease stays held: `index.js` releases it, off this thread.
-    let body = json_text(env, sink, json, CopyTime::Now)?;
+  /// Write the JSON text pushed into `sink` under the held locks, then release them. The
+  /// promise settles when the write is done.
+  #[napi(ts_return_type = "Promise<void>")]
+  pub fn commit<'env>(&mut self, env: &'env Env, sink: &mut JsonSink) -> Result<Unknown<'env>> {
+    let (_, body) = sink.take();
     let Some(lease) = self.lease.take() else {
       let message = "This lease was already committed or released";
       return Err(js_error::coded(env, "ERR_INVALID_STATE", message));

@@ -3,39 +3,38 @@
 //! `Request` to the core: the async ones to the worker pool, the Sync ones to `write_now` on
 //! this thread. Same core, same bytes.
 
-use napi::bindgen_prelude::Unknown;
-use napi::{Env, Result};
+use napi::bindgen_prelude::{Either, Uint8ArraySlice, Unknown};
+use napi::{Env, JsString, Result};
 use napi_derive::napi;
 
-use super::copier;
-use super::js::Js;
 use super::js_error;
 use super::options::WriteOptions;
 use super::path::TargetPath;
-use super::serialize::{file_bytes, json_text, CopyTime};
-use super::settle;
-use super::sink::JsonSink;
+use super::settle::{self, to_value};
+use super::sink::{self, JsonSink};
 use crate::options::WriteOptions as CoreWriteOptions;
 use crate::queue::{self, Request, Settle};
+use crate::text::Text;
 use crate::write::Body;
 
-/// Write a JSON text (see `json_text`) to `target`'s path, from the worker pool; `enclosing`:
+/// The `data` of `safeWriteFile`: a string (written as UTF-8) or a `Uint8Array` (written as is).
+type FileData<'a> = Either<JsString<'a>, Uint8ArraySlice<'a>>;
+
+/// Write the JSON text pushed into `sink` to its target, from the worker pool; `enclosing`:
 /// the ids of the `updateJson` leases whose updaters this call runs inside, innermost last.
 #[napi(
   js_name = "writeJson",
-  ts_args_type = "target: TargetPath, sink: JsonSink, json: string | object, options: WriteOptions, finalNewline: boolean, enclosing: number[]",
+  ts_args_type = "sink: JsonSink, options: WriteOptions, finalNewline: boolean, enclosing: number[]",
   ts_return_type = "Promise<void>"
 )]
 pub(crate) fn write_json<'env>(
   env: &'env Env,
-  target: TargetPath,
   sink: &mut JsonSink,
-  json: Unknown,
   options: WriteOptions,
   final_newline: bool,
   enclosing: Vec<f64>,
 ) -> Result<Unknown<'env>> {
-  let body = json_text(env, sink, json, CopyTime::Later)?;
+  let (target, body) = sink.take();
   submit(
     env,
     target,
@@ -48,17 +47,15 @@ pub(crate) fn write_json<'env>(
 /// `writeJson` on this thread: returns once written.
 #[napi(
   js_name = "writeJsonSync",
-  ts_args_type = "target: TargetPath, sink: JsonSink, json: string | object, options: WriteOptions, finalNewline: boolean"
+  ts_args_type = "sink: JsonSink, options: WriteOptions, finalNewline: boolean"
 )]
 pub(crate) fn write_json_sync(
   env: &Env,
-  target: TargetPath,
   sink: &mut JsonSink,
-  json: Unknown,
   options: WriteOptions,
   final_newline: bool,
 ) -> Result<()> {
-  let body = json_text(env, sink, json, CopyTime::Now)?;
+  let (target, body) = sink.take();
   write_now(env, target, body, options.into_core(final_newline))
 }
 
@@ -71,11 +68,11 @@ pub(crate) fn write_json_sync(
 pub(crate) fn write_file<'env>(
   env: &'env Env,
   target: TargetPath,
-  data: Unknown,
+  data: FileData,
   options: WriteOptions,
   enclosing: Vec<f64>,
 ) -> Result<Unknown<'env>> {
-  let body = file_bytes(env, data)?;
+  let body = file_bytes(data)?;
   submit(env, target, body, options.into_core(false), &enclosing)
 }
 
@@ -87,11 +84,19 @@ pub(crate) fn write_file<'env>(
 pub(crate) fn write_file_sync(
   env: &Env,
   target: TargetPath,
-  data: Unknown,
+  data: FileData,
   options: WriteOptions,
 ) -> Result<()> {
-  let body = file_bytes(env, data)?;
+  let body = file_bytes(data)?;
   write_now(env, target, body, options.into_core(false))
+}
+
+/// The data of `safeWriteFile`, copied now so later changes to it do not matter.
+fn file_bytes(data: FileData) -> Result<Body> {
+  Ok(Body::Text(match data {
+    Either::A(string) => Text::Utf16(sink::to_utf16(string)?),
+    Either::B(bytes) => Text::Bytes(bytes.to_vec()),
+  }))
 }
 
 /// Queue the write; return the promise it settles.
@@ -116,7 +121,7 @@ fn submit<'env>(
 /// of JavaScript needs this thread to do that; finish those copies first, or a write of the
 /// same file that this one waits for could never end.
 fn write_now(env: &Env, target: TargetPath, body: Body, options: CoreWriteOptions) -> Result<()> {
-  copier::finish_all(env);
+  sink::finish_copies(env);
   let request = Request {
     path: target.absolute().to_path_buf(),
     body,
@@ -137,7 +142,7 @@ pub(crate) fn write_promise(env: &Env, target: TargetPath) -> Result<(Settle, Un
   let (pending, promise) = settle::promise(env)?;
   let settle: Settle = Box::new(move |outcome| {
     pending.settle(Box::new(move |env| match outcome {
-      Ok(()) => Js::new(env).undefined(),
+      Ok(()) => to_value(env, ()),
       Err(err) => Err(js_error::to_js(env, &err, &target)),
     }))
   });
