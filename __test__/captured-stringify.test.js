@@ -220,7 +220,7 @@ describe.each(writers)('an index accessor on a prototype during the walk (%s)', 
     test.each(values)('%s is written as JSON.stringify writes it; the old content is replaced whole', async (_what, make) => {
       const file = path.join(dir, 'accessor.json')
       fs.writeFileSync(file, OLD)
-      Object.defineProperty(proto, index, { set() {}, get() {}, configurable: true })
+      Object.defineProperty(proto, index, { set() {}, get() { return undefined }, configurable: true })
       let outcome
       try {
         const expected = original(make(), null, write.indent)

@@ -75,7 +75,7 @@ const messageOf = (code) => util.getSystemErrorMap().get(errnoOf(code))[1]
 
 /** Run `tasks` (functions returning promises) a few at a time: children are mostly waiting. */
 async function pool(tasks, width = 4) {
-  const results = new Array(tasks.length)
+  const results = Array.from({ length: tasks.length })
   let next = 0
   await Promise.all(
     Array.from({ length: width }, async () => {

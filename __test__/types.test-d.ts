@@ -4,6 +4,9 @@
 import { safeWriteJson, safeWriteJsonSync, safeWriteFile, safeWriteFileSync, safeReadJson, cleanupTempFiles, updateJson } from 'safe-write-json'
 import type { WriteJsonOptions, WriteOptions, JsonReplacer, ReadJsonOptions, JsonReviver, CleanupOptions } from 'safe-write-json'
 
+/** Marks values as used: each line above them is a type assertion, not a computation. */
+function expectUsed(..._values: unknown[]): void {}
+
 async function usage(): Promise<void> {
   // The drop-in forms of the old safeWriteJson(filePath, data, indent?).
   await safeWriteJson('settings.json', { theme: 'dark' })
@@ -64,7 +67,7 @@ async function usage(): Promise<void> {
   const readOptions: ReadJsonOptions<Settings> = { default: { theme: 'dark' }, reviver, recover: true }
   await safeReadJson(new URL('file:///tmp/s.json'), readOptions)
   await safeReadJson('x.json', null)
-  void settings, theme, unknownByDefault
+  expectUsed(settings, theme, unknownByDefault)
 
   const cleanup: CleanupOptions = { olderThanMs: 0 }
   const removed: string[] = await cleanupTempFiles('state', cleanup)

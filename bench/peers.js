@@ -30,7 +30,9 @@ function lockStreamWriter() {
       const source = disassembler()
       let failed = false
       const fail = (err) => {
-        if (!failed) ((failed = true), reject(err))
+        if (failed) return
+        failed = true
+        reject(err)
       }
       source.on('error', fail)
       const text = source.pipe(stringer())

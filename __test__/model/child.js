@@ -337,7 +337,7 @@ function cleanup() {
 }
 
 async function settleAll() {
-  while (live.size) await Promise.allSettled([...live])
+  while (live.size) await Promise.allSettled(live)
 }
 
 /** All promises of this process settled: the end state of each file. */
