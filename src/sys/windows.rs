@@ -16,11 +16,11 @@ use windows_sys::Win32::Foundation::{
   ERROR_NOT_SUPPORTED, NTSTATUS, STATUS_DELETE_PENDING,
 };
 use windows_sys::Win32::Storage::FileSystem::{
-  FileRenameInfoEx, GetFileInformationByHandle, LockFileEx, MoveFileExW,
-  SetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION, DELETE, FILE_FLAG_BACKUP_SEMANTICS,
-  FILE_FLAG_OPEN_REPARSE_POINT, FILE_GENERIC_WRITE, FILE_RENAME_INFO, FILE_SHARE_DELETE,
-  FILE_SHARE_READ, FILE_SHARE_WRITE, LOCKFILE_EXCLUSIVE_LOCK, LOCKFILE_FAIL_IMMEDIATELY,
-  MOVEFILE_REPLACE_EXISTING, MOVEFILE_WRITE_THROUGH,
+  FileIdInfo, FileRenameInfoEx, GetFileInformationByHandle, GetFileInformationByHandleEx,
+  LockFileEx, MoveFileExW, SetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION, DELETE,
+  FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OPEN_REPARSE_POINT, FILE_GENERIC_WRITE, FILE_ID_INFO,
+  FILE_RENAME_INFO, FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE, LOCKFILE_EXCLUSIVE_LOCK,
+  LOCKFILE_FAIL_IMMEDIATELY, MOVEFILE_REPLACE_EXISTING, MOVEFILE_WRITE_THROUGH,
 };
 use windows_sys::Win32::System::WindowsProgramming::{
   FILE_RENAME_FLAG_POSIX_SEMANTICS, FILE_RENAME_FLAG_REPLACE_IF_EXISTS,
@@ -374,33 +374,49 @@ fn lock_range(file: &File, exclusive: u32, offset: u64) -> io::Result<bool> {
 /// name — two holders, unless the waiter sees that the name is no longer its file and starts
 /// over. A name being deleted (delete pending, before 1903 or off NTFS) is not its file either.
 pub(crate) fn is_same_file(file: &File, path: &Path) -> io::Result<bool> {
-  // No data access: only the file's identity is read, whatever else holds or locks it.
-  let named = OpenOptions::new()
-    .access_mode(0)
-    .share_mode(SHARE_ALL)
-    .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS)
-    .open(path)
-    .map_err(delete_pending);
-  match named {
-    Ok(named) => Ok(file_id(file)? == file_id(&named)?),
+  match file_id_at(path) {
+    Ok(named) => Ok(file_id(file)? == named),
     Err(err) if err.kind() == io::ErrorKind::NotFound || is_busy(&err) => Ok(false),
     Err(err) => Err(err),
   }
 }
 
-/// The volume serial number and file index of an open file: together, which file it is.
-fn file_id(file: &File) -> io::Result<(u32, u32, u32)> {
+/// The identity of the file `path` itself names (not a link's target), opened for no data
+/// access: only the identity is read, whatever else holds or locks the file.
+fn file_id_at(path: &Path) -> io::Result<FileId> {
+  let named = OpenOptions::new()
+    .access_mode(0)
+    .share_mode(SHARE_ALL)
+    .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS)
+    .open(path)
+    .map_err(delete_pending)?;
+  file_id(&named)
+}
+
+/// Which file an open file is: its volume's serial number and its file ID on that volume.
+type FileId = (u64, [u8; 16]);
+
+/// The 128-bit file ID (FileIdInfo, Windows 8+), which ReFS needs: its IDs do not fit the 64
+/// bits of the older call, which is the fallback where FileIdInfo is refused.
+fn file_id(file: &File) -> io::Result<FileId> {
+  let handle = file.as_raw_handle() as _;
+  // SAFETY: FILE_ID_INFO is plain data; all-zero is a valid value.
+  let mut id: FILE_ID_INFO = unsafe { std::mem::zeroed() };
+  let size = std::mem::size_of::<FILE_ID_INFO>() as u32;
+  // SAFETY: the handle is owned by `file`; `id` is a writable FILE_ID_INFO of `size` bytes.
+  if unsafe { GetFileInformationByHandleEx(handle, FileIdInfo, (&raw mut id).cast(), size) } != 0 {
+    return Ok((id.VolumeSerialNumber, id.FileId.Identifier));
+  }
   // SAFETY: BY_HANDLE_FILE_INFORMATION is plain data; all-zero is a valid value.
   let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
   // SAFETY: the handle is owned by `file`, and `info` is a writable struct of the right type.
-  if unsafe { GetFileInformationByHandle(file.as_raw_handle() as _, &mut info) } == 0 {
+  if unsafe { GetFileInformationByHandle(handle, &mut info) } == 0 {
     return Err(io::Error::last_os_error());
   }
-  Ok((
-    info.dwVolumeSerialNumber,
-    info.nFileIndexHigh,
-    info.nFileIndexLow,
-  ))
+  let index = (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow);
+  let mut identifier = [0u8; 16];
+  identifier[..8].copy_from_slice(&index.to_le_bytes());
+  Ok((u64::from(info.dwVolumeSerialNumber), identifier))
 }
 
 /// Whether two metadata describe one file: std has no stable file index on Windows, so never
