@@ -275,6 +275,38 @@ const outcome = `async (write) => {
   try { await write(); return 'ok' } catch (err) { return { code: err.code, syscall: err.syscall, renamed: err.renamed } }
 }`
 
+describe('review: a flush that fails after the final rename', () => {
+  const flushTest = onWindows && failpointsBuilt ? test : test.skip
+  const why = onWindows ? failpointsSkipped : skipped
+  // Under Wine the MoveFileExW fallback runs (its write-through flush failing after the move);
+  // on Windows 10 1809+ the POSIX rename and its FlushFileBuffers.
+  flushTest(`says renamed: true, and keeps the .bak of the content it replaced and the new file's mode${why}`, () => {
+    const file = path.join(dir, 'a.json')
+    fs.writeFileSync(`${file}.bak`, '"oldest"')
+    fs.writeFileSync(file, '"previous"')
+    fs.chmodSync(file, 0o444) // read-only: the fallback clears the flag to replace it
+    const got = inChild('commit.flush=return(EIO)', `async (api) => (${outcome})(() =>
+      api.safeWriteJson(${JSON.stringify(file)}, 'new', { backup: true, mode: 0o666 }))`)
+    expect(got).toEqual({ code: 'EIO', syscall: 'fsync', renamed: true })
+    expect(fs.readFileSync(file, 'utf8')).toBe('"new"')
+    expect(fs.readFileSync(`${file}.bak`, 'utf8')).toBe('"previous"')
+    expect(fs.statSync(file).mode & 0o200).toBe(0o200) // the new file's mode, not the old flag
+    expect(fs.readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([])
+  })
+
+  flushTest(`is never attempted for durability 'data' or 'none'${why}`, () => {
+    const file = path.join(dir, 'b.json')
+    fs.writeFileSync(file, '0')
+    const got = inChild('commit.flush=return(EIO)', `async (api) => [
+      await (${outcome})(() => api.safeWriteJson(${JSON.stringify(file)}, 1, { durability: 'data' })),
+      await (${outcome})(() => api.safeWriteJson(${JSON.stringify(file)}, 2, { durability: 'none' })),
+      await (${outcome})(() => api.safeWriteJson(${JSON.stringify(file)}, 3, { durability: 'full' })),
+    ]`)
+    expect(got).toEqual(['ok', 'ok', { code: 'EIO', syscall: 'fsync', renamed: true }])
+    expect(fs.readFileSync(file, 'utf8')).toBe('3')
+  })
+})
+
 // Not Windows-only: any file system whose file IDs differ on each open (the review's case) looks
 // to the lock like a sidecar replaced after every lock; failpoint `lock.moved` makes every one so.
 const movedTest = failpointsBuilt ? test : test.skip

@@ -330,9 +330,14 @@ pub(crate) fn copy_owner(file: &File, previous: &Metadata) -> io::Result<()> {
   }
 }
 
-/// Replace `to` with `from` atomically.
-pub(crate) fn rename(from: &Path, to: &Path) -> io::Result<()> {
-  fs::rename(from, to)
+/// Replace `to` with `from` atomically. Durability is the directory fsync's business here
+/// (`sync_dir`, after the rename), so nothing is flushed.
+pub(crate) fn rename(
+  from: &Path,
+  to: &Path,
+  _durability: crate::options::Durability,
+) -> Result<(), super::RenameError> {
+  fs::rename(from, to).map_err(super::RenameError::Failed)
 }
 
 /// The longest file name the directory's file system accepts, in bytes (eCryptfs: 143).

@@ -27,6 +27,10 @@ use windows_sys::Win32::System::WindowsProgramming::{
 };
 use windows_sys::Win32::System::IO::OVERLAPPED;
 
+use super::RenameError;
+use crate::failpoint;
+use crate::options::Durability;
+
 /// Win32 error → Node's code: libuv 1.x's `uv_translate_sys_error` (src/win/error.c), entry for
 /// entry, so that `err.code` is the one `fs` gives on Windows (ERROR_ACCESS_DENIED is EPERM
 /// there, not EACCES). libuv 2 will map ERROR_ACCESS_DENIED to EACCES; Node 18 to 24 use 1.x.
@@ -435,7 +439,7 @@ pub(crate) fn sync_full(file: &File) -> io::Result<()> {
 }
 
 /// Directories cannot be flushed on Windows; `rename` below makes the rename itself durable
-/// (FlushFileBuffers on the renamed file, or MOVEFILE_WRITE_THROUGH).
+/// for `'full'` (FlushFileBuffers on the renamed file, or MOVEFILE_WRITE_THROUGH).
 pub(crate) fn sync_dir(_dir: &Path) -> io::Result<()> {
   Ok(())
 }
@@ -474,46 +478,48 @@ pub(crate) fn copy_owner(_file: &File, _previous: &Metadata) -> io::Result<()> {
 /// How long `rename` keeps retrying while another process holds the target open.
 const RENAME_RETRY_FOR: Duration = Duration::from_secs(2);
 
-/// Replace `to` with `from`.
+/// Replace a read-only target (winbase.h names only the first flags of FILE_RENAME_INFO; this
+/// one is ntifs.h's FILE_RENAME_IGNORE_READONLY_ATTRIBUTE). Asked only when the target is
+/// read-only: a Windows that refuses it then falls back as where POSIX renames are refused.
+const FILE_RENAME_FLAG_IGNORE_READONLY_ATTRIBUTE: u32 = 0x40;
+
+/// Replace `to` with `from`; for [`Durability::Full`], make the rename itself durable.
 ///
 /// First as POSIX does (SetFileInformationByHandle(FileRenameInfoEx) with
-/// FILE_RENAME_FLAG_POSIX_SEMANTICS | REPLACE_IF_EXISTS, Windows 10 1809+ on NTFS): it replaces a
-/// target that readers hold open, as long as they share delete (`fs` and this package do), so
-/// readers in a loop cannot starve a write. Where that is refused (older Windows, FAT, SMB —
-/// and Wine, which answers ERROR_INVALID_PARAMETER, so the Wine lane runs this fallback), with
-/// MoveFileExW, retried for up to 2 s on EPERM/EBUSY while antivirus scanners, indexers and
-/// readers hold the target open.
-// Clearing the read-only flag is the whole point here; the lint's Unix concern does not apply.
-#[allow(clippy::permissions_set_readonly_false)]
-pub(crate) fn rename(from: &Path, to: &Path) -> io::Result<()> {
-  // A read-only target cannot be replaced; it gets its read-only flag back from the temp file,
-  // or, if the rename fails, from `restore` below: a failed write leaves the target as it was.
-  let mut restore = None;
-  if let Ok(meta) = fs::metadata(to) {
-    let permissions = meta.permissions();
-    if permissions.readonly() {
-      let mut writable = permissions.clone();
-      writable.set_readonly(false);
-      fs::set_permissions(to, writable)?;
-      restore = Some(permissions);
+/// FILE_RENAME_FLAG_POSIX_SEMANTICS | REPLACE_IF_EXISTS, and IGNORE_READONLY_ATTRIBUTE over a
+/// read-only target; Windows 10 1809+ on NTFS): it replaces a target that readers hold open, as
+/// long as they share delete (`fs` and this package do), so readers in a loop cannot starve a
+/// write; then, for `Full`, FlushFileBuffers on the renamed file: NTFS commits its journal,
+/// where the rename is recorded.
+/// Where that rename is refused (older Windows, FAT, SMB — and Wine, which answers
+/// ERROR_INVALID_PARAMETER, so the Wine lane runs this fallback), with MoveFileExW
+/// (MOVEFILE_WRITE_THROUGH for `Full`). Each rename is retried for up to 2 s on EPERM/EBUSY
+/// while antivirus scanners, indexers and readers hold the target open; a flush never is, and a
+/// flush that fails after the rename is [`RenameError::Unflushed`]: the target is the new file.
+pub(crate) fn rename(from: &Path, to: &Path, durability: Durability) -> Result<(), RenameError> {
+  let flush = durability == Durability::Full;
+  // A read-only temp file (the target's mode kept) refuses the write access a flush needs:
+  // MoveFileExW's write-through does it then.
+  if let Ok(file) = open_for_rename(from, flush) {
+    // Not cleared first (a crash in between would leave the target writable): replaced as it is.
+    let read_only = fs::metadata(to).is_ok_and(|meta| meta.permissions().readonly());
+    match retrying(|| posix_rename(&file, to, read_only)) {
+      Ok(()) if flush => return flush_renamed(&file),
+      Ok(()) => return Ok(()),
+      Err(err) if !unsupported(&err) => return Err(RenameError::Failed(err)),
+      Err(_) => {}
     }
   }
-  let moved = match open_for_rename(from) {
-    Ok(file) => match retrying(|| posix_rename(&file, to)) {
-      Err(err) if unsupported(&err) => {
-        drop(file);
-        retrying(|| move_file(from, to))
-      }
-      done => done,
-    },
-    // A read-only temp file (the target's mode kept) refuses the write access the flush needs.
-    Err(_) => retrying(|| move_file(from, to)),
-  };
-  if let (Err(_), Some(permissions)) = (&moved, restore) {
-    // Best effort: the rename's own error is the one to report.
-    let _ = fs::set_permissions(to, permissions);
+  move_file(from, to, flush)
+}
+
+/// After the rename, for [`Durability::Full`]: FlushFileBuffers on the renamed file.
+fn flush_renamed(file: &File) -> Result<(), RenameError> {
+  // Failpoint `commit.flush`: the flush fails after the rename.
+  if let Some(err) = failpoint::io_error("commit.flush") {
+    return Err(RenameError::Unflushed(err));
   }
-  moved
+  file.sync_all().map_err(RenameError::Unflushed)
 }
 
 /// `attempt`, again for up to 2 s while it fails with what another process holding the target
@@ -544,19 +550,22 @@ fn unsupported(err: &io::Error) -> bool {
   )
 }
 
-/// `from` opened to be renamed (DELETE) and then flushed (write access).
-fn open_for_rename(from: &Path) -> io::Result<File> {
+/// `from` opened to be renamed (DELETE), and to be flushed after (write access) if `flush`.
+fn open_for_rename(from: &Path, flush: bool) -> io::Result<File> {
+  let write = if flush { FILE_GENERIC_WRITE } else { 0 };
   OpenOptions::new()
-    .access_mode(DELETE | FILE_GENERIC_WRITE)
+    .access_mode(DELETE | write)
     .share_mode(SHARE_ALL)
     .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
     .open(from)
 }
 
-/// The POSIX-semantics rename of `file` onto `to`, then FlushFileBuffers on the renamed file:
-/// NTFS commits its journal, where the rename is recorded — what MOVEFILE_WRITE_THROUGH asks of
-/// MoveFileExW. (As with MoveFileExW, a failing flush is reported although the rename is done.)
-fn posix_rename(file: &File, to: &Path) -> io::Result<()> {
+/// The POSIX-semantics rename of `file` onto `to` (a `read_only` one too).
+fn posix_rename(file: &File, to: &Path, read_only: bool) -> io::Result<()> {
+  let mut flags = FILE_RENAME_FLAG_POSIX_SEMANTICS | FILE_RENAME_FLAG_REPLACE_IF_EXISTS;
+  if read_only {
+    flags |= FILE_RENAME_FLAG_IGNORE_READONLY_ATTRIBUTE;
+  }
   let name: Vec<u16> = to.as_os_str().encode_wide().collect();
   let name_bytes = name.len() * 2;
   let offset = std::mem::offset_of!(FILE_RENAME_INFO, FileName);
@@ -567,7 +576,7 @@ fn posix_rename(file: &File, to: &Path) -> io::Result<()> {
   // SAFETY: `buffer` is zeroed, aligned for FILE_RENAME_INFO and at least `size` bytes long:
   // room for the header and the name, with the NUL after it left zero.
   unsafe {
-    (*info).Anonymous.Flags = FILE_RENAME_FLAG_POSIX_SEMANTICS | FILE_RENAME_FLAG_REPLACE_IF_EXISTS;
+    (*info).Anonymous.Flags = flags;
     (*info).FileNameLength = name_bytes as u32;
     std::ptr::copy_nonoverlapping(
       name.as_ptr(),
@@ -587,22 +596,57 @@ fn posix_rename(file: &File, to: &Path) -> io::Result<()> {
   if renamed == 0 {
     return Err(io::Error::last_os_error());
   }
-  file.sync_all()
+  Ok(())
 }
 
-/// One MoveFileExW (see [`rename`]).
-fn move_file(from: &Path, to: &Path) -> io::Result<()> {
+/// The fallback: MoveFileExW, with MOVEFILE_WRITE_THROUGH if `flush`.
+///
+/// MoveFileExW cannot replace a read-only target: its flag is cleared first, and put back if
+/// the rename fails (a failed write leaves the target as it was); the new file has the temp
+/// file's flag. A write-through MoveFileExW may fail in its flush with the rename done: `to`
+/// then is the file `from` was, and that is [`RenameError::Unflushed`], not a failure to undo.
+// Clearing the read-only flag is the whole point here; the lint's Unix concern does not apply.
+#[allow(clippy::permissions_set_readonly_false)]
+fn move_file(from: &Path, to: &Path, flush: bool) -> Result<(), RenameError> {
+  let mut restore = None;
+  if let Ok(meta) = fs::metadata(to) {
+    let permissions = meta.permissions();
+    if permissions.readonly() {
+      let mut writable = permissions.clone();
+      writable.set_readonly(false);
+      fs::set_permissions(to, writable).map_err(RenameError::Failed)?;
+      restore = Some(permissions);
+    }
+  }
+  let moving = file_id_at(from).ok();
+  let flags = MOVEFILE_REPLACE_EXISTING | if flush { MOVEFILE_WRITE_THROUGH } else { 0 };
+  let moved = retrying(|| move_file_once(from, to, flags)).and_then(|()| {
+    // Failpoint `commit.flush`: MoveFileExW reports its write-through flush failed, the
+    // rename done.
+    match failpoint::io_error("commit.flush") {
+      Some(err) if flush => Err(err),
+      _ => Ok(()),
+    }
+  });
+  let Err(err) = moved else {
+    return Ok(());
+  };
+  if moving.is_some() && !from.exists() && file_id_at(to).ok() == moving {
+    return Err(RenameError::Unflushed(err));
+  }
+  if let Some(permissions) = restore {
+    // Best effort: the rename's own error is the one to report.
+    let _ = fs::set_permissions(to, permissions);
+  }
+  Err(RenameError::Failed(err))
+}
+
+/// One MoveFileExW.
+fn move_file_once(from: &Path, to: &Path, flags: u32) -> io::Result<()> {
   let from_w = wide(from);
   let to_w = wide(to);
   // SAFETY: both buffers are NUL-terminated UTF-16 and live across the call.
-  let ok = unsafe {
-    MoveFileExW(
-      from_w.as_ptr(),
-      to_w.as_ptr(),
-      MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH,
-    )
-  };
-  if ok == 0 {
+  if unsafe { MoveFileExW(from_w.as_ptr(), to_w.as_ptr(), flags) } == 0 {
     return Err(io::Error::last_os_error());
   }
   Ok(())
