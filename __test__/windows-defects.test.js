@@ -317,3 +317,15 @@ movedTest(`review: a sidecar that never matches its name ends in ELOCKED after l
   expect(got).toEqual({ code: 'ELOCKED', syscall: 'lock' }) // renamed: undefined
   expect(fs.existsSync(file)).toBe(false)
 })
+
+// A directory whose name ends in a dot exists only through \\?\ paths (Win32 strips the dot).
+windowsTest(`review: cleanupTempFiles removes an orphan in a directory named with a trailing dot${skipped}`, async () => {
+  const odd = path.join(dir, 'odd.')
+  fs.mkdirSync(odd)
+  const orphan = path.join(odd, '.a.json.Ab3dE9xZ.tmp')
+  fs.writeFileSync(orphan, '{')
+  const hourAgo = new Date(Date.now() - 3600000)
+  fs.utimesSync(orphan, hourAgo, hourAgo)
+  expect(await cleanupTempFiles(odd)).toEqual([orphan])
+  expect(fs.readdirSync(odd)).toEqual([])
+})
