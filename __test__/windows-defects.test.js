@@ -247,3 +247,85 @@ posixRenameTest(`5. readers in a loop cannot starve a write${onWindows && !onWin
     await Promise.all(readers.map((r) => new Promise((resolve) => (r.exitCode === null ? r.on('exit', resolve) : resolve()))))
   }
 }, 90000)
+
+// The review of the Windows code (after issue 13). These use the failpoints build, in a child
+// process that writes what it saw to a file (under Wine node.exe's output cannot be a pipe).
+const failpointsBuilt = fs.existsSync(FAILPOINTS_ADDON)
+const failpointsSkipped = failpointsBuilt ? '' : ' (skipped: the failpoints build is missing)'
+
+/** Run `body` (the source of an async function of `api`, the failpoints addon's index.js) in a
+ * child process with FAILPOINTS=`failpoints`; resolve to what it returns. A hang fails (60 s). */
+function inChild(failpoints, body) {
+  const out = path.join(dir, `child-${Math.random().toString(36).slice(2)}.json`)
+  const script = `
+    const api = require(${JSON.stringify(path.join(__dirname, '..'))})
+    ;(${body})(api).then(
+      (value) => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ value })),
+      (err) => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ err: String(err && err.stack) })))`
+  const env = { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: FAILPOINTS_ADDON, FAILPOINTS: failpoints }
+  const child = spawnSync(process.execPath, ['-e', script], { env, timeout: 60000, stdio: 'ignore' })
+  if (child.error || child.status !== 0) throw new Error(`child: status ${child.status}, signal ${child.signal}, ${child.error}`)
+  const { value, err } = JSON.parse(fs.readFileSync(out, 'utf8'))
+  if (err) throw new Error(err)
+  return value
+}
+
+/** A write's outcome as the child reports it: the error's fields, or 'ok'. */
+const outcome = `async (write) => {
+  try { await write(); return 'ok' } catch (err) { return { code: err.code, syscall: err.syscall, renamed: err.renamed } }
+}`
+
+describe('review: a flush that fails after the final rename', () => {
+  const flushTest = onWindows && failpointsBuilt ? test : test.skip
+  const why = onWindows ? failpointsSkipped : skipped
+  // Under Wine the MoveFileExW fallback runs (its write-through flush failing after the move);
+  // on Windows 10 1809+ the POSIX rename and its FlushFileBuffers.
+  flushTest(`says renamed: true, and keeps the .bak of the content it replaced and the new file's mode${why}`, () => {
+    const file = path.join(dir, 'a.json')
+    fs.writeFileSync(`${file}.bak`, '"oldest"')
+    fs.writeFileSync(file, '"previous"')
+    fs.chmodSync(file, 0o444) // read-only: the fallback clears the flag to replace it
+    const got = inChild('commit.flush=return(EIO)', `async (api) => (${outcome})(() =>
+      api.safeWriteJson(${JSON.stringify(file)}, 'new', { backup: true, mode: 0o666 }))`)
+    expect(got).toEqual({ code: 'EIO', syscall: 'fsync', renamed: true })
+    expect(fs.readFileSync(file, 'utf8')).toBe('"new"')
+    expect(fs.readFileSync(`${file}.bak`, 'utf8')).toBe('"previous"')
+    expect(fs.statSync(file).mode & 0o200).toBe(0o200) // the new file's mode, not the old flag
+    expect(fs.readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([])
+  })
+
+  flushTest(`is never attempted for durability 'data' or 'none'${why}`, () => {
+    const file = path.join(dir, 'b.json')
+    fs.writeFileSync(file, '0')
+    const got = inChild('commit.flush=return(EIO)', `async (api) => [
+      await (${outcome})(() => api.safeWriteJson(${JSON.stringify(file)}, 1, { durability: 'data' })),
+      await (${outcome})(() => api.safeWriteJson(${JSON.stringify(file)}, 2, { durability: 'none' })),
+      await (${outcome})(() => api.safeWriteJson(${JSON.stringify(file)}, 3, { durability: 'full' })),
+    ]`)
+    expect(got).toEqual(['ok', 'ok', { code: 'EIO', syscall: 'fsync', renamed: true }])
+    expect(fs.readFileSync(file, 'utf8')).toBe('3')
+  })
+})
+
+// Not Windows-only: any file system whose file IDs differ on each open (the review's case) looks
+// to the lock like a sidecar replaced after every lock; failpoint `lock.moved` makes every one so.
+const movedTest = failpointsBuilt ? test : test.skip
+movedTest(`review: a sidecar that never matches its name ends in ELOCKED after lockTimeoutMs, not in a loop${failpointsSkipped}`, () => {
+  const file = path.join(dir, 'c.json')
+  const got = inChild('lock.moved=return', `async (api) => (${outcome})(() =>
+    api.safeWriteJson(${JSON.stringify(file)}, 1, { lockTimeoutMs: 200 }))`)
+  expect(got).toEqual({ code: 'ELOCKED', syscall: 'lock' }) // renamed: undefined
+  expect(fs.existsSync(file)).toBe(false)
+})
+
+// A directory whose name ends in a dot exists only through \\?\ paths (Win32 strips the dot).
+windowsTest(`review: cleanupTempFiles removes an orphan in a directory named with a trailing dot${skipped}`, async () => {
+  const odd = path.join(dir, 'odd.')
+  fs.mkdirSync(odd)
+  const orphan = path.join(odd, '.a.json.Ab3dE9xZ.tmp')
+  fs.writeFileSync(orphan, '{')
+  const hourAgo = new Date(Date.now() - 3600000)
+  fs.utimesSync(orphan, hourAgo, hourAgo)
+  expect(await cleanupTempFiles(odd)).toEqual([orphan])
+  expect(fs.readdirSync(odd)).toEqual([])
+})

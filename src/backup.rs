@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{IoResultExt, Result};
 use crate::failpoint::failpoint;
 use crate::options::Durability;
-use crate::sys;
+use crate::sys::{self, RenameError};
 use crate::target::Target;
 use crate::temp::{self, TempFile};
 
@@ -207,7 +207,11 @@ fn copy(
 /// staged name is removed (by its guard) instead of being left behind. On failure, the error and
 /// the staged file, still there.
 fn rename_over(staged: Staged, to: &Path) -> std::result::Result<(), (io::Error, Staged)> {
-  if let Err(err) = sys::rename(&staged.path, to) {
+  // No flush of its own: the write's final rename, later, makes this one durable with it (one
+  // directory fsync on Unix; on NTFS, one commit of the journal that records both).
+  if let Err(RenameError::Failed(err) | RenameError::Unflushed(err)) =
+    sys::rename(&staged.path, to, Durability::None)
+  {
     return Err((err, staged));
   }
   if fs::symlink_metadata(&staged.path).is_err() {

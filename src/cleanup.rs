@@ -144,7 +144,9 @@ pub fn cleanup(dir: &Path, options: &CleanupOptions) -> Result<Vec<PathBuf>> {
   for (path, kind) in find(dir, options)? {
     failpoint!("cleanup.unlink", "unlink", &path);
     // Claimed first, so that a writer that holds it (or locked a sidecar a moment ago) keeps it.
-    let gone = remove_if_unheld(&path, kind).and_then(|removed| match removed {
+    // Through the verbatim path, as `find` listed it: the plain one may name another file (a
+    // directory whose name ends in a dot or a space, a DOS device name).
+    let gone = remove_if_unheld(&sys::verbatim(&path), kind).and_then(|removed| match removed {
       true => Ok(()),
       false => Err(io::ErrorKind::NotFound.into()),
     });

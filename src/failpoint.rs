@@ -7,14 +7,15 @@
 //! knows the writer is at that very step when it kills the process.
 //! Without the feature every point compiles to nothing.
 //!
-//! The points, in pipeline order: `lock.acquire`, `target.mkdir`, `target.made` (after a mkdir,
-//! before its parent's fsync), `dir.fsync` (every directory fsync), `target.stat`, `temp.create`,
-//! `temp.write` (each chunk), `temp.truncate`, `temp.verify`, `temp.chmod`, `temp.fsync`,
-//! `backup.link`, `backup.copy`, `backup.rename`, `commit.rename`, `commit.fsync-dir`,
-//! `lock.release`; a discarded streamed text: `spill.discard`; a piece of a text copied in
-//! later turns, counted but not yet handed to the write: `text.send`; reading: `read.open`,
-//! `read.read`; cleaning: `cleanup.unlink`. Directory group commit: `dir_sync.wait` (a writer
-//! about to wait). `dir.record` only switches on the log of fsynced directories
+//! The points, in pipeline order: `lock.acquire`, `lock.moved` (the sidecar locked is never the one
+//! its path names), `target.mkdir`, `target.made` (after a mkdir, before its parent's fsync),
+//! `dir.fsync` (every directory fsync), `target.stat`, `temp.create`, `temp.write` (each chunk),
+//! `temp.truncate`, `temp.verify`, `temp.chmod`, `temp.fsync`, `backup.link`, `backup.copy`,
+//! `backup.rename`, `commit.rename`, `commit.flush` (Windows, `'full'`: the flush after the rename
+//! fails), `commit.fsync-dir`, `lock.release`; a discarded streamed text: `spill.discard`; a piece of a text copied in later turns,
+//! counted but not yet handed to the write: `text.send`; reading:
+//! `read.open`, `read.read`; cleaning: `cleanup.unlink`. Directory group commit: `dir_sync.wait` (a
+//! writer about to wait). `dir.record` only switches on the log of fsynced directories
 //! (`dir_sync::recorded`).
 
 /// `failpoint!("temp.fsync", "fsync", path)` at the start of a step that returns `Result`.

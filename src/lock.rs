@@ -12,7 +12,7 @@
 //! created or truncated through them.
 
 use std::fs::{self, File};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -44,18 +44,20 @@ impl FileLock {
     loop {
       failpoint!("lock.acquire", "lock", &target.path);
       match sys::open_lock_file(&sidecar) {
-        Ok(file) => {
-          if sys::try_lock(&file).at("lock", &target.path)? {
-            if sys::is_same_file(&file, &sidecar).at("stat", &target.path)? {
-              return Ok(FileLock {
-                _file: file,
-                sidecar,
-              });
-            }
-            // The holder we waited for removed this sidecar on release; lock the current one.
-            continue;
-          }
+        // Only if the path still names the file locked. If not, the holder we waited for
+        // removed this sidecar on release: the current one is tried after the deadline check
+        // and a pause like any busy try, so that a file system whose file IDs never match on
+        // reopen ends in ELOCKED, not in a loop.
+        Ok(file)
+          if sys::try_lock(&file).at("lock", &target.path)?
+            && is_same_file(&file, &sidecar).at("stat", &target.path)? =>
+        {
+          return Ok(FileLock {
+            _file: file,
+            sidecar,
+          });
         }
+        Ok(_) => {}
         // Windows: the holder removed the sidecar, and a waiter still holds it open (the name
         // is free once it lets go): as busy as a held lock.
         Err(err) if sys::is_busy(&err) => {}
@@ -91,6 +93,15 @@ impl Drop for FileLock {
   }
 }
 
+/// Whether `sidecar` still names the file locked. Failpoint `lock.moved`: never, as on a file
+/// system whose file IDs differ on each open.
+fn is_same_file(file: &File, sidecar: &Path) -> std::io::Result<bool> {
+  if failpoint::enabled("lock.moved") {
+    return Ok(false);
+  }
+  sys::is_same_file(file, sidecar)
+}
+
 /// `.<basename>.lock` in the target's directory, the basename cut to fit the name limit.
 pub fn sidecar_path(target: &Target) -> PathBuf {
   let mut name = hidden_name(&target.name, ".lock".len(), sys::name_max(&target.dir));
@@ -109,7 +120,6 @@ pub fn is_lock_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
   use super::*;
-  use std::path::Path;
 
   fn target_in(dir: &Path, name: &str) -> Target {
     Target::prepare(&dir.join(name)).unwrap()

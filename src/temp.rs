@@ -18,9 +18,10 @@ use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::error::{IoResultExt, Result};
+use crate::error::{Error, IoResultExt, Result};
 use crate::failpoint::{self, failpoint};
-use crate::sys;
+use crate::options::Durability;
+use crate::sys::{self, RenameError};
 
 /// Random letters and digits in a temp name.
 const RANDOM_LEN: usize = 8;
@@ -79,17 +80,25 @@ impl TempFile {
     self.inner.into_parts()
   }
 
-  /// Rename the temp file over `target`. On failure the temp file is removed (when the guard
-  /// drops), and the target is as it was.
-  pub fn commit(self, target: &Path) -> Result<()> {
+  /// Rename the temp file over `target`, as durably as `durability` asks of the rename itself
+  /// (Windows flushes it; Unix leaves that to the directory fsync). On failure the temp file is
+  /// removed (when the guard drops), and the target is as it was — unless the error says
+  /// `renamed`: the flush after the rename failed, and the target is the new file.
+  pub fn commit(self, target: &Path, durability: Durability) -> Result<()> {
     failpoint!("commit.rename", "rename", target);
     let (file, path) = self.inner.into_parts();
     // Kept open (and held) across the rename where the OS allows, so that no cleanup can claim
     // it in between.
     let open = (!sys::CLOSE_BEFORE_RENAME).then_some(file);
-    sys::rename(&path, target).at("rename", target)?;
+    let renamed = sys::rename(&path, target, durability);
+    if let Err(RenameError::Failed(err)) = renamed {
+      return Err(Error::io(&err, "rename", target));
+    }
     // The name now belongs to the target; the guard must not remove it.
     let _ = path.keep();
+    if let Err(RenameError::Unflushed(err)) = renamed {
+      return Err(Error::io(&err, "fsync", target).after_rename());
+    }
     drop(open);
     Ok(())
   }

@@ -68,11 +68,16 @@ pub fn write_text(target: &Target, body: Body, options: &WriteOptions) -> Result
     (true, Some(previous)) => Some(backup::keep_previous(target, previous, options.durability)?),
     _ => None,
   };
-  // A failed rename drops `older_backup`, which puts it back as the `.bak`.
-  temp.commit(&target.path)?;
+  // A failed rename drops `older_backup`, which puts it back as the `.bak`; not once the rename
+  // is done (a flush after it failed): the `.bak` then holds the content just replaced.
+  let committed = temp.commit(&target.path, options.durability);
+  if matches!(&committed, Err(err) if !err.renamed) {
+    return committed;
+  }
   if let Some(older_backup) = older_backup {
     older_backup.discard();
   }
+  committed?;
   // Past the rename the file holds the new content: a failure now must say so.
   sync_target_dir(target, options.durability).map_err(Error::after_rename)
 }

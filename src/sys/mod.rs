@@ -33,6 +33,18 @@ pub(crate) fn is_busy(_err: &std::io::Error) -> bool {
   false
 }
 
+/// Why the final rename failed: before the name changed, or after (the flush that makes the
+/// rename durable, on Windows). Past the rename the target holds the new file, and the write
+/// must say so (`renamed: true`) rather than put anything back.
+#[derive(Debug)]
+pub(crate) enum RenameError {
+  /// Nothing changed: the target is as it was, the source still there.
+  Failed(std::io::Error),
+  /// The target is the new file; making that durable failed.
+  #[cfg_attr(not(windows), allow(dead_code))] // Unix flushes a rename with the directory, later
+  Unflushed(std::io::Error),
+}
+
 /// libuv's message for an error code, which is what Node puts after `CODE: ` in its messages.
 pub(crate) fn message_of(code: &str) -> Option<&'static str> {
   MESSAGES

@@ -239,13 +239,20 @@ pub(crate) const CLOSE_BEFORE_RENAME: bool = false;
 pub(crate) fn sync_full(file: &File) -> io::Result<()> {
   use std::os::unix::io::AsRawFd;
   #[cfg(target_vendor = "apple")]
-  {
+  loop {
     // SAFETY: the descriptor is owned by `file`, which outlives the call.
     if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_FULLFSYNC) } == 0 {
       return Ok(());
     }
     // Some file systems (network, FAT) refuse F_FULLFSYNC; plain fsync is the best they offer.
-    // (Not `File::sync_all`: on macOS std makes that F_FULLFSYNC again.)
+    // Only a refusal, though: an I/O error (EIO) is the write's failure, not a reason to retry
+    // with less. (Not `File::sync_all`: on macOS std makes that F_FULLFSYNC again.)
+    let err = io::Error::last_os_error();
+    match err.raw_os_error() {
+      Some(libc::EINTR) => {}
+      Some(libc::ENOTSUP | libc::EINVAL | libc::ENOTTY) => break,
+      _ => return Err(err),
+    }
   }
   loop {
     // SAFETY: the descriptor is owned by `file`, which outlives the call.
@@ -330,9 +337,14 @@ pub(crate) fn copy_owner(file: &File, previous: &Metadata) -> io::Result<()> {
   }
 }
 
-/// Replace `to` with `from` atomically.
-pub(crate) fn rename(from: &Path, to: &Path) -> io::Result<()> {
-  fs::rename(from, to)
+/// Replace `to` with `from` atomically. Durability is the directory fsync's business here
+/// (`sync_dir`, after the rename), so nothing is flushed.
+pub(crate) fn rename(
+  from: &Path,
+  to: &Path,
+  _durability: crate::options::Durability,
+) -> Result<(), super::RenameError> {
+  fs::rename(from, to).map_err(super::RenameError::Failed)
 }
 
 /// The longest file name the directory's file system accepts, in bytes (eCryptfs: 143).

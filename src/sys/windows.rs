@@ -16,16 +16,20 @@ use windows_sys::Win32::Foundation::{
   ERROR_NOT_SUPPORTED, NTSTATUS, STATUS_DELETE_PENDING,
 };
 use windows_sys::Win32::Storage::FileSystem::{
-  FileRenameInfoEx, GetFileInformationByHandle, LockFileEx, MoveFileExW,
-  SetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION, DELETE, FILE_FLAG_BACKUP_SEMANTICS,
-  FILE_FLAG_OPEN_REPARSE_POINT, FILE_GENERIC_WRITE, FILE_RENAME_INFO, FILE_SHARE_DELETE,
-  FILE_SHARE_READ, FILE_SHARE_WRITE, LOCKFILE_EXCLUSIVE_LOCK, LOCKFILE_FAIL_IMMEDIATELY,
-  MOVEFILE_REPLACE_EXISTING, MOVEFILE_WRITE_THROUGH,
+  FileIdInfo, FileRenameInfoEx, GetFileInformationByHandle, GetFileInformationByHandleEx,
+  LockFileEx, MoveFileExW, SetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION, DELETE,
+  FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OPEN_REPARSE_POINT, FILE_GENERIC_WRITE, FILE_ID_INFO,
+  FILE_RENAME_INFO, FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE, LOCKFILE_EXCLUSIVE_LOCK,
+  LOCKFILE_FAIL_IMMEDIATELY, MOVEFILE_REPLACE_EXISTING, MOVEFILE_WRITE_THROUGH,
 };
 use windows_sys::Win32::System::WindowsProgramming::{
   FILE_RENAME_FLAG_POSIX_SEMANTICS, FILE_RENAME_FLAG_REPLACE_IF_EXISTS,
 };
 use windows_sys::Win32::System::IO::OVERLAPPED;
+
+use super::RenameError;
+use crate::failpoint;
+use crate::options::Durability;
 
 /// Win32 error → Node's code: libuv 1.x's `uv_translate_sys_error` (src/win/error.c), entry for
 /// entry, so that `err.code` is the one `fs` gives on Windows (ERROR_ACCESS_DENIED is EPERM
@@ -374,33 +378,49 @@ fn lock_range(file: &File, exclusive: u32, offset: u64) -> io::Result<bool> {
 /// name — two holders, unless the waiter sees that the name is no longer its file and starts
 /// over. A name being deleted (delete pending, before 1903 or off NTFS) is not its file either.
 pub(crate) fn is_same_file(file: &File, path: &Path) -> io::Result<bool> {
-  // No data access: only the file's identity is read, whatever else holds or locks it.
-  let named = OpenOptions::new()
-    .access_mode(0)
-    .share_mode(SHARE_ALL)
-    .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS)
-    .open(path)
-    .map_err(delete_pending);
-  match named {
-    Ok(named) => Ok(file_id(file)? == file_id(&named)?),
+  match file_id_at(path) {
+    Ok(named) => Ok(file_id(file)? == named),
     Err(err) if err.kind() == io::ErrorKind::NotFound || is_busy(&err) => Ok(false),
     Err(err) => Err(err),
   }
 }
 
-/// The volume serial number and file index of an open file: together, which file it is.
-fn file_id(file: &File) -> io::Result<(u32, u32, u32)> {
+/// The identity of the file `path` itself names (not a link's target), opened for no data
+/// access: only the identity is read, whatever else holds or locks the file.
+fn file_id_at(path: &Path) -> io::Result<FileId> {
+  let named = OpenOptions::new()
+    .access_mode(0)
+    .share_mode(SHARE_ALL)
+    .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS)
+    .open(path)
+    .map_err(delete_pending)?;
+  file_id(&named)
+}
+
+/// Which file an open file is: its volume's serial number and its file ID on that volume.
+type FileId = (u64, [u8; 16]);
+
+/// The 128-bit file ID (FileIdInfo, Windows 8+), which ReFS needs: its IDs do not fit the 64
+/// bits of the older call, which is the fallback where FileIdInfo is refused.
+fn file_id(file: &File) -> io::Result<FileId> {
+  let handle = file.as_raw_handle() as _;
+  // SAFETY: FILE_ID_INFO is plain data; all-zero is a valid value.
+  let mut id: FILE_ID_INFO = unsafe { std::mem::zeroed() };
+  let size = std::mem::size_of::<FILE_ID_INFO>() as u32;
+  // SAFETY: the handle is owned by `file`; `id` is a writable FILE_ID_INFO of `size` bytes.
+  if unsafe { GetFileInformationByHandleEx(handle, FileIdInfo, (&raw mut id).cast(), size) } != 0 {
+    return Ok((id.VolumeSerialNumber, id.FileId.Identifier));
+  }
   // SAFETY: BY_HANDLE_FILE_INFORMATION is plain data; all-zero is a valid value.
   let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
   // SAFETY: the handle is owned by `file`, and `info` is a writable struct of the right type.
-  if unsafe { GetFileInformationByHandle(file.as_raw_handle() as _, &mut info) } == 0 {
+  if unsafe { GetFileInformationByHandle(handle, &mut info) } == 0 {
     return Err(io::Error::last_os_error());
   }
-  Ok((
-    info.dwVolumeSerialNumber,
-    info.nFileIndexHigh,
-    info.nFileIndexLow,
-  ))
+  let index = (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow);
+  let mut identifier = [0u8; 16];
+  identifier[..8].copy_from_slice(&index.to_le_bytes());
+  Ok((u64::from(info.dwVolumeSerialNumber), identifier))
 }
 
 /// Whether two metadata describe one file: std has no stable file index on Windows, so never
@@ -419,7 +439,7 @@ pub(crate) fn sync_full(file: &File) -> io::Result<()> {
 }
 
 /// Directories cannot be flushed on Windows; `rename` below makes the rename itself durable
-/// (FlushFileBuffers on the renamed file, or MOVEFILE_WRITE_THROUGH).
+/// for `'full'` (FlushFileBuffers on the renamed file, or MOVEFILE_WRITE_THROUGH).
 pub(crate) fn sync_dir(_dir: &Path) -> io::Result<()> {
   Ok(())
 }
@@ -458,46 +478,48 @@ pub(crate) fn copy_owner(_file: &File, _previous: &Metadata) -> io::Result<()> {
 /// How long `rename` keeps retrying while another process holds the target open.
 const RENAME_RETRY_FOR: Duration = Duration::from_secs(2);
 
-/// Replace `to` with `from`.
+/// Replace a read-only target (winbase.h names only the first flags of FILE_RENAME_INFO; this
+/// one is ntifs.h's FILE_RENAME_IGNORE_READONLY_ATTRIBUTE). Asked only when the target is
+/// read-only: a Windows that refuses it then falls back as where POSIX renames are refused.
+const FILE_RENAME_FLAG_IGNORE_READONLY_ATTRIBUTE: u32 = 0x40;
+
+/// Replace `to` with `from`; for [`Durability::Full`], make the rename itself durable.
 ///
 /// First as POSIX does (SetFileInformationByHandle(FileRenameInfoEx) with
-/// FILE_RENAME_FLAG_POSIX_SEMANTICS | REPLACE_IF_EXISTS, Windows 10 1809+ on NTFS): it replaces a
-/// target that readers hold open, as long as they share delete (`fs` and this package do), so
-/// readers in a loop cannot starve a write. Where that is refused (older Windows, FAT, SMB —
-/// and Wine, which answers ERROR_INVALID_PARAMETER, so the Wine lane runs this fallback), with
-/// MoveFileExW, retried for up to 2 s on EPERM/EBUSY while antivirus scanners, indexers and
-/// readers hold the target open.
-// Clearing the read-only flag is the whole point here; the lint's Unix concern does not apply.
-#[allow(clippy::permissions_set_readonly_false)]
-pub(crate) fn rename(from: &Path, to: &Path) -> io::Result<()> {
-  // A read-only target cannot be replaced; it gets its read-only flag back from the temp file,
-  // or, if the rename fails, from `restore` below: a failed write leaves the target as it was.
-  let mut restore = None;
-  if let Ok(meta) = fs::metadata(to) {
-    let permissions = meta.permissions();
-    if permissions.readonly() {
-      let mut writable = permissions.clone();
-      writable.set_readonly(false);
-      fs::set_permissions(to, writable)?;
-      restore = Some(permissions);
+/// FILE_RENAME_FLAG_POSIX_SEMANTICS | REPLACE_IF_EXISTS, and IGNORE_READONLY_ATTRIBUTE over a
+/// read-only target; Windows 10 1809+ on NTFS): it replaces a target that readers hold open, as
+/// long as they share delete (`fs` and this package do), so readers in a loop cannot starve a
+/// write; then, for `Full`, FlushFileBuffers on the renamed file: NTFS commits its journal,
+/// where the rename is recorded.
+/// Where that rename is refused (older Windows, FAT, SMB — and Wine, which answers
+/// ERROR_INVALID_PARAMETER, so the Wine lane runs this fallback), with MoveFileExW
+/// (MOVEFILE_WRITE_THROUGH for `Full`). Each rename is retried for up to 2 s on EPERM/EBUSY
+/// while antivirus scanners, indexers and readers hold the target open; a flush never is, and a
+/// flush that fails after the rename is [`RenameError::Unflushed`]: the target is the new file.
+pub(crate) fn rename(from: &Path, to: &Path, durability: Durability) -> Result<(), RenameError> {
+  let flush = durability == Durability::Full;
+  // A read-only temp file (the target's mode kept) refuses the write access a flush needs:
+  // MoveFileExW's write-through does it then.
+  if let Ok(file) = open_for_rename(from, flush) {
+    // Not cleared first (a crash in between would leave the target writable): replaced as it is.
+    let read_only = fs::metadata(to).is_ok_and(|meta| meta.permissions().readonly());
+    match retrying(|| posix_rename(&file, to, read_only)) {
+      Ok(()) if flush => return flush_renamed(&file),
+      Ok(()) => return Ok(()),
+      Err(err) if !unsupported(&err) => return Err(RenameError::Failed(err)),
+      Err(_) => {}
     }
   }
-  let moved = match open_for_rename(from) {
-    Ok(file) => match retrying(|| posix_rename(&file, to)) {
-      Err(err) if unsupported(&err) => {
-        drop(file);
-        retrying(|| move_file(from, to))
-      }
-      done => done,
-    },
-    // A read-only temp file (the target's mode kept) refuses the write access the flush needs.
-    Err(_) => retrying(|| move_file(from, to)),
-  };
-  if let (Err(_), Some(permissions)) = (&moved, restore) {
-    // Best effort: the rename's own error is the one to report.
-    let _ = fs::set_permissions(to, permissions);
+  move_file(from, to, flush)
+}
+
+/// After the rename, for [`Durability::Full`]: FlushFileBuffers on the renamed file.
+fn flush_renamed(file: &File) -> Result<(), RenameError> {
+  // Failpoint `commit.flush`: the flush fails after the rename.
+  if let Some(err) = failpoint::io_error("commit.flush") {
+    return Err(RenameError::Unflushed(err));
   }
-  moved
+  file.sync_all().map_err(RenameError::Unflushed)
 }
 
 /// `attempt`, again for up to 2 s while it fails with what another process holding the target
@@ -528,19 +550,22 @@ fn unsupported(err: &io::Error) -> bool {
   )
 }
 
-/// `from` opened to be renamed (DELETE) and then flushed (write access).
-fn open_for_rename(from: &Path) -> io::Result<File> {
+/// `from` opened to be renamed (DELETE), and to be flushed after (write access) if `flush`.
+fn open_for_rename(from: &Path, flush: bool) -> io::Result<File> {
+  let write = if flush { FILE_GENERIC_WRITE } else { 0 };
   OpenOptions::new()
-    .access_mode(DELETE | FILE_GENERIC_WRITE)
+    .access_mode(DELETE | write)
     .share_mode(SHARE_ALL)
     .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
     .open(from)
 }
 
-/// The POSIX-semantics rename of `file` onto `to`, then FlushFileBuffers on the renamed file:
-/// NTFS commits its journal, where the rename is recorded — what MOVEFILE_WRITE_THROUGH asks of
-/// MoveFileExW. (As with MoveFileExW, a failing flush is reported although the rename is done.)
-fn posix_rename(file: &File, to: &Path) -> io::Result<()> {
+/// The POSIX-semantics rename of `file` onto `to` (a `read_only` one too).
+fn posix_rename(file: &File, to: &Path, read_only: bool) -> io::Result<()> {
+  let mut flags = FILE_RENAME_FLAG_POSIX_SEMANTICS | FILE_RENAME_FLAG_REPLACE_IF_EXISTS;
+  if read_only {
+    flags |= FILE_RENAME_FLAG_IGNORE_READONLY_ATTRIBUTE;
+  }
   let name: Vec<u16> = to.as_os_str().encode_wide().collect();
   let name_bytes = name.len() * 2;
   let offset = std::mem::offset_of!(FILE_RENAME_INFO, FileName);
@@ -551,7 +576,7 @@ fn posix_rename(file: &File, to: &Path) -> io::Result<()> {
   // SAFETY: `buffer` is zeroed, aligned for FILE_RENAME_INFO and at least `size` bytes long:
   // room for the header and the name, with the NUL after it left zero.
   unsafe {
-    (*info).Anonymous.Flags = FILE_RENAME_FLAG_POSIX_SEMANTICS | FILE_RENAME_FLAG_REPLACE_IF_EXISTS;
+    (*info).Anonymous.Flags = flags;
     (*info).FileNameLength = name_bytes as u32;
     std::ptr::copy_nonoverlapping(
       name.as_ptr(),
@@ -571,22 +596,57 @@ fn posix_rename(file: &File, to: &Path) -> io::Result<()> {
   if renamed == 0 {
     return Err(io::Error::last_os_error());
   }
-  file.sync_all()
+  Ok(())
 }
 
-/// One MoveFileExW (see [`rename`]).
-fn move_file(from: &Path, to: &Path) -> io::Result<()> {
+/// The fallback: MoveFileExW, with MOVEFILE_WRITE_THROUGH if `flush`.
+///
+/// MoveFileExW cannot replace a read-only target: its flag is cleared first, and put back if
+/// the rename fails (a failed write leaves the target as it was); the new file has the temp
+/// file's flag. A write-through MoveFileExW may fail in its flush with the rename done: `to`
+/// then is the file `from` was, and that is [`RenameError::Unflushed`], not a failure to undo.
+// Clearing the read-only flag is the whole point here; the lint's Unix concern does not apply.
+#[allow(clippy::permissions_set_readonly_false)]
+fn move_file(from: &Path, to: &Path, flush: bool) -> Result<(), RenameError> {
+  let mut restore = None;
+  if let Ok(meta) = fs::metadata(to) {
+    let permissions = meta.permissions();
+    if permissions.readonly() {
+      let mut writable = permissions.clone();
+      writable.set_readonly(false);
+      fs::set_permissions(to, writable).map_err(RenameError::Failed)?;
+      restore = Some(permissions);
+    }
+  }
+  let moving = file_id_at(from).ok();
+  let flags = MOVEFILE_REPLACE_EXISTING | if flush { MOVEFILE_WRITE_THROUGH } else { 0 };
+  let moved = retrying(|| move_file_once(from, to, flags)).and_then(|()| {
+    // Failpoint `commit.flush`: MoveFileExW reports its write-through flush failed, the
+    // rename done.
+    match failpoint::io_error("commit.flush") {
+      Some(err) if flush => Err(err),
+      _ => Ok(()),
+    }
+  });
+  let Err(err) = moved else {
+    return Ok(());
+  };
+  if moving.is_some() && !from.exists() && file_id_at(to).ok() == moving {
+    return Err(RenameError::Unflushed(err));
+  }
+  if let Some(permissions) = restore {
+    // Best effort: the rename's own error is the one to report.
+    let _ = fs::set_permissions(to, permissions);
+  }
+  Err(RenameError::Failed(err))
+}
+
+/// One MoveFileExW.
+fn move_file_once(from: &Path, to: &Path, flags: u32) -> io::Result<()> {
   let from_w = wide(from);
   let to_w = wide(to);
   // SAFETY: both buffers are NUL-terminated UTF-16 and live across the call.
-  let ok = unsafe {
-    MoveFileExW(
-      from_w.as_ptr(),
-      to_w.as_ptr(),
-      MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH,
-    )
-  };
-  if ok == 0 {
+  if unsafe { MoveFileExW(from_w.as_ptr(), to_w.as_ptr(), flags) } == 0 {
     return Err(io::Error::last_os_error());
   }
   Ok(())
