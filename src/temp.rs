@@ -92,6 +92,9 @@ impl TempFile {
     let open = (!sys::CLOSE_BEFORE_RENAME).then_some(file);
     let renamed = sys::rename(&path, target, durability);
     if let Err(RenameError::Failed(err)) = renamed {
+      // The guard removes it as it drops; Windows refuses to delete a read-only file (the
+      // target's mode, applied before the rename).
+      sys::make_removable(&path);
       return Err(Error::io(&err, "rename", target));
     }
     // The name now belongs to the target; the guard must not remove it.

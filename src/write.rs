@@ -58,16 +58,20 @@ pub fn write_text(target: &Target, body: Body, options: &WriteOptions) -> Result
   failpoint!("temp.chmod", "chmod", &target.path);
   // Mode (and owner) before the fsync, so that the fsync makes them durable with the data.
   sys::set_mode(temp.file(), mode).at("chmod", &target.path)?;
-  if let Some(previous) = &previous {
-    sys::copy_owner(temp.file(), previous).at("chown", &target.path)?;
-  }
-
-  sync_file(&temp, options.durability, &target.path)?;
-  let older_backup = match (options.backup, &previous) {
-    // Before the rename: the old file gets its second name while it is still the target.
-    (true, Some(previous)) => Some(backup::keep_previous(target, previous, options.durability)?),
-    _ => None,
-  };
+  let older_backup = (|| {
+    if let Some(previous) = &previous {
+      sys::copy_owner(temp.file(), previous).at("chown", &target.path)?;
+    }
+    sync_file(&temp, options.durability, &target.path)?;
+    Ok(match (options.backup, &previous) {
+      // Before the rename: the old file gets its second name while it is still the target.
+      (true, Some(previous)) => Some(backup::keep_previous(target, previous, options.durability)?),
+      _ => None,
+    })
+  })()
+  // Windows refuses to delete a read-only file: the temp file, now with the target's mode,
+  // must stay removable when a failure drops it.
+  .inspect_err(|_| sys::make_removable(temp.path()))?;
   // A failed rename drops `older_backup`, which puts it back as the `.bak`; not once the rename
   // is done (a flush after it failed): the `.bak` then holds the content just replaced.
   let committed = temp.commit(&target.path, options.durability);

@@ -230,6 +230,9 @@ pub(crate) fn same_inode(a: &Metadata, b: &Metadata) -> bool {
   a.dev() == b.dev() && a.ino() == b.ino()
 }
 
+/// A file is removable whatever its mode (the directory decides): nothing to do.
+pub(crate) fn make_removable(_path: &Path) {}
+
 /// Unix renames an open file; the temp file stays open (and locked) across its rename.
 pub(crate) const CLOSE_BEFORE_RENAME: bool = false;
 

@@ -429,6 +429,20 @@ pub(crate) fn same_inode(_a: &Metadata, _b: &Metadata) -> bool {
   false
 }
 
+/// Clear `path`'s read-only attribute, which makes DeleteFileW refuse it (std's `remove_file`
+/// only gets past it with POSIX delete semantics, which Wine and older Windows lack). Best
+/// effort: a failure here shows as the removal's own failure.
+#[allow(clippy::permissions_set_readonly_false)]
+pub(crate) fn make_removable(path: &Path) {
+  if let Ok(meta) = fs::metadata(path) {
+    let mut permissions = meta.permissions();
+    if permissions.readonly() {
+      permissions.set_readonly(false);
+      let _ = fs::set_permissions(path, permissions);
+    }
+  }
+}
+
 /// Windows cannot rename a file that is open without sharing delete: the temp file is closed
 /// first (and cleanup could claim it in between; only on Windows).
 pub(crate) const CLOSE_BEFORE_RENAME: bool = true;
