@@ -62,7 +62,8 @@ async function main(argv, io = { stdin: process.stdin, stdout: process.stdout, s
     const [command, ...args] = positionals
     const only = (allowed) => {
       for (const name of ['indent', 'final-newline', 'backup', 'older-than']) {
-        if (values[name] !== undefined && !allowed.includes(name)) throw new UsageError(`--${name} does not apply to '${command}'`)
+        if (values[name] !== undefined && !allowed.includes(name))
+          throw new UsageError(`--${name} does not apply to '${command}'`)
       }
     }
     switch (command) {
@@ -89,7 +90,8 @@ async function main(argv, io = { stdin: process.stdin, stdout: process.stdout, s
 }
 
 async function write(args, values, io) {
-  if (args.length < 1 || args.length > 2) throw new UsageError('write takes a file and, optionally, the JSON: write <file> [json]')
+  if (args.length < 1 || args.length > 2)
+    throw new UsageError('write takes a file and, optionally, the JSON: write <file> [json]')
   const [file, json = '-'] = args
   let text = json
   if (json === '-') {
@@ -128,7 +130,11 @@ async function check(args, olderThanMs, io) {
       try {
         await safeReadJson(file)
       } catch (err) {
-        problems.push({ problem: err.code === 'EJSONPARSE' ? 'invalid JSON' : 'unreadable', file, detail: detailOf(err, file) })
+        problems.push({
+          problem: err.code === 'EJSONPARSE' ? 'invalid JSON' : 'unreadable',
+          file,
+          detail: detailOf(err, file),
+        })
       }
     }
   }
@@ -159,13 +165,17 @@ async function walk(dir, olderThanMs, problems) {
     const { kind } = leftover
     const file = path.join(dir, path.basename(leftover.path))
     const age = ago(fs.lstatSync(file).mtimeMs)
-    const detail = kind === 'temp' ? `left by a write that never finished, ${age}` : `held by nobody since ${age.replace(/ ago$/, '')}: its writer died`
+    const detail =
+      kind === 'temp'
+        ? `left by a write that never finished, ${age}`
+        : `held by nobody since ${age.replace(/ ago$/, '')}: its writer died`
     problems.push({ problem: LEFTOVER[kind], file, detail: `${detail}; remove with: safe-write-json clean ${dir}` })
   }
   for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const full = path.join(dir, entry.name)
     if (entry.isDirectory()) files.push(...(await walk(full, olderThanMs, problems)))
-    else if (/\.json(\.bak)?$/i.test(entry.name) && (entry.isFile() || (entry.isSymbolicLink() && !isDirectory(full)))) files.push(full)
+    else if (/\.json(\.bak)?$/i.test(entry.name) && (entry.isFile() || (entry.isSymbolicLink() && !isDirectory(full))))
+      files.push(full)
   }
   return files
 }
@@ -195,7 +205,8 @@ const LEFTOVER = { temp: 'orphan temp file', lock: 'stale lock file' }
 
 function olderThan(values) {
   if (values['older-than'] === undefined) return undefined // the API's default (60000)
-  if (!/^\d+$/.test(values['older-than'])) throw new UsageError(`--older-than takes milliseconds (a whole number), not '${values['older-than']}'`)
+  if (!/^\d+$/.test(values['older-than']))
+    throw new UsageError(`--older-than takes milliseconds (a whole number), not '${values['older-than']}'`)
   return Number(values['older-than'])
 }
 
@@ -240,14 +251,16 @@ async function readAll(stream) {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
   } catch {
-    throw new UsageError(`the JSON on stdin is not valid UTF-8 (first bad byte at offset ${firstBadByte(bytes)}); nothing was written`)
+    throw new UsageError(
+      `the JSON on stdin is not valid UTF-8 (first bad byte at offset ${firstBadByte(bytes)}); nothing was written`,
+    )
   }
 }
 
 /** The offset of the first byte that does not start a valid UTF-8 sequence. */
 function firstBadByte(bytes) {
   const decoder = new TextDecoder('utf-8', { fatal: true })
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const lead = bytes[i]
     const length = lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4
     try {

@@ -59,7 +59,6 @@ export interface ReadJsonOptions<T = unknown> {
   recover?: boolean
 }
 
-
 /**
  * Remove what writes of this package left in `dir` when their process died, and resolve with
  * their paths (`dir` joined with each name), sorted: temp files (names of exactly the shape
@@ -123,7 +122,11 @@ export declare function safeReadJson<T = unknown>(path: string | URL, options?: 
  * await safeWriteFile('notes.md', '# Notes', { mode: 0o600 })
  * ```
  */
-export declare function safeWriteFile(path: string | URL, data: string | Uint8Array, options?: WriteOptions | null): Promise<void>
+export declare function safeWriteFile(
+  path: string | URL,
+  data: string | Uint8Array,
+  options?: WriteOptions | null,
+): Promise<void>
 
 /**
  * The synchronous twin of `safeWriteFile`.
@@ -136,7 +139,11 @@ export declare function safeWriteFile(path: string | URL, data: string | Uint8Ar
  * safeWriteFileSync('cache.bin', Buffer.from([1, 2, 3]), { durability: 'none' })
  * ```
  */
-export declare function safeWriteFileSync(path: string | URL, data: string | Uint8Array, options?: WriteOptions | null): void
+export declare function safeWriteFileSync(
+  path: string | URL,
+  data: string | Uint8Array,
+  options?: WriteOptions | null,
+): void
 
 /**
  * Write `data` as JSON to `path`, atomically and durably, without blocking the event loop.
@@ -160,7 +167,11 @@ export declare function safeWriteFileSync(path: string | URL, data: string | Uin
  * await safeWriteJson('settings.json', { theme: 'dark' }, 2)
  * ```
  */
-export declare function safeWriteJson(path: string | URL, data: unknown, options?: number | string | WriteJsonOptions | null): Promise<void>
+export declare function safeWriteJson(
+  path: string | URL,
+  data: unknown,
+  options?: number | string | WriteJsonOptions | null,
+): Promise<void>
 
 /**
  * The synchronous twin of `safeWriteJson`: same checks, same bytes, same guarantees, but it
@@ -178,7 +189,11 @@ export declare function safeWriteJson(path: string | URL, data: unknown, options
  * process.on('exit', () => safeWriteJsonSync('state.json', state, 2))
  * ```
  */
-export declare function safeWriteJsonSync(path: string | URL, data: unknown, options?: number | string | WriteJsonOptions | null): void
+export declare function safeWriteJsonSync(
+  path: string | URL,
+  data: unknown,
+  options?: number | string | WriteJsonOptions | null,
+): void
 
 /** Options of `updateJson`: those of `safeWriteJson` (it always locks), plus the value to start from. */
 export interface UpdateJsonOptions<T> extends WriteJsonOptions {

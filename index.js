@@ -248,7 +248,8 @@ function advice(name, installForThisMachine) {
       return false
     }
   })()
-  if (!SUPPORTED.includes(name)) return `  - ${name} has no published binary: use one of the platforms above, or build one.`
+  if (!SUPPORTED.includes(name))
+    return `  - ${name} has no published binary: use one of the platforms above, or build one.`
   if (installed) {
     return `  - ${platformPackage} is installed but did not load (see above): delete node_modules and package-lock.json and run npm install again.`
   }

@@ -73,7 +73,8 @@ function walkInto(value, space, sink) {
   // A boxed `space` runs its valueOf here: it must not have given an array, or the value, a
   // `toJSON` (asked afresh: what rootKind learnt may be stale).
   walker.proto = undefined
-  if (!arraysArePlain() || walker.hasToJSON(value) || probe[0] !== '[' || probe[probe.length - 1] !== ']') throw changed()
+  if (!arraysArePlain() || walker.hasToJSON(value) || probe[0] !== '[' || probe[probe.length - 1] !== ']')
+    throw changed()
   // What V8 writes as one level of indent; and a `space` that makes it write exactly that,
   // evaluated once (a boxed `space` is converted here, not again per piece). V8 cuts the gap at
   // a NUL but still breaks lines: '\0' keeps that quirk when what is left is empty.
@@ -101,7 +102,11 @@ function walkInto(value, space, sink) {
  * members as they would be written in place). Runs no user code.
  */
 function arraysArePlain() {
-  return !hasOwn(ArrayPrototype, 'toJSON') && getPrototypeOf(ArrayPrototype) === ObjectPrototype && !hasOwn(ObjectPrototype, 'toJSON')
+  return (
+    !hasOwn(ArrayPrototype, 'toJSON') &&
+    getPrototypeOf(ArrayPrototype) === ObjectPrototype &&
+    !hasOwn(ObjectPrototype, 'toJSON')
+  )
 }
 
 /** The error of a walk that user code made unsound: nothing is written. */
@@ -200,13 +205,15 @@ class Walker {
     const text = stringify(holder, null, this.space)
     this.proto = undefined
     const end = text.length - 1
-    if (text[0] !== open || text[end] !== close || (close === ']' && this.space && text[end - 1] !== '\n')) throw changed()
+    if (text[0] !== open || text[end] !== close || (close === ']' && this.space && text[end - 1] !== '\n'))
+      throw changed()
     return text
   }
 
   /** 'array', the object's keys, or null when the root `value` is not to be walked. */
   rootKind(value) {
-    if (value === null || typeof value !== 'object' || isProxy(value) || !arraysArePlain() || this.hasToJSON(value)) return null
+    if (value === null || typeof value !== 'object' || isProxy(value) || !arraysArePlain() || this.hasToJSON(value))
+      return null
     if (isArray(value)) return value.length >= tuning.walkMin ? 'array' : null
     if (isBoxedPrimitive(value)) return null
     const keys = objectKeys(value)
@@ -261,7 +268,8 @@ class Walker {
       // then called with the index in the slice, not the real one.
       for (let i = 0; i < slice.length; i++) {
         const member = slice[i]
-        if (((typeof member === 'object' && member !== null) || typeof member === 'function') && this.hasToJSON(member)) throw changed()
+        if (((typeof member === 'object' && member !== null) || typeof member === 'function') && this.hasToJSON(member))
+          throw changed()
       }
       this.push(text, 1, trimEnd, depth, first > 0)
       want = max(1, min(4096, round((tuning.pieceChars * slice.length) / text.length)))

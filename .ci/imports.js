@@ -79,7 +79,7 @@ function withoutTests(code) {
   const marker = /#\[cfg\(test\)\]/g
   let out = ''
   let from = 0
-  for (let m; (m = marker.exec(code)); ) {
+  for (let m; (m = marker.exec(code));) {
     if (m.index < from) continue
     out += code.slice(from, m.index)
     let i = m.index + m[0].length
@@ -100,7 +100,7 @@ function withoutTests(code) {
 function firstNames(code, prefix) {
   const names = []
   const re = new RegExp(`(?<![\\w$])${prefix.replace(/[$]/g, '\\$&')}\\s*(\\{|\\w+)`, 'g')
-  for (let m; (m = re.exec(code)); ) {
+  for (let m; (m = re.exec(code));) {
     if (m[1] !== '{') {
       names.push(m[1])
       continue
@@ -239,7 +239,12 @@ function main() {
   console.log('core (each after what it uses):')
   console.log(order.filter(isCore).map(line).join('\n'))
   console.log('binding:')
-  console.log(order.filter((module) => !isCore(module)).map(line).join('\n'))
+  console.log(
+    order
+      .filter((module) => !isCore(module))
+      .map(line)
+      .join('\n'),
+  )
   // Items of lib.rs itself (not re-exports of a module): the root, which no circle can run through.
   if (unknown.length) console.log(`root items used: ${unknown.join(', ')}`)
 

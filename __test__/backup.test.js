@@ -107,7 +107,8 @@ test('the target is never missing, empty or torn while backup writes replace it'
   let output = ''
   reader.stdout.on('data', (chunk) => (output += chunk))
   await new Promise((resolve) => reader.stdout.once('data', resolve))
-  for (let round = 1; round <= 150; round++) await safeWriteJson(file, { round, items }, { backup: true, durability: 'none' })
+  for (let round = 1; round <= 150; round++)
+    await safeWriteJson(file, { round, items }, { backup: true, durability: 'none' })
   reader.stdin.write('stop\n')
   await new Promise((resolve) => reader.on('exit', resolve))
   const report = JSON.parse(output.split('\n').filter(Boolean).pop())
@@ -136,7 +137,11 @@ test('two processes writing one file with backup: true, lock: false leave no .ba
   const COUNT = 300
   const run = (writer) =>
     new Promise((resolve) => {
-      const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'backup-writer.js'), file, writer, COUNT], { stdio: ['ignore', 'ignore', 'pipe'] })
+      const child = spawn(
+        process.execPath,
+        [path.join(__dirname, 'fixtures', 'backup-writer.js'), file, writer, COUNT],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      )
       let stderr = ''
       child.stderr.on('data', (d) => (stderr += d))
       child.on('exit', (status, signal) => resolve({ status, signal, stderr }))

@@ -82,12 +82,24 @@ const badPaths = [
   ['a Buffer', Buffer.from(file), type('path', PATH_TYPE, 'an instance of Buffer')],
   ['a null-prototype object', Object.create(null), type('path', PATH_TYPE, '[Object: null prototype]')],
   ['a Proxy', new Proxy({}, {}), type('path', PATH_TYPE, 'an instance of Object')],
-  ['a URL-like object with a numeric pathname', { href: 'x', protocol: 'file:', hostname: '', pathname: 42 }, type('path', PATH_TYPE, 'an instance of Object')],
+  [
+    'a URL-like object with a numeric pathname',
+    { href: 'x', protocol: 'file:', hostname: '', pathname: 42 },
+    type('path', PATH_TYPE, 'an instance of Object'),
+  ],
   ['a revoked Proxy', revoked, { thrown: thrownBy(() => revoked.href) }],
   ['an object whose href getter throws', throwing('href', { protocol: 'file:' }), same(boom)],
   ['empty', '', value('path', 'must be a non-empty string', "''")],
-  ['with a NUL byte', path.join(dir, 'a\0b.json'), value('path', 'must be a string, Uint8Array, or URL without null bytes', util.inspect(path.join(dir, 'a\0b.json')))],
-  ['a URL of another scheme', new URL('https://example.com/x.json'), { kind: TypeError, code: 'ERR_INVALID_URL_SCHEME', message: 'The URL must be of scheme file' }],
+  [
+    'with a NUL byte',
+    path.join(dir, 'a\0b.json'),
+    value('path', 'must be a string, Uint8Array, or URL without null bytes', util.inspect(path.join(dir, 'a\0b.json'))),
+  ],
+  [
+    'a URL of another scheme',
+    new URL('https://example.com/x.json'),
+    { kind: TypeError, code: 'ERR_INVALID_URL_SCHEME', message: 'The URL must be of scheme file' },
+  ],
 ]
 
 const OPTIONS_JSON = 'of type number, string or object'
@@ -97,7 +109,15 @@ const badWriteOptions = (expected) => [
   ['an array', [2], type('options', expected, 'an instance of Array')],
   ['a symbol', Symbol('o'), type('options', expected, 'type symbol (Symbol(o))')],
   ['a BigInt', 2n, type('options', expected, 'type bigint (2n)')],
-  ['a typo', { durabilty: 'full' }, { kind: TypeError, code: 'ERR_INVALID_ARG_VALUE', message: /^The property 'options\.durabilty' is not a supported option/ }],
+  [
+    'a typo',
+    { durabilty: 'full' },
+    {
+      kind: TypeError,
+      code: 'ERR_INVALID_ARG_VALUE',
+      message: /^The property 'options\.durabilty' is not a supported option/,
+    },
+  ],
   ['mode -1', { mode: -1 }, range('options.mode', 'an integer >= 0 && <= 4095', '-1')],
   ['mode NaN', { mode: NaN }, range('options.mode', 'an integer >= 0 && <= 4095', 'NaN')],
   ['mode Infinity', { mode: Infinity }, range('options.mode', 'an integer >= 0 && <= 4095', 'Infinity')],
@@ -106,9 +126,21 @@ const badWriteOptions = (expected) => [
   ['lockTimeoutMs -1', { lockTimeoutMs: -1 }, range('options.lockTimeoutMs', '>= 0', '-1')],
   ['lockTimeoutMs NaN', { lockTimeoutMs: NaN }, range('options.lockTimeoutMs', '>= 0', 'NaN')],
   ['lockTimeoutMs -Infinity', { lockTimeoutMs: -Infinity }, range('options.lockTimeoutMs', '>= 0', '-Infinity')],
-  ['lockTimeoutMs a string', { lockTimeoutMs: '5' }, type('options.lockTimeoutMs', 'of type number', "type string ('5')")],
-  ['durability a huge string', { durability: 'x'.repeat(100000) }, value('options.durability', "must be one of: 'full', 'data', 'none'", `'${'x'.repeat(127)}...`)],
-  ['durability a symbol', { durability: Symbol.iterator }, type('options.durability', 'of type string', 'type symbol (Symbol(Symbol.iterator))')],
+  [
+    'lockTimeoutMs a string',
+    { lockTimeoutMs: '5' },
+    type('options.lockTimeoutMs', 'of type number', "type string ('5')"),
+  ],
+  [
+    'durability a huge string',
+    { durability: 'x'.repeat(100000) },
+    value('options.durability', "must be one of: 'full', 'data', 'none'", `'${'x'.repeat(127)}...`),
+  ],
+  [
+    'durability a symbol',
+    { durability: Symbol.iterator },
+    type('options.durability', 'of type string', 'type symbol (Symbol(Symbol.iterator))'),
+  ],
   ['backup 1', { backup: 1 }, type('options.backup', 'of type boolean', 'type number (1)')],
   ['lock null', { lock: null }, type('options.lock', 'of type boolean', 'null')],
   ['a throwing getter', throwing('mode'), same(boom)],
@@ -116,10 +148,18 @@ const badWriteOptions = (expected) => [
 ]
 const badJsonOptions = [
   ...badWriteOptions(OPTIONS_JSON),
-  ['indent a symbol', { indent: Symbol('i') }, type('options.indent', 'of type number or string', 'type symbol (Symbol(i))')],
+  [
+    'indent a symbol',
+    { indent: Symbol('i') },
+    type('options.indent', 'of type number or string', 'type symbol (Symbol(i))'),
+  ],
   ['indent a BigInt', { indent: 2n }, type('options.indent', 'of type number or string', 'type bigint (2n)')],
   ['indent null', { indent: null }, type('options.indent', 'of type number or string', 'null')],
-  ['replacer a string', { replacer: 'a' }, type('options.replacer', 'a function, an array or null', "type string ('a')")],
+  [
+    'replacer a string',
+    { replacer: 'a' },
+    type('options.replacer', 'a function, an array or null', "type string ('a')"),
+  ],
   ['a throwing indent getter', throwing('indent'), same(boom)],
 ]
 
@@ -151,7 +191,15 @@ const badFileData = [
 const badReadOptions = [
   ['a number', 2, type('options', OPTIONS, 'type number (2)')],
   ['a string', 'utf8', type('options', OPTIONS, "type string ('utf8')")],
-  ['an unknown key', { encoding: 'utf8' }, { kind: TypeError, code: 'ERR_INVALID_ARG_VALUE', message: /^The property 'options\.encoding' is not a supported option/ }],
+  [
+    'an unknown key',
+    { encoding: 'utf8' },
+    {
+      kind: TypeError,
+      code: 'ERR_INVALID_ARG_VALUE',
+      message: /^The property 'options\.encoding' is not a supported option/,
+    },
+  ],
   ['reviver 1', { reviver: 1 }, type('options.reviver', 'a function or null', 'type number (1)')],
   ['recover "yes"', { recover: 'yes' }, type('options.recover', 'of type boolean', "type string ('yes')")],
   ['a throwing getter', throwing('reviver'), same(boom)],
@@ -172,27 +220,65 @@ const badUpdaters = [
 ]
 const badUpdateOptions = [
   ['a number (no indent shorthand here)', 2, type('options', OPTIONS, 'type number (2)')],
-  ['lock false', { lock: false }, value('options.lock', 'must not be false: updateJson always holds the lock from read to write', 'false')],
+  [
+    'lock false',
+    { lock: false },
+    value('options.lock', 'must not be false: updateJson always holds the lock from read to write', 'false'),
+  ],
   ['lockTimeoutMs NaN', { lockTimeoutMs: NaN }, range('options.lockTimeoutMs', '>= 0', 'NaN')],
-  ['an unknown key', { defualt: {} }, { kind: TypeError, code: 'ERR_INVALID_ARG_VALUE', message: /^The property 'options\.defualt' is not a supported option/ }],
+  [
+    'an unknown key',
+    { defualt: {} },
+    {
+      kind: TypeError,
+      code: 'ERR_INVALID_ARG_VALUE',
+      message: /^The property 'options\.defualt' is not a supported option/,
+    },
+  ],
 ]
 
 const badCleanupOptions = [
   ['a number', 60000, type('options', OPTIONS, 'type number (60000)')],
   ['olderThanMs -1', { olderThanMs: -1 }, range('options.olderThanMs', '>= 0', '-1')],
   ['olderThanMs NaN', { olderThanMs: NaN }, range('options.olderThanMs', '>= 0', 'NaN')],
-  ['olderThanMs a string', { olderThanMs: '1000' }, type('options.olderThanMs', 'of type number', "type string ('1000')")],
+  [
+    'olderThanMs a string',
+    { olderThanMs: '1000' },
+    type('options.olderThanMs', 'of type number', "type string ('1000')"),
+  ],
   ['olderThanMs a BigInt', { olderThanMs: 1n }, type('options.olderThanMs', 'of type number', 'type bigint (1n)')],
-  ['an unknown key', { recursive: true }, { kind: TypeError, code: 'ERR_INVALID_ARG_VALUE', message: /^The property 'options\.recursive' is not a supported option/ }],
+  [
+    'an unknown key',
+    { recursive: true },
+    {
+      kind: TypeError,
+      code: 'ERR_INVALID_ARG_VALUE',
+      message: /^The property 'options\.recursive' is not a supported option/,
+    },
+  ],
   ['a throwing getter', throwing('olderThanMs'), same(boom)],
 ]
 
 const updater = (current) => ({ n: current.n + 1 })
-const fsError = (code, syscall, shown) => ({ kind: Error, code, syscall, path: shown, message: `${code}: ${code === 'ENAMETOOLONG' ? 'name too long' : ''}, ${syscall} '${shown}'` })
+const fsError = (code, syscall, shown) => ({
+  kind: Error,
+  code,
+  syscall,
+  path: shown,
+  message: `${code}: ${code === 'ENAMETOOLONG' ? 'name too long' : ''}, ${syscall} '${shown}'`,
+})
 
 // [export, what is wrong, the call, expected]
 const rows = [
-  ...['safeWriteJson', 'safeWriteJsonSync', 'safeWriteFile', 'safeWriteFileSync', 'safeReadJson', 'updateJson', 'cleanupTempFiles'].flatMap((name) => {
+  ...[
+    'safeWriteJson',
+    'safeWriteJsonSync',
+    'safeWriteFile',
+    'safeWriteFileSync',
+    'safeReadJson',
+    'updateJson',
+    'cleanupTempFiles',
+  ].flatMap((name) => {
     const call = (p) => {
       if (name.startsWith('safeWriteJson')) return () => lib[name](p, { a: 1 })
       if (name.startsWith('safeWriteFile')) return () => lib[name](p, 'text')
@@ -207,22 +293,71 @@ const rows = [
   }),
   ...['safeWriteJson', 'safeWriteJsonSync'].flatMap((name) => [
     ...badJsonData.map(([label, data, expected]) => [name, `data ${label}`, () => lib[name](file, data), expected]),
-    ...badJsonOptions.map(([label, options, expected]) => [name, `options ${label}`, () => lib[name](file, { a: 1 }, options), expected]),
+    ...badJsonOptions.map(([label, options, expected]) => [
+      name,
+      `options ${label}`,
+      () => lib[name](file, { a: 1 }, options),
+      expected,
+    ]),
   ]),
   ...['safeWriteFile', 'safeWriteFileSync'].flatMap((name) => [
     ...badFileData.map(([label, data, expected]) => [name, `data ${label}`, () => lib[name](file, data), expected]),
-    ...badWriteOptions(OPTIONS).map(([label, options, expected]) => [name, `options ${label}`, () => lib[name](file, 'text', options), expected]),
-    [name, 'options an indent (JSON only)', () => lib[name](file, 'text', { indent: 2 }), { kind: TypeError, code: 'ERR_INVALID_ARG_VALUE', message: /^The property 'options\.indent' is not a supported option/ }],
+    ...badWriteOptions(OPTIONS).map(([label, options, expected]) => [
+      name,
+      `options ${label}`,
+      () => lib[name](file, 'text', options),
+      expected,
+    ]),
+    [
+      name,
+      'options an indent (JSON only)',
+      () => lib[name](file, 'text', { indent: 2 }),
+      {
+        kind: TypeError,
+        code: 'ERR_INVALID_ARG_VALUE',
+        message: /^The property 'options\.indent' is not a supported option/,
+      },
+    ],
   ]),
-  ...badReadOptions.map(([label, options, expected]) => ['safeReadJson', `options ${label}`, () => lib.safeReadJson(file, options), expected]),
-  ...badUpdaters.map(([label, u, expected]) => ['updateJson', `updater ${label}`, () => lib.updateJson(file, u), expected]),
-  ...badUpdateOptions.map(([label, options, expected]) => ['updateJson', `options ${label}`, () => lib.updateJson(file, updater, options), expected]),
+  ...badReadOptions.map(([label, options, expected]) => [
+    'safeReadJson',
+    `options ${label}`,
+    () => lib.safeReadJson(file, options),
+    expected,
+  ]),
+  ...badUpdaters.map(([label, u, expected]) => [
+    'updateJson',
+    `updater ${label}`,
+    () => lib.updateJson(file, u),
+    expected,
+  ]),
+  ...badUpdateOptions.map(([label, options, expected]) => [
+    'updateJson',
+    `options ${label}`,
+    () => lib.updateJson(file, updater, options),
+    expected,
+  ]),
   ...badJsonOptions
     .filter(([label]) => label.startsWith('indent') || label.startsWith('replacer') || label.startsWith('mode'))
-    .map(([label, options, expected]) => ['updateJson', `options ${label}`, () => lib.updateJson(file, updater, options), expected]),
+    .map(([label, options, expected]) => [
+      'updateJson',
+      `options ${label}`,
+      () => lib.updateJson(file, updater, options),
+      expected,
+    ]),
   // `default` is read only when the file does not exist.
-  ['updateJson', 'options a throwing default getter', () => lib.updateJson(path.join(dir, 'missing.json'), updater, throwing('default')), same(boom)],
-  ...badCleanupOptions.map(([label, options, expected]) => ['cleanupTempFiles', `options ${label}`, () => lib.cleanupTempFiles(dir, options), expected]),
+  [
+    'updateJson',
+    'options a throwing default getter',
+    () => lib.updateJson(path.join(dir, 'missing.json'), updater, throwing('default')),
+    same(boom),
+  ],
+  ...badCleanupOptions.map(([label, options, expected]) => [
+    'cleanupTempFiles',
+    `options ${label}`,
+    () => lib.cleanupTempFiles(dir, options),
+    expected,
+  ]),
 ]
 
 /** The error a call ends with: thrown for the Sync functions, rejected for the others. */
@@ -261,9 +396,11 @@ test.each(rows)('%s: %s', async (name, _label, call, expected) => {
     else expect(err).toBeInstanceOf(expected.kind)
     expect(err.code).toBe(expected.code)
     if (expected.message instanceof RegExp) expect(err.message).toMatch(expected.message)
-    else if (expected.code === 'ENAMETOOLONG') expect(err.message).toBe(`ENAMETOOLONG: name too long, ${expected.syscall} '${expected.path}'`)
+    else if (expected.code === 'ENAMETOOLONG')
+      expect(err.message).toBe(`ENAMETOOLONG: name too long, ${expected.syscall} '${expected.path}'`)
     else expect(err.message).toBe(expected.message)
-    if (expected.syscall) expect(err).toMatchObject({ syscall: expected.syscall, path: expected.path, errno: expect.any(Number) })
+    if (expected.syscall)
+      expect(err).toMatchObject({ syscall: expected.syscall, path: expected.path, errno: expect.any(Number) })
   }
   expect(snapshot(dir)).toEqual(before)
 })
@@ -286,32 +423,51 @@ describe('the CLI', () => {
     }
   }
 
-  const shown = (args) => JSON.stringify(args.map((a) => (a.length > 40 ? `${a.slice(0, 10)}… (${a.length} chars)` : a)))
-  test.each([
-    [['write', '', '1'], 2, "The argument 'path' must be a non-empty string. Received ''"],
-    [['write', 'a\0b.json', '1'], 2, "The argument 'path' must be a string, Uint8Array, or URL without null bytes. Received 'a\\x00b.json'"],
-    [['write', 'x'.repeat(100000), '1'], 1, `ENAMETOOLONG: name too long, open '${'x'.repeat(100000)}'`],
-    [['write', 'a.json', '1n'], 2, /^the JSON to write does not parse \(.*\); nothing was written$/],
-    [['write', 'a.json', 'NaN'], 2, /^the JSON to write does not parse/],
-    [['write', 'a.json', '\0'], 2, /^the JSON to write does not parse/],
-    [['write', 'a.json'], 2, 'no JSON given: pass it as an argument or pipe it to stdin'],
-    [['write', 'a.json', '1', '--indent', '-1'], 2, "Option '--indent' argument is ambiguous."],
-    [['write', 'a.json', '1', '--indent=-1'], 2, "--indent takes a number of spaces (0-10) or 'tab', not '-1'"],
-    [['write', 'a.json', '1', '--indent', 'NaN'], 2, "--indent takes a number of spaces (0-10) or 'tab', not 'NaN'"],
-    [['write', 'a.json', '1', '--indent', 'Infinity'], 2, "--indent takes a number of spaces (0-10) or 'tab', not 'Infinity'"],
-    [['write', 'a.json', '1', '--indent', '1e1'], 2, "--indent takes a number of spaces (0-10) or 'tab', not '1e1'"],
-    [['write', 'a.json', '1', '--indent', ''], 2, "--indent takes a number of spaces (0-10) or 'tab', not ''"],
-    [['write', 'a.json', '1', '--indent'], 2, /^Option '--indent <value>' argument missing$/],
-    [['clean', '.', '--older-than=-5'], 2, "--older-than takes milliseconds (a whole number), not '-5'"],
-    [['clean', '.', '--older-than', 'NaN'], 2, "--older-than takes milliseconds (a whole number), not 'NaN'"],
-    [['clean', '.', '--older-than', 'Infinity'], 2, "--older-than takes milliseconds (a whole number), not 'Infinity'"],
-    [['clean', '.', '--older-than', '1e3'], 2, "--older-than takes milliseconds (a whole number), not '1e3'"],
-    [['clean', ''], 2, "The argument 'path' must be a non-empty string. Received ''"],
-    [['clean', 'a\0b'], 2, "The argument 'path' must be a string, Uint8Array, or URL without null bytes. Received 'a\\x00b'"],
-    [['check'], 2, 'check takes one or more files or directories: check <file|dir>...'],
-    [['check', '--older-than=-1', '.'], 2, "--older-than takes milliseconds (a whole number), not '-1'"],
-    [['--frob'], 2, /^Unknown option '--frob'/],
-  ].map(([args, code, message]) => [shown(args), code, args, message]))('%s: exit %d', async (_shown, code, args, message) => {
+  const shown = (args) =>
+    JSON.stringify(args.map((a) => (a.length > 40 ? `${a.slice(0, 10)}… (${a.length} chars)` : a)))
+  test.each(
+    [
+      [['write', '', '1'], 2, "The argument 'path' must be a non-empty string. Received ''"],
+      [
+        ['write', 'a\0b.json', '1'],
+        2,
+        "The argument 'path' must be a string, Uint8Array, or URL without null bytes. Received 'a\\x00b.json'",
+      ],
+      [['write', 'x'.repeat(100000), '1'], 1, `ENAMETOOLONG: name too long, open '${'x'.repeat(100000)}'`],
+      [['write', 'a.json', '1n'], 2, /^the JSON to write does not parse \(.*\); nothing was written$/],
+      [['write', 'a.json', 'NaN'], 2, /^the JSON to write does not parse/],
+      [['write', 'a.json', '\0'], 2, /^the JSON to write does not parse/],
+      [['write', 'a.json'], 2, 'no JSON given: pass it as an argument or pipe it to stdin'],
+      [['write', 'a.json', '1', '--indent', '-1'], 2, "Option '--indent' argument is ambiguous."],
+      [['write', 'a.json', '1', '--indent=-1'], 2, "--indent takes a number of spaces (0-10) or 'tab', not '-1'"],
+      [['write', 'a.json', '1', '--indent', 'NaN'], 2, "--indent takes a number of spaces (0-10) or 'tab', not 'NaN'"],
+      [
+        ['write', 'a.json', '1', '--indent', 'Infinity'],
+        2,
+        "--indent takes a number of spaces (0-10) or 'tab', not 'Infinity'",
+      ],
+      [['write', 'a.json', '1', '--indent', '1e1'], 2, "--indent takes a number of spaces (0-10) or 'tab', not '1e1'"],
+      [['write', 'a.json', '1', '--indent', ''], 2, "--indent takes a number of spaces (0-10) or 'tab', not ''"],
+      [['write', 'a.json', '1', '--indent'], 2, /^Option '--indent <value>' argument missing$/],
+      [['clean', '.', '--older-than=-5'], 2, "--older-than takes milliseconds (a whole number), not '-5'"],
+      [['clean', '.', '--older-than', 'NaN'], 2, "--older-than takes milliseconds (a whole number), not 'NaN'"],
+      [
+        ['clean', '.', '--older-than', 'Infinity'],
+        2,
+        "--older-than takes milliseconds (a whole number), not 'Infinity'",
+      ],
+      [['clean', '.', '--older-than', '1e3'], 2, "--older-than takes milliseconds (a whole number), not '1e3'"],
+      [['clean', ''], 2, "The argument 'path' must be a non-empty string. Received ''"],
+      [
+        ['clean', 'a\0b'],
+        2,
+        "The argument 'path' must be a string, Uint8Array, or URL without null bytes. Received 'a\\x00b'",
+      ],
+      [['check'], 2, 'check takes one or more files or directories: check <file|dir>...'],
+      [['check', '--older-than=-1', '.'], 2, "--older-than takes milliseconds (a whole number), not '-1'"],
+      [['--frob'], 2, /^Unknown option '--frob'/],
+    ].map(([args, code, message]) => [shown(args), code, args, message]),
+  )('%s: exit %d', async (_shown, code, args, message) => {
     const before = snapshot(dir)
     const result = await cli(args)
     expect(result.code).toBe(code)

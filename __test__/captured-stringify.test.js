@@ -55,8 +55,16 @@ describe.each(indents)('JSON.stringify replaced (%s)', (_label, indent) => {
       Object.defineProperty(value, 700, { enumerable: true, get: () => (onRead(), { i: 700, replaced: true }) })
       return value
     }
-    const expected = original(make(() => {}), null, indent)
-    await safeWriteJson(file, make(() => (JSON.stringify = garbage)), { indent })
+    const expected = original(
+      make(() => {}),
+      null,
+      indent,
+    )
+    await safeWriteJson(
+      file,
+      make(() => (JSON.stringify = garbage)),
+      { indent },
+    )
     expect(fs.readFileSync(file, 'utf8')).toBe(expected)
   })
 })
@@ -213,31 +221,46 @@ describe.each(writers)('an index accessor on a prototype during the walk (%s)', 
     ['a big array of numbers', () => Array.from({ length: 2000 }, (_, i) => i)],
     [
       'a big object holding a big array',
-      () => Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`k${i}`, i === 7 ? Array.from({ length: 2000 }, (_, j) => [j]) : i])),
+      () =>
+        Object.fromEntries(
+          Array.from({ length: 2000 }, (_, i) => [`k${i}`, i === 7 ? Array.from({ length: 2000 }, (_, j) => [j]) : i]),
+        ),
     ],
   ]
   describe.each(accessors)('on %s[%s]', (_where, proto, index) => {
-    test.each(values)('%s is written as JSON.stringify writes it; the old content is replaced whole', async (_what, make) => {
-      const file = path.join(dir, 'accessor.json')
-      fs.writeFileSync(file, OLD)
-      Object.defineProperty(proto, index, { set() {}, get() { return undefined }, configurable: true })
-      let outcome
-      try {
-        const expected = original(make(), null, write.indent)
-        outcome = await Promise.resolve()
-          .then(() => write(file, make()))
-          .then(
-            () => ({ ok: true, expected }),
-            (err) => ({ ok: false, err }),
-          )
-      } finally {
-        delete proto[index]
-      }
-      expect(outcome).toEqual({ ok: true, expected: expect.any(String) })
-      // Compared whole, reported short: the text is 10 KB or more.
-      const text = fs.readFileSync(file, 'utf8')
-      expect({ length: text.length, same: text === outcome.expected }).toEqual({ length: outcome.expected.length, same: true })
-      expect(leftovers(dir)).toEqual([])
-    })
+    test.each(values)(
+      '%s is written as JSON.stringify writes it; the old content is replaced whole',
+      async (_what, make) => {
+        const file = path.join(dir, 'accessor.json')
+        fs.writeFileSync(file, OLD)
+        Object.defineProperty(proto, index, {
+          set() {},
+          get() {
+            return undefined
+          },
+          configurable: true,
+        })
+        let outcome
+        try {
+          const expected = original(make(), null, write.indent)
+          outcome = await Promise.resolve()
+            .then(() => write(file, make()))
+            .then(
+              () => ({ ok: true, expected }),
+              (err) => ({ ok: false, err }),
+            )
+        } finally {
+          delete proto[index]
+        }
+        expect(outcome).toEqual({ ok: true, expected: expect.any(String) })
+        // Compared whole, reported short: the text is 10 KB or more.
+        const text = fs.readFileSync(file, 'utf8')
+        expect({ length: text.length, same: text === outcome.expected }).toEqual({
+          length: outcome.expected.length,
+          same: true,
+        })
+        expect(leftovers(dir)).toEqual([])
+      },
+    )
   })
 })

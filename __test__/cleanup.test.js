@@ -24,7 +24,11 @@ function aged(name, ageMs, content = 'x') {
 const HOUR = 3600 * 1000
 
 test('removes exactly our temp files older than 60 s by default, and returns their paths', async () => {
-  const orphans = [aged('.settings.json.Ab3dE9xZ.tmp', HOUR), aged('.tasks.json.00000000.tmp', 61000), aged('.a.json.bak.zZ9yY8xX.tmp', HOUR)]
+  const orphans = [
+    aged('.settings.json.Ab3dE9xZ.tmp', HOUR),
+    aged('.tasks.json.00000000.tmp', 61000),
+    aged('.a.json.bak.zZ9yY8xX.tmp', HOUR),
+  ]
   const others = [
     aged('.foo.tmp', HOUR), // no random part
     aged('x.12345678.tmp', HOUR), // no leading dot
@@ -100,7 +104,7 @@ test('the orphan of a writer killed mid-write is found and removed; the target i
   expect(orphan).toHaveLength(1)
   const content = fs.readFileSync(target, 'utf8')
   expect(content === '{"version":"before the crash"}' || content.length > 32 * 1024 * 1024).toBe(true)
-    expect(await cleanupTempFiles(dir)).toEqual([]) // too young for the default threshold
+  expect(await cleanupTempFiles(dir)).toEqual([]) // too young for the default threshold
   // It held the lock while writing: its sidecar is left too, now held by nobody.
   const sidecar = path.join(dir, '.history.json.lock')
   expect(await cleanupTempFiles(dir, { olderThanMs: 0 })).toEqual([...orphan, sidecar].sort())
@@ -146,7 +150,11 @@ test('a live writer’s temp file survives cleanupTempFiles(dir, { olderThanMs: 
     })()`
   const env = { ...process.env, SAFE_WRITE_JSON_WALK_MIN: '2', SAFE_WRITE_JSON_SPILL_BYTES: '2000' }
   const child = spawnSync(process.execPath, ['-e', script], { env, timeout: 60000, encoding: 'utf8' })
-  expect({ signal: child.signal, status: child.status, stderr: child.stderr }).toEqual({ signal: null, status: 0, stderr: '' })
+  expect({ signal: child.signal, status: child.status, stderr: child.stderr }).toEqual({
+    signal: null,
+    status: 0,
+    stderr: '',
+  })
   const out = JSON.parse(child.stdout)
   expect(out.live).toHaveLength(1) // the case is reached: the spilled write's temp file exists
   expect(out).toEqual({ live: out.live, removed: [], after: out.live, write: 'resolved', items: 20000 })
@@ -165,13 +173,23 @@ test('paths are the directory as given joined with the name', async () => {
 })
 
 describe('errors', () => {
-  const failure = (promise) => promise.then(() => Promise.reject(new Error('expected a rejection')), (err) => err)
+  const failure = (promise) =>
+    promise.then(
+      () => Promise.reject(new Error('expected a rejection')),
+      (err) => err,
+    )
 
   test('a missing directory is ENOENT from scandir, like fs.readdir', async () => {
     const missing = path.join(dir, 'nope')
     const expected = await failure(fs.promises.readdir(missing))
     const err = await failure(cleanupTempFiles(missing))
-    expect([err.code, err.errno, err.syscall, err.path, err.message]).toEqual(['ENOENT', expected.errno, 'scandir', missing, expected.message])
+    expect([err.code, err.errno, err.syscall, err.path, err.message]).toEqual([
+      'ENOENT',
+      expected.errno,
+      'scandir',
+      missing,
+      expected.message,
+    ])
   })
 
   test('a file is ENOTDIR', async () => {
@@ -180,12 +198,42 @@ describe('errors', () => {
   })
 
   test.each([
-    [[42], TypeError, 'ERR_INVALID_ARG_TYPE', 'The "path" argument must be of type string or an instance of URL. Received type number (42)'],
-    [['.', 'x'], TypeError, 'ERR_INVALID_ARG_TYPE', "The \"options\" argument must be of type object. Received type string ('x')"],
-    [['.', { olderThan: 1 }], TypeError, 'ERR_INVALID_ARG_VALUE', "The property 'options.olderThan' is not a supported option (supported: olderThanMs). Received 1"],
-    [['.', { olderThanMs: '1' }], TypeError, 'ERR_INVALID_ARG_TYPE', "The \"options.olderThanMs\" property must be of type number. Received type string ('1')"],
-    [['.', { olderThanMs: -1 }], RangeError, 'ERR_OUT_OF_RANGE', 'The value of "options.olderThanMs" is out of range. It must be >= 0. Received -1'],
-    [['.', { olderThanMs: NaN }], RangeError, 'ERR_OUT_OF_RANGE', 'The value of "options.olderThanMs" is out of range. It must be >= 0. Received NaN'],
+    [
+      [42],
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      'The "path" argument must be of type string or an instance of URL. Received type number (42)',
+    ],
+    [
+      ['.', 'x'],
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      'The "options" argument must be of type object. Received type string (\'x\')',
+    ],
+    [
+      ['.', { olderThan: 1 }],
+      TypeError,
+      'ERR_INVALID_ARG_VALUE',
+      "The property 'options.olderThan' is not a supported option (supported: olderThanMs). Received 1",
+    ],
+    [
+      ['.', { olderThanMs: '1' }],
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      'The "options.olderThanMs" property must be of type number. Received type string (\'1\')',
+    ],
+    [
+      ['.', { olderThanMs: -1 }],
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      'The value of "options.olderThanMs" is out of range. It must be >= 0. Received -1',
+    ],
+    [
+      ['.', { olderThanMs: NaN }],
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      'The value of "options.olderThanMs" is out of range. It must be >= 0. Received NaN',
+    ],
   ])('%j rejects', async (args, type, code, message) => {
     const promise = cleanupTempFiles(...args)
     expect(promise).toBeInstanceOf(Promise)

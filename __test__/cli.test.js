@@ -35,9 +35,14 @@ describe('write', () => {
 
   test('JSON from stdin, with --indent, --final-newline and --backup', () => {
     put('config/mcp.json', '{"old":true}')
-    const result = run(['write', 'config/mcp.json', '--indent', '2', '--final-newline', '--backup'], '\ufeff{"servers": {"a": [1, 2]}}\n')
+    const result = run(
+      ['write', 'config/mcp.json', '--indent', '2', '--final-newline', '--backup'],
+      '\ufeff{"servers": {"a": [1, 2]}}\n',
+    )
     expect(result).toEqual({ code: 0, stdout: '', stderr: '' })
-    expect(fs.readFileSync(path.join(dir, 'config/mcp.json'), 'utf8')).toBe(JSON.stringify({ servers: { a: [1, 2] } }, null, 2) + '\n')
+    expect(fs.readFileSync(path.join(dir, 'config/mcp.json'), 'utf8')).toBe(
+      JSON.stringify({ servers: { a: [1, 2] } }, null, 2) + '\n',
+    )
     expect(fs.readFileSync(path.join(dir, 'config/mcp.json.bak'), 'utf8')).toBe('{"old":true}')
   })
 
@@ -130,7 +135,11 @@ describe('check', () => {
   test('files named on the command line are checked whatever their extension; a clean run exits 0', () => {
     put('a.json', '[]')
     put('config.jsonc.txt', '{"x": 1}')
-    expect(run(['check', 'a.json', 'config.jsonc.txt'])).toEqual({ code: 0, stdout: '2 JSON files checked: no problems\n', stderr: '' })
+    expect(run(['check', 'a.json', 'config.jsonc.txt'])).toEqual({
+      code: 0,
+      stdout: '2 JSON files checked: no problems\n',
+      stderr: '',
+    })
   })
 
   test('a file that cannot be read is a problem too', () => {
@@ -160,8 +169,14 @@ describe('check', () => {
       ].join('\n'),
     )
     // Named on the command line, the same.
-    expect(run(['check', 'links/good.json'])).toEqual({ code: 0, stdout: '1 JSON file checked: no problems\n', stderr: '' })
-    expect(run(['check', 'links/dangling.json']).stdout).toContain("broken link  links/dangling.json  points to '../real/gone.json', which does not exist")
+    expect(run(['check', 'links/good.json'])).toEqual({
+      code: 0,
+      stdout: '1 JSON file checked: no problems\n',
+      stderr: '',
+    })
+    expect(run(['check', 'links/dangling.json']).stdout).toContain(
+      "broken link  links/dangling.json  points to '../real/gone.json', which does not exist",
+    )
   })
 
   test('--older-than sets when a temp file counts as an orphan', () => {
@@ -190,14 +205,22 @@ describe('clean', () => {
     put('state/.a.json.Abcdefgh.tmp', 'x', HOUR)
     put('state/.b.json.Young123.tmp', 'x', 0)
     put('state/.foo.tmp', 'x', HOUR)
-    expect(run(['clean', 'state'])).toEqual({ code: 0, stdout: `${path.join('state', '.a.json.Abcdefgh.tmp')}\n`, stderr: '' })
+    expect(run(['clean', 'state'])).toEqual({
+      code: 0,
+      stdout: `${path.join('state', '.a.json.Abcdefgh.tmp')}\n`,
+      stderr: '',
+    })
     expect(fs.readdirSync(path.join(dir, 'state')).sort()).toEqual(['.b.json.Young123.tmp', '.foo.tmp'])
     expect(run(['clean', 'state', '--older-than', '0']).stdout).toBe(`${path.join('state', '.b.json.Young123.tmp')}\n`)
     expect(run(['clean', 'state']).stdout).toBe('')
   })
 
   test('a missing directory: exit 1 and the error', () => {
-    expect(run(['clean', 'nowhere'])).toEqual({ code: 1, stdout: '', stderr: "safe-write-json: ENOENT: no such file or directory, scandir 'nowhere'\n" })
+    expect(run(['clean', 'nowhere'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: "safe-write-json: ENOENT: no such file or directory, scandir 'nowhere'\n",
+    })
   })
 
   test.each([

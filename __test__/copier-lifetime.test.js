@@ -17,16 +17,24 @@ function run(mode) {
   return { dir, status: child.status, signal: child.signal, stdout: child.stdout, stderr: child.stderr }
 }
 
-test('a Sync write elsewhere while a big async write is paused behind a lease: no abort, the async write lands', () => {
-  const { dir, status, signal, stdout, stderr } = run('sync')
-  expect({ status, signal, stderr }).toEqual({ status: 0, signal: null, stderr: '' })
-  expect(stdout).toBe('ok\n')
-  expect(leftovers(dir)).toEqual([])
-}, TIMEOUT_MS + 10000)
+test(
+  'a Sync write elsewhere while a big async write is paused behind a lease: no abort, the async write lands',
+  () => {
+    const { dir, status, signal, stdout, stderr } = run('sync')
+    expect({ status, signal, stderr }).toEqual({ status: 0, signal: null, stderr: '' })
+    expect(stdout).toBe('ok\n')
+    expect(leftovers(dir)).toEqual([])
+  },
+  TIMEOUT_MS + 10000,
+)
 
-test('a worker thread terminated while its big write is paused: the process survives, no temp file is left', () => {
-  const { dir, status, signal, stdout, stderr } = run('worker')
-  expect({ status, signal, stderr }).toEqual({ status: 0, signal: null, stderr: '' })
-  expect(stdout).toBe('ok\n')
-  expect(leftovers(dir)).toEqual([])
-}, TIMEOUT_MS + 10000)
+test(
+  'a worker thread terminated while its big write is paused: the process survives, no temp file is left',
+  () => {
+    const { dir, status, signal, stdout, stderr } = run('worker')
+    expect({ status, signal, stderr }).toEqual({ status: 0, signal: null, stderr: '' })
+    expect(stdout).toBe('ok\n')
+    expect(leftovers(dir)).toEqual([])
+  },
+  TIMEOUT_MS + 10000,
+)

@@ -17,9 +17,27 @@ const many = (n, f) => Array.from({ length: n }, (_, i) => f(i))
 
 /** Named values; each is written with every indent and compared with JSON.stringify. */
 const values = {
-  'numbers at the edges': [1e21, 1e-7, -0, 0.1 + 0.2, 5e-324, 1.7976931348623157e308, 123456789012345680000, 2 ** 53 + 1],
+  'numbers at the edges': [
+    1e21,
+    1e-7,
+    -0,
+    0.1 + 0.2,
+    5e-324,
+    1.7976931348623157e308,
+    123456789012345680000,
+    2 ** 53 + 1,
+  ],
   'non-finite numbers': [NaN, Infinity, -Infinity],
-  'integer-like keys come first, ascending': { b: 1, 2: 'two', 1: 'one', a: 3, '-1': 4, '01': 5, 4294967295: 6, 4294967294: 7 },
+  'integer-like keys come first, ascending': {
+    b: 1,
+    2: 'two',
+    1: 'one',
+    a: 3,
+    '-1': 4,
+    '01': 5,
+    4294967295: 6,
+    4294967294: 7,
+  },
   'lone and paired surrogates': ['\ud800', '\udfff', 'a\ud83d', '\ude00b', '😀', '\ud83d\ude00'],
   'control characters and escapes': '\u0000\u0001\u001f\b\f\n\r\t"\\/\u007f\u2028\u2029',
   'non-ASCII text': { text: 'Grüße — ünïcødé 😀 текст 中文 العربية' },
@@ -38,10 +56,20 @@ const values = {
   'deep nesting': JSON.parse('['.repeat(500) + ']'.repeat(500)),
   'null and booleans': [null, true, false],
   // Big containers: walked piece by piece where the walk is on.
-  'a long array of messages': many(300, (i) => ({ ts: 1712345678901 + i, say: i % 3 ? 'text' : undefined, text: `Grüße ${i} 😀`, images: [], n: [i, [i]] })),
-  'a long array with holes, undefined, functions and symbols': many(200, (i) => [undefined, () => i, Symbol('s'), i][i % 4]).concat([, 1]), // eslint-disable-line no-sparse-arrays
-  'a long array with toJSON members, Dates, Proxies and boxed values': many(120, (i) =>
-    [{ toJSON: (k) => `k${k}` }, new Date(i * 1e9), new Proxy({ i }, {}), new Number(i), { plain: i }][i % 5],
+  'a long array of messages': many(300, (i) => ({
+    ts: 1712345678901 + i,
+    say: i % 3 ? 'text' : undefined,
+    text: `Grüße ${i} 😀`,
+    images: [],
+    n: [i, [i]],
+  })),
+  'a long array with holes, undefined, functions and symbols': many(
+    200,
+    (i) => [undefined, () => i, Symbol('s'), i][i % 4],
+  ).concat([, 1]), // eslint-disable-line no-sparse-arrays
+  'a long array with toJSON members, Dates, Proxies and boxed values': many(
+    120,
+    (i) => [{ toJSON: (k) => `k${k}` }, new Date(i * 1e9), new Proxy({ i }, {}), new Number(i), { plain: i }][i % 5],
   ),
   'a long array of long arrays': many(40, (i) => many(60, (j) => (j % 7 ? j : [i, j, { deep: [j] }]))),
   'a big object with a long array inside': Object.assign(
@@ -51,7 +79,24 @@ const values = {
   'a big object with integer-like keys': Object.fromEntries(many(120, (i) => [String((i * 7919) % 1000), i])),
 }
 
-const indents = [undefined, 0, 2, 10, 11, -1, 3.7, '', '\t', 'abcdefghijklmn', '\0\0', 'a😀😀😀😀😀', new Number(2), new String('--'), NaN, Infinity]
+const indents = [
+  undefined,
+  0,
+  2,
+  10,
+  11,
+  -1,
+  3.7,
+  '',
+  '\t',
+  'abcdefghijklmn',
+  '\0\0',
+  'a😀😀😀😀😀',
+  new Number(2),
+  new String('--'),
+  NaN,
+  Infinity,
+]
 
 /** What JSON.stringify says the file must hold, as bytes (`null` for undefined). */
 function expected(data, replacer, indent) {

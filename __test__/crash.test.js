@@ -34,7 +34,9 @@ function spawnUntil(args, marker, env = process.env) {
     const look = () => (child.out + child.err).includes(marker) && resolve(child)
     child.stdout.on('data', (d) => ((child.out += d), look()))
     child.stderr.on('data', (d) => ((child.err += d), look()))
-    child.exited.then(({ code, signal }) => reject(new Error(`child ended (${code ?? signal}) before "${marker}": ${child.err}`)))
+    child.exited.then(({ code, signal }) =>
+      reject(new Error(`child ended (${code ?? signal}) before "${marker}": ${child.err}`)),
+    )
   })
   return reached
 }
@@ -63,75 +65,100 @@ function versionIn(file) {
 
 describe('the kill loop', () => {
   // Counted as found, reported as counted (npm run torture prints them), and asserted zero.
-  const totals = { kills: 0, acked: 0, midWrite: 0, staleSidecars: 0, removedByCleanup: 0, corrupt: 0, lost: 0, leftovers: 0, blocked: 0 }
+  const totals = {
+    kills: 0,
+    acked: 0,
+    midWrite: 0,
+    staleSidecars: 0,
+    removedByCleanup: 0,
+    corrupt: 0,
+    lost: 0,
+    leftovers: 0,
+    blocked: 0,
+  }
   afterAll(() => report('kill loop', { modes: MODES.join(','), ...totals }))
 
-  test.each(MODES)(`%s: ${Math.ceil(KILLS / MODES.length)} writers SIGKILLed at random instants`, async (how) => {
-    const dir = tmpDir('swj-kill')
-    const file = path.join(dir, 'state.json')
-    // Spill: the root object and its big array walked, streamed to the temp file past 20 KB.
-    const env = how === 'spill' ? { ...process.env, SAFE_WRITE_JSON_WALK_MIN: '2', SAFE_WRITE_JSON_SPILL_BYTES: '20000' } : process.env
-    await safeWriteJson(file, versionDoc(0))
-    const found = { corrupt: 0, lost: 0, leftovers: 0, blocked: 0 }
-    const what = [] // what each of those was, to show on failure
-    const problem = (kind, text) => {
-      found[kind]++
-      totals[kind]++
-      what.push(text)
-    }
-    let current = 0
-    for (let round = 0; round < Math.ceil(KILLS / MODES.length); round++) {
-      const child = await spawnUntil([path.join(__dirname, 'fixtures', 'kill-writer.js'), file, how, current + 1], 'started\n', env)
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * MAX_DELAY_MS))
-      await kill(child)
-      totals.kills++
-      const acks = child.out.match(/ack \d+/g) ?? []
-      totals.acked += acks.length
-      const lastAck = acks.length ? Number(acks.at(-1).slice(4)) : current
-
-      // One complete version, not older than the last acknowledged write, and at most the one
-      // that was in flight.
-      let version
-      try {
-        version = versionIn(file)
-      } catch (err) {
-        problem('corrupt', `round ${round}: ${err.message}`)
-        break // nothing to go on from
+  test.each(MODES)(
+    `%s: ${Math.ceil(KILLS / MODES.length)} writers SIGKILLed at random instants`,
+    async (how) => {
+      const dir = tmpDir('swj-kill')
+      const file = path.join(dir, 'state.json')
+      // Spill: the root object and its big array walked, streamed to the temp file past 20 KB.
+      const env =
+        how === 'spill'
+          ? { ...process.env, SAFE_WRITE_JSON_WALK_MIN: '2', SAFE_WRITE_JSON_SPILL_BYTES: '20000' }
+          : process.env
+      await safeWriteJson(file, versionDoc(0))
+      const found = { corrupt: 0, lost: 0, leftovers: 0, blocked: 0 }
+      const what = [] // what each of those was, to show on failure
+      const problem = (kind, text) => {
+        found[kind]++
+        totals[kind]++
+        what.push(text)
       }
-      if (version < lastAck) problem('lost', `round ${round}: lost acknowledged writes: file has ${version}, ${lastAck} had resolved`)
-      if (version > lastAck + 1) problem('corrupt', `round ${round}: version ${version} was never written (last ack ${lastAck})`)
-      if (how === 'backup' && fs.existsSync(`${file}.bak`)) {
+      let current = 0
+      for (let round = 0; round < Math.ceil(KILLS / MODES.length); round++) {
+        const child = await spawnUntil(
+          [path.join(__dirname, 'fixtures', 'kill-writer.js'), file, how, current + 1],
+          'started\n',
+          env,
+        )
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * MAX_DELAY_MS))
+        await kill(child)
+        totals.kills++
+        const acks = child.out.match(/ack \d+/g) ?? []
+        totals.acked += acks.length
+        const lastAck = acks.length ? Number(acks.at(-1).slice(4)) : current
+
+        // One complete version, not older than the last acknowledged write, and at most the one
+        // that was in flight.
+        let version
         try {
-          if (versionIn(`${file}.bak`) > version) problem('corrupt', `round ${round}: the backup is newer than the file`)
+          version = versionIn(file)
         } catch (err) {
-          problem('corrupt', `round ${round}: backup: ${err.message}`)
+          problem('corrupt', `round ${round}: ${err.message}`)
+          break // nothing to go on from
+        }
+        if (version < lastAck)
+          problem('lost', `round ${round}: lost acknowledged writes: file has ${version}, ${lastAck} had resolved`)
+        if (version > lastAck + 1)
+          problem('corrupt', `round ${round}: version ${version} was never written (last ack ${lastAck})`)
+        if (how === 'backup' && fs.existsSync(`${file}.bak`)) {
+          try {
+            if (versionIn(`${file}.bak`) > version)
+              problem('corrupt', `round ${round}: the backup is newer than the file`)
+          } catch (err) {
+            problem('corrupt', `round ${round}: backup: ${err.message}`)
+          }
+        }
+        current = version
+
+        const names = fs.readdirSync(dir)
+        if (names.some((n) => TEMP.test(n))) totals.midWrite++
+        if (names.some((n) => LOCK.test(n))) totals.staleSidecars++
+        if (round % 2 === 1) {
+          // Leave the leftovers to the next writer: a writer that will not wait is not blocked.
+          try {
+            await safeWriteJson(file, versionDoc(current), { lockTimeoutMs: 0, backup: how === 'backup' })
+          } catch (err) {
+            if (err.code !== 'ELOCKED') throw err
+            problem('blocked', `round ${round}: the next writer was blocked: ${err.message}`)
+          }
+        } else {
+          totals.removedByCleanup += (await cleanupTempFiles(dir, { olderThanMs: 0 })).length
+          const left = fs.readdirSync(dir).filter((n) => n !== 'state.json' && n !== 'state.json.bak')
+          for (const name of left) problem('leftovers', `round ${round}: left after cleanup: ${name}`)
         }
       }
-      current = version
-
-      const names = fs.readdirSync(dir)
-      if (names.some((n) => TEMP.test(n))) totals.midWrite++
-      if (names.some((n) => LOCK.test(n))) totals.staleSidecars++
-      if (round % 2 === 1) {
-        // Leave the leftovers to the next writer: a writer that will not wait is not blocked.
-        try {
-          await safeWriteJson(file, versionDoc(current), { lockTimeoutMs: 0, backup: how === 'backup' })
-        } catch (err) {
-          if (err.code !== 'ELOCKED') throw err
-          problem('blocked', `round ${round}: the next writer was blocked: ${err.message}`)
-        }
-      } else {
-        totals.removedByCleanup += (await cleanupTempFiles(dir, { olderThanMs: 0 })).length
-        const left = fs.readdirSync(dir).filter((n) => n !== 'state.json' && n !== 'state.json.bak')
-        for (const name of left) problem('leftovers', `round ${round}: left after cleanup: ${name}`)
-      }
-    }
-    await cleanupTempFiles(dir, { olderThanMs: 0 })
-    for (const name of fs.readdirSync(dir).filter((n) => n !== 'state.json' && n !== 'state.json.bak')) problem('leftovers', `at the end: ${name}`)
-    expect(what).toEqual([])
-    expect(found).toEqual({ corrupt: 0, lost: 0, leftovers: 0, blocked: 0 })
-    expect(versionIn(file)).toBe(current)
-  }, 600000)
+      await cleanupTempFiles(dir, { olderThanMs: 0 })
+      for (const name of fs.readdirSync(dir).filter((n) => n !== 'state.json' && n !== 'state.json.bak'))
+        problem('leftovers', `at the end: ${name}`)
+      expect(what).toEqual([])
+      expect(found).toEqual({ corrupt: 0, lost: 0, leftovers: 0, blocked: 0 })
+      expect(versionIn(file)).toBe(current)
+    },
+    600000,
+  )
 })
 
 describe('a writer killed at each step of the pipeline', () => {
@@ -170,7 +197,11 @@ describe('a writer killed at each step of the pipeline', () => {
       FAILPOINTS: `${point}=hold`,
       ...(op === 'spill' && { SAFE_WRITE_JSON_WALK_MIN: '2', SAFE_WRITE_JSON_SPILL_BYTES: '2000' }),
     }
-    const child = await spawnUntil([path.join(__dirname, 'fixtures', 'fault.js'), JSON.stringify({ op, file, dir })], `failpoint ${point} reached`, env)
+    const child = await spawnUntil(
+      [path.join(__dirname, 'fixtures', 'fault.js'), JSON.stringify({ op, file, dir })],
+      `failpoint ${point} reached`,
+      env,
+    )
     await kill(child)
     totals.kills++
     const found = { corrupt: 0, leftovers: 0, blocked: 0 }
@@ -182,11 +213,14 @@ describe('a writer killed at each step of the pipeline', () => {
     }
 
     const held = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null
-    const right = holds === 'none' ? held === null : holds === 'old' ? held === OLD : held !== null && safeVersion(held) === 'first'
+    const right =
+      holds === 'none' ? held === null : holds === 'old' ? held === OLD : held !== null && safeVersion(held) === 'first'
     if (!right) problem('corrupt', `the target holds ${JSON.stringify(held)}, not the ${holds} content`)
 
     const parent = fs.existsSync(path.dirname(file)) ? path.dirname(file) : dir
-    const removed = (await cleanupTempFiles(parent, { olderThanMs: 0 })).map((p) => (TEMP.test(path.basename(p)) ? 'temp' : 'lock'))
+    const removed = (await cleanupTempFiles(parent, { olderThanMs: 0 })).map((p) =>
+      TEMP.test(path.basename(p)) ? 'temp' : 'lock',
+    )
     const acceptable = Array.isArray(expected[0]) ? expected : [expected]
     expect(acceptable.map((one) => [...one].sort())).toContainEqual(removed.sort())
     // The next writer does not wait for the dead one.
@@ -196,7 +230,8 @@ describe('a writer killed at each step of the pipeline', () => {
       if (err.code !== 'ELOCKED') throw err
       problem('blocked', `the next writer was blocked: ${err.message}`)
     }
-    for (const name of fs.readdirSync(path.dirname(file)).filter((n) => n.startsWith('.'))) problem('leftovers', `left behind: ${name}`)
+    for (const name of fs.readdirSync(path.dirname(file)).filter((n) => n.startsWith('.')))
+      problem('leftovers', `left behind: ${name}`)
     expect(what).toEqual([])
     expect(found).toEqual({ corrupt: 0, leftovers: 0, blocked: 0 })
     expect(fs.readFileSync(file, 'utf8')).toBe('{"version":"next"}')

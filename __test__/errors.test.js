@@ -39,8 +39,16 @@ async function bothFail(call, syncCall) {
   return rejected
 }
 
-const json = (args) => bothFail(() => safeWriteJson(...args), () => safeWriteJsonSync(...args))
-const file = (args) => bothFail(() => safeWriteFile(...args), () => safeWriteFileSync(...args))
+const json = (args) =>
+  bothFail(
+    () => safeWriteJson(...args),
+    () => safeWriteJsonSync(...args),
+  )
+const file = (args) =>
+  bothFail(
+    () => safeWriteFile(...args),
+    () => safeWriteFileSync(...args),
+  )
 
 describe('what JSON.stringify would throw', () => {
   test('a circular structure: the same TypeError and message, nothing created', async () => {
@@ -125,7 +133,9 @@ describe('bad arguments', () => {
   test('a path with a NUL byte: ERR_INVALID_ARG_VALUE', async () => {
     const err = await json([path.join(dir, 'a\0b.json'), {}])
     expect(err.code).toBe('ERR_INVALID_ARG_VALUE')
-    expect(err.message).toMatch(/^The argument 'path' must be a string, Uint8Array, or URL without null bytes\. Received '.*a\\x00b\.json'$/)
+    expect(err.message).toMatch(
+      /^The argument 'path' must be a string, Uint8Array, or URL without null bytes\. Received '.*a\\x00b\.json'$/,
+    )
   })
 
   test('a URL that is not file: is ERR_INVALID_URL_SCHEME', async () => {
@@ -158,7 +168,11 @@ describe('bad arguments', () => {
 
   test.each([
     ['a typo', { indnet: 2 }, "The property 'options.indnet' is not a supported option"],
-    ['an unknown durability', { durability: 'fast' }, "The property 'options.durability' must be one of: 'full', 'data', 'none'. Received 'fast'"],
+    [
+      'an unknown durability',
+      { durability: 'fast' },
+      "The property 'options.durability' must be one of: 'full', 'data', 'none'. Received 'fast'",
+    ],
   ])('%s: ERR_INVALID_ARG_VALUE', async (_label, options, message) => {
     const err = await json([target(), {}, options])
     expect(err).toBeInstanceOf(TypeError)
@@ -169,7 +183,9 @@ describe('bad arguments', () => {
   test('an unknown option of safeWriteFile, even a JSON one', async () => {
     const err = await file([target(), 'x', { indent: 2 }])
     expect(err.code).toBe('ERR_INVALID_ARG_VALUE')
-    expect(err.message).toBe("The property 'options.indent' is not a supported option (supported: durability, mode, lock, lockTimeoutMs, backup). Received 2")
+    expect(err.message).toBe(
+      "The property 'options.indent' is not a supported option (supported: durability, mode, lock, lockTimeoutMs, backup). Received 2",
+    )
   })
 
   test.each([
@@ -192,7 +208,9 @@ describe('bad arguments', () => {
     const err = await json([target(), {}, { mode }])
     expect(err).toBeInstanceOf(RangeError)
     expect(err.code).toBe('ERR_OUT_OF_RANGE')
-    expect(err.message).toBe(`The value of "options.mode" is out of range. It must be an integer >= 0 && <= 4095. Received ${mode}`)
+    expect(err.message).toBe(
+      `The value of "options.mode" is out of range. It must be an integer >= 0 && <= 4095. Received ${mode}`,
+    )
   })
 
   test('safeWriteFile data must be a string or a Uint8Array', async () => {
@@ -204,7 +222,9 @@ describe('bad arguments', () => {
     ]) {
       const err = await file([target(), data])
       expect(err.code).toBe('ERR_INVALID_ARG_TYPE')
-      expect(err.message).toBe(`The "data" argument must be of type string or an instance of Uint8Array. Received ${received}`)
+      expect(err.message).toBe(
+        `The "data" argument must be of type string or an instance of Uint8Array. Received ${received}`,
+      )
     }
   })
 
@@ -345,10 +365,12 @@ describe('every errno, named as Node names it', () => {
   // stale NFS handle says more than UNKNOWN. Everything else follows Node exactly.
   const EXTRAS = { EDQUOT: 'disk quota exceeded', ESTALE: 'stale file handle' }
 
-  errnoTest(`the code, errno and message of each of os.constants.errno${available ? '' : ' (skipped: no failpoints build, or Windows)'}`, () => {
-    const numbers = [...new Set(Object.values(os.constants.errno)), 4000] // and one no OS has
-    const file = path.join(dir, 'state.json')
-    const script = `
+  errnoTest(
+    `the code, errno and message of each of os.constants.errno${available ? '' : ' (skipped: no failpoints build, or Windows)'}`,
+    () => {
+      const numbers = [...new Set(Object.values(os.constants.errno)), 4000] // and one no OS has
+      const file = path.join(dir, 'state.json')
+      const script = `
       const addon = require(${JSON.stringify(FAILPOINTS_ADDON)})
       const out = {}
       for (const raw of ${JSON.stringify(numbers)}) {
@@ -357,19 +379,20 @@ describe('every errno, named as Node names it', () => {
         }
       }
       process.stdout.write(JSON.stringify(out))`
-    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60000 })
-    expect(child.status).toBe(0)
-    const got = JSON.parse(child.stdout)
-    const mismatches = []
-    for (const raw of numbers) {
-      const known = util.getSystemErrorMap().get(-raw)
-      const osName = Object.keys(os.constants.errno).find((name) => os.constants.errno[name] === raw)
-      const [code, text] = known ?? (EXTRAS[osName] ? [osName, EXTRAS[osName]] : ['UNKNOWN', 'unknown error'])
-      const want = { code, errno: -raw, syscall: 'open', path: file, message: `${code}: ${text}, open '${file}'` }
-      if (!util.isDeepStrictEqual(got[raw], want)) mismatches.push({ raw, osName, want, got: got[raw] })
-    }
-    expect(mismatches).toEqual([])
-    // The case of the issue, spelled out.
-    expect(got[os.constants.errno.ENOTCONN].message).toBe(`ENOTCONN: socket is not connected, open '${file}'`)
-  })
+      const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60000 })
+      expect(child.status).toBe(0)
+      const got = JSON.parse(child.stdout)
+      const mismatches = []
+      for (const raw of numbers) {
+        const known = util.getSystemErrorMap().get(-raw)
+        const osName = Object.keys(os.constants.errno).find((name) => os.constants.errno[name] === raw)
+        const [code, text] = known ?? (EXTRAS[osName] ? [osName, EXTRAS[osName]] : ['UNKNOWN', 'unknown error'])
+        const want = { code, errno: -raw, syscall: 'open', path: file, message: `${code}: ${text}, open '${file}'` }
+        if (!util.isDeepStrictEqual(got[raw], want)) mismatches.push({ raw, osName, want, got: got[raw] })
+      }
+      expect(mismatches).toEqual([])
+      // The case of the issue, spelled out.
+      expect(got[os.constants.errno.ENOTCONN].message).toBe(`ENOTCONN: socket is not connected, open '${file}'`)
+    },
+  )
 })

@@ -19,8 +19,12 @@ function runFault(op, failpoints, { file, dir, env = {} }) {
     execFile(
       process.execPath,
       [path.join(__dirname, 'fixtures', 'fault.js'), JSON.stringify({ op, file, dir })],
-      { env: { ...process.env, ...env, NAPI_RS_NATIVE_LIBRARY_PATH: FAILPOINTS_ADDON, FAILPOINTS: failpoints }, maxBuffer: 64 << 20 },
-      (err, stdout, stderr) => (err ? reject(new Error(`${failpoints}: ${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout))),
+      {
+        env: { ...process.env, ...env, NAPI_RS_NATIVE_LIBRARY_PATH: FAILPOINTS_ADDON, FAILPOINTS: failpoints },
+        maxBuffer: 64 << 20,
+      },
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`${failpoints}: ${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
     )
   })
 }
@@ -60,7 +64,9 @@ const steps = [
   ['read', 'read.open', 'open', 'old'],
   ['read', 'read.read', 'read', 'old'],
 ]
-const cases = steps.flatMap(([op, point, syscall, holds, extra = {}]) => CODES.map((code) => ({ op, point, code, syscall, holds, ...extra })))
+const cases = steps.flatMap(([op, point, syscall, holds, extra = {}]) =>
+  CODES.map((code) => ({ op, point, code, syscall, holds, ...extra })),
+)
 
 /** Lay out the directory of one case: the old target (and an older backup), or nothing. */
 function setUp(c) {
@@ -91,7 +97,9 @@ async function pool(tasks, width = 4) {
   return results
 }
 
-afterAll(() => report('failpoints (addon)', { cases: cases.length + 4, points: new Set(cases.map((c) => c.point)).size + 3 }))
+afterAll(() =>
+  report('failpoints (addon)', { cases: cases.length + 4, points: new Set(cases.map((c) => c.point)).size + 3 }),
+)
 
 const reports = new Map()
 beforeAll(async () => {
@@ -114,7 +122,14 @@ test.each(cases.map((c) => [label(c), c]))('%s', (_label, c) => {
   const { first, second } = report
   // The injected error, in Node's form, naming the path that failed (a mkdir: the directory).
   const failed = c.point === 'target.mkdir' ? path.dirname(where.file) : where.file
-  expect(first).toMatchObject({ ok: false, kind: 'Error', code: c.code, errno: errnoOf(c.code), syscall: c.syscall, path: failed })
+  expect(first).toMatchObject({
+    ok: false,
+    kind: 'Error',
+    code: c.code,
+    errno: errnoOf(c.code),
+    syscall: c.syscall,
+    path: failed,
+  })
   expect(first.message).toBe(`${c.code}: ${messageOf(c.code)}, ${c.syscall} '${failed}'`)
   // A failure after the rename says so: the new content is in place, its durability is not.
   expect(first.renamed).toBe(c.holds === 'new')

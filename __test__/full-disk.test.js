@@ -42,10 +42,12 @@ function countProblems(whole, names = fs.readdirSync(tmpfs.dir)) {
 
 /** Run `write` on the full file system: ENOSPC from `syscall`, and nothing changed. */
 async function expectEnospc(write, syscall, file = target) {
-  const err = await Promise.resolve().then(write).then(
-    () => null,
-    (e) => e,
-  )
+  const err = await Promise.resolve()
+    .then(write)
+    .then(
+      () => null,
+      (e) => e,
+    )
   expect(err).toMatchObject({ code: 'ENOSPC', errno: -28, syscall, path: file })
   expect(err.message).toBe(`ENOSPC: no space left on device, ${syscall} '${file}'`)
   found.stages++
@@ -68,7 +70,11 @@ tmpfsTest('out of blocks: the temp file data (async and Sync)', async () => {
   await expectEnospc(() => safeWriteJsonSync(target, { ...data, pad: 'x'.repeat(8192) }), 'write')
   // Reading needs no space.
   expect(await safeReadJson(target)).toEqual(JSON.parse(OLD))
-  await expectWritableAfter(() => fs.unlinkSync(filler), () => safeWriteJson(target, data), data)
+  await expectWritableAfter(
+    () => fs.unlinkSync(filler),
+    () => safeWriteJson(target, data),
+    data,
+  )
 })
 
 tmpfsTest('out of blocks: updateJson, after its updater ran', async () => {
@@ -84,19 +90,31 @@ tmpfsTest('out of blocks: a text streamed to the temp file while it is made', as
   const filler = fillUp(tmpfs.dir)
   fs.truncateSync(filler, fs.statSync(filler).size - 32 * 1024) // room for the first pieces only
   await expectEnospc(() => safeWriteJson(target, bigArray(20000)), 'write')
-  await expectWritableAfter(() => fs.unlinkSync(filler), () => safeWriteJson(target, bigArray(2000)), bigArray(2000))
+  await expectWritableAfter(
+    () => fs.unlinkSync(filler),
+    () => safeWriteJson(target, bigArray(2000)),
+    bigArray(2000),
+  )
 })
 
 tmpfsTest('out of inodes: the lock sidecar', async () => {
   const inodes = fillInodes(tmpfs.dir)
   await expectEnospc(() => safeWriteJson(target, data), 'open')
-  await expectWritableAfter(() => inodes.forEach((f) => fs.unlinkSync(f)), () => safeWriteJson(target, data), data)
+  await expectWritableAfter(
+    () => inodes.forEach((f) => fs.unlinkSync(f)),
+    () => safeWriteJson(target, data),
+    data,
+  )
 })
 
 tmpfsTest('out of inodes: the temp file (lock: false)', async () => {
   const inodes = fillInodes(tmpfs.dir)
   await expectEnospc(() => safeWriteJson(target, data, { lock: false }), 'open')
-  await expectWritableAfter(() => inodes.forEach((f) => fs.unlinkSync(f)), () => safeWriteJson(target, data, { lock: false }), data)
+  await expectWritableAfter(
+    () => inodes.forEach((f) => fs.unlinkSync(f)),
+    () => safeWriteJson(target, data, { lock: false }),
+    data,
+  )
 })
 
 tmpfsTest('out of inodes: a missing parent directory', async () => {
@@ -121,7 +139,10 @@ tmpfsTest('out of blocks: the backup copy (where hard links are refused)', async
     execFile(
       process.execPath,
       [path.join(__dirname, 'fixtures', 'fault.js'), JSON.stringify({ op: 'backup', file: target, dir: tmpfs.dir })],
-      { env: { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: FAILPOINTS_ADDON, FAILPOINTS: 'backup.link=return(EXDEV)' }, maxBuffer: 64 << 20 },
+      {
+        env: { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: FAILPOINTS_ADDON, FAILPOINTS: 'backup.link=return(EXDEV)' },
+        maxBuffer: 64 << 20,
+      },
       (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout))),
     ),
   )

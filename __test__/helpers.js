@@ -136,4 +136,15 @@ function fillInodes(dir) {
   }
 }
 
-module.exports = { tmpDir, leftovers, snapshot, expectFileBytes, isRoot, errnoOf, mountTmpfs, tmpfsTest, fillUp, fillInodes }
+module.exports = {
+  tmpDir,
+  leftovers,
+  snapshot,
+  expectFileBytes,
+  isRoot,
+  errnoOf,
+  mountTmpfs,
+  tmpfsTest,
+  fillUp,
+  fillInodes,
+}

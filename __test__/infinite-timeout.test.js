@@ -15,7 +15,11 @@ function runChild(script, dir) {
     encoding: 'utf8',
   })
   if (child.error?.code === 'ETIMEDOUT') throw new Error(`hung (killed after ${WATCHDOG_MS} ms)\n${child.stderr}`)
-  expect({ status: child.status, signal: child.signal, stderr: child.stderr }).toEqual({ status: 0, signal: null, stderr: '' })
+  expect({ status: child.status, signal: child.signal, stderr: child.stderr }).toEqual({
+    status: 0,
+    signal: null,
+    stderr: '',
+  })
   return JSON.parse(child.stdout)
 }
 

@@ -18,7 +18,11 @@ function run(scenario, { env = {}, shell, raw = false } = {}) {
   const args = [FIXTURE, scenario, dir]
   const script = raw ? shell : `${shell} && exec "$0" "$@"`
   const child = shell
-    ? spawnSync('bash', ['-c', script, process.execPath, ...args], { timeout: WATCHDOG_MS, env: { ...process.env, ...env }, maxBuffer: 64 << 20 })
+    ? spawnSync('bash', ['-c', script, process.execPath, ...args], {
+        timeout: WATCHDOG_MS,
+        env: { ...process.env, ...env },
+        maxBuffer: 64 << 20,
+      })
     : spawnSync(process.execPath, args, { timeout: WATCHDOG_MS, env: { ...process.env, ...env }, maxBuffer: 64 << 20 })
   if (child.error?.code === 'ETIMEDOUT') throw new Error(`${scenario}: hung (killed after ${WATCHDOG_MS} ms)`)
   if (child.status !== 0) throw new Error(`${scenario}: exit ${child.status} signal ${child.signal}\n${child.stderr}`)
@@ -58,7 +62,8 @@ test('updaters that wait for calls queued behind them get ELOCKED after lockTime
   expect(r.chained.value.seen.message).toMatch(/^ELOCKED: file is locked by another writer \(waited \d+ ms\)/)
   expect(r.file).toEqual({ seen: r.chained.value.seen })
   // Each update waited for the other's file: both inner calls time out, both outer ones land.
-  for (const outer of r.cycle) expect(outer).toMatchObject({ ok: true, value: { inner: { ok: false, code: 'ELOCKED' } } })
+  for (const outer of r.cycle)
+    expect(outer).toMatchObject({ ok: true, value: { inner: { ok: false, code: 'ELOCKED' } } })
 })
 
 test('calls through different spellings of one file run in call order', () => {
@@ -100,7 +105,9 @@ describe('a superseded write gets what it asked for', () => {
     ['its lock', 'lock.acquire=1*off->return(EIO)', 'lock'],
     ['its durability', 'commit.fsync-dir=return(EIO)', 'fsync'],
   ])('%s (%s)', (_, failpoints, syscall) => {
-    const r = run('coalescing-keeps-lock-and-durability', { env: { NAPI_RS_NATIVE_LIBRARY_PATH: FAILPOINTS_ADDON, FAILPOINTS: failpoints } })
+    const r = run('coalescing-keeps-lock-and-durability', {
+      env: { NAPI_RS_NATIVE_LIBRARY_PATH: FAILPOINTS_ADDON, FAILPOINTS: failpoints },
+    })
     expect(r.update).toEqual(ok(null))
     expect(r.asked).toMatchObject({ ok: false, code: 'EIO' })
     expect(r.asked.message).toContain(`, ${syscall} '`)
@@ -130,7 +137,8 @@ describe('found by review', () => {
   test('writes queued before a slower-resolving update still get their deadline', () => {
     const r = run('a-late-placed-lease-still-gives-the-writes-behind-it-deadlines')
     expect(r.rounds).toHaveLength(10)
-    for (const round of r.rounds) expect(round).toMatchObject({ ok: true, value: { inner: { ok: false, code: 'ELOCKED' } } })
+    for (const round of r.rounds)
+      expect(round).toMatchObject({ ok: true, value: { inner: { ok: false, code: 'ELOCKED' } } })
   })
 
   test('a queued write superseded by one with a shorter lockTimeoutMs keeps its own wait', () => {

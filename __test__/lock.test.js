@@ -95,12 +95,14 @@ test('a holder killed with SIGKILL blocks nobody: the next writer gets the lock 
   expect(err.code).toBe('ELOCKED')
   expect(err.path).toBe(file)
   const quoted = file.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&') // a Windows path's backslashes are not escapes
-  expect(err.message).toMatch(new RegExp(`^ELOCKED: file is locked by another writer \\(waited \\d+ ms\\), lock '${quoted}'$`))
+  expect(err.message).toMatch(
+    new RegExp(`^ELOCKED: file is locked by another writer \\(waited \\d+ ms\\), lock '${quoted}'$`),
+  )
   expect(Number(err.message.match(/waited (\d+) ms/)[1])).toBeGreaterThanOrEqual(200)
   expect(read(file)).toEqual({ owner: 'nobody' })
   expect(fs.existsSync(path.join(dir, '.held.json.lock'))).toBe(true)
 
-    // cleanupTempFiles leaves a held sidecar alone.
+  // cleanupTempFiles leaves a held sidecar alone.
   expect(await cleanupTempFiles(dir, { olderThanMs: 0 })).toEqual([])
   holder.kill('SIGKILL')
   await new Promise((resolve) => holder.on('exit', resolve))
@@ -166,8 +168,16 @@ describe('updateJson', () => {
     const file = path.join(dir, 'err.json')
     await safeWriteJson(file, { v: 1 })
     const boom = new Error('boom')
-    await expect(updateJson(file, () => { throw boom })).rejects.toBe(boom)
-    await expect(updateJson(file, async () => { throw boom })).rejects.toBe(boom)
+    await expect(
+      updateJson(file, () => {
+        throw boom
+      }),
+    ).rejects.toBe(boom)
+    await expect(
+      updateJson(file, async () => {
+        throw boom
+      }),
+    ).rejects.toBe(boom)
     expect(read(file)).toEqual({ v: 1 })
     await updateJson(file, (c) => ({ v: c.v + 1 }), { lockTimeoutMs: 0 })
     expect(read(file)).toEqual({ v: 2 })
@@ -239,10 +249,26 @@ describe('updateJson', () => {
 
 describe('lock options', () => {
   test.each([
-    [{ lock: 'yes' }, 'ERR_INVALID_ARG_TYPE', 'The "options.lock" property must be of type boolean. Received type string (\'yes\')'],
-    [{ lockTimeoutMs: '5' }, 'ERR_INVALID_ARG_TYPE', 'The "options.lockTimeoutMs" property must be of type number. Received type string (\'5\')'],
-    [{ lockTimeoutMs: -1 }, 'ERR_OUT_OF_RANGE', 'The value of "options.lockTimeoutMs" is out of range. It must be >= 0. Received -1'],
-    [{ lockTimeoutMs: NaN }, 'ERR_OUT_OF_RANGE', 'The value of "options.lockTimeoutMs" is out of range. It must be >= 0. Received NaN'],
+    [
+      { lock: 'yes' },
+      'ERR_INVALID_ARG_TYPE',
+      'The "options.lock" property must be of type boolean. Received type string (\'yes\')',
+    ],
+    [
+      { lockTimeoutMs: '5' },
+      'ERR_INVALID_ARG_TYPE',
+      'The "options.lockTimeoutMs" property must be of type number. Received type string (\'5\')',
+    ],
+    [
+      { lockTimeoutMs: -1 },
+      'ERR_OUT_OF_RANGE',
+      'The value of "options.lockTimeoutMs" is out of range. It must be >= 0. Received -1',
+    ],
+    [
+      { lockTimeoutMs: NaN },
+      'ERR_OUT_OF_RANGE',
+      'The value of "options.lockTimeoutMs" is out of range. It must be >= 0. Received NaN',
+    ],
   ])('%j', async (options, code, message) => {
     const err = await safeWriteJson(path.join(dir, 'o.json'), {}, options).catch((e) => e)
     expect(err.code).toBe(code)
@@ -255,37 +281,45 @@ describe('lock options', () => {
 // writer (perhaps privileged) must not create or truncate the file it points to. The sidecar is
 // opened with O_NOFOLLOW: the write fails with ELOOP and nothing outside changes.
 const onUnix = process.platform === 'win32' ? test.skip : test
-onUnix('a symlink planted as the lock sidecar fails the write with ELOOP and its target is neither created nor touched', async () => {
-  const outside = tmpDir('swj-outside')
-  const precious = path.join(outside, 'precious.json')
-  fs.writeFileSync(precious, '{"keep":true}')
-  const before = fs.statSync(precious)
-  const absent = path.join(outside, 'created-by-nobody')
-  const file = path.join(dir, 'a.json')
-  const other = path.join(dir, 'b.json')
-  fs.writeFileSync(file, '"old"')
-  fs.symlinkSync(precious, path.join(dir, '.a.json.lock'))
-  fs.symlinkSync(absent, path.join(dir, '.b.json.lock'))
-  const failures = []
-  for (const attempt of [
-    () => safeWriteJson(file, 'new'),
-    async () => safeWriteJsonSync(file, 'new'),
-    () => updateJson(file, () => 'new'),
-    () => safeWriteJson(other, 'new'),
-  ]) {
-    failures.push(await attempt().then(() => 'resolved', (err) => [err.code, err.syscall]))
-  }
-  expect(failures).toEqual(Array(4).fill(['ELOOP', 'open']))
-  expect(fs.readFileSync(precious, 'utf8')).toBe('{"keep":true}')
-  expect(fs.statSync(precious).mtimeMs).toBe(before.mtimeMs)
-  expect(fs.existsSync(absent)).toBe(false)
-  expect(fs.readFileSync(file, 'utf8')).toBe('"old"')
-  expect(fs.existsSync(other)).toBe(false)
-  // cleanupTempFiles leaves a symlink of that name alone: it is not ours.
-  expect(await cleanupTempFiles(dir, { olderThanMs: 0 })).toEqual([])
-  fs.unlinkSync(path.join(dir, '.a.json.lock'))
-  fs.unlinkSync(path.join(dir, '.b.json.lock'))
-  // Without the planted links, writes go on as usual.
-  await safeWriteJson(file, 'new')
-  expect(fs.readFileSync(file, 'utf8')).toBe('"new"')
-})
+onUnix(
+  'a symlink planted as the lock sidecar fails the write with ELOOP and its target is neither created nor touched',
+  async () => {
+    const outside = tmpDir('swj-outside')
+    const precious = path.join(outside, 'precious.json')
+    fs.writeFileSync(precious, '{"keep":true}')
+    const before = fs.statSync(precious)
+    const absent = path.join(outside, 'created-by-nobody')
+    const file = path.join(dir, 'a.json')
+    const other = path.join(dir, 'b.json')
+    fs.writeFileSync(file, '"old"')
+    fs.symlinkSync(precious, path.join(dir, '.a.json.lock'))
+    fs.symlinkSync(absent, path.join(dir, '.b.json.lock'))
+    const failures = []
+    for (const attempt of [
+      () => safeWriteJson(file, 'new'),
+      async () => safeWriteJsonSync(file, 'new'),
+      () => updateJson(file, () => 'new'),
+      () => safeWriteJson(other, 'new'),
+    ]) {
+      failures.push(
+        await attempt().then(
+          () => 'resolved',
+          (err) => [err.code, err.syscall],
+        ),
+      )
+    }
+    expect(failures).toEqual(Array(4).fill(['ELOOP', 'open']))
+    expect(fs.readFileSync(precious, 'utf8')).toBe('{"keep":true}')
+    expect(fs.statSync(precious).mtimeMs).toBe(before.mtimeMs)
+    expect(fs.existsSync(absent)).toBe(false)
+    expect(fs.readFileSync(file, 'utf8')).toBe('"old"')
+    expect(fs.existsSync(other)).toBe(false)
+    // cleanupTempFiles leaves a symlink of that name alone: it is not ours.
+    expect(await cleanupTempFiles(dir, { olderThanMs: 0 })).toEqual([])
+    fs.unlinkSync(path.join(dir, '.a.json.lock'))
+    fs.unlinkSync(path.join(dir, '.b.json.lock'))
+    // Without the planted links, writes go on as usual.
+    await safeWriteJson(file, 'new')
+    expect(fs.readFileSync(file, 'utf8')).toBe('"new"')
+  },
+)

@@ -28,7 +28,12 @@ test('a file where a parent directory should be: ENOTDIR naming that file', asyn
   const file = path.join(dir, 'file')
   fs.writeFileSync(file, 'x')
   const target = path.join(file, 'x', 'y.json')
-  const expected = { code: 'ENOTDIR', syscall: 'mkdir', path: file, message: `ENOTDIR: not a directory, mkdir '${file}'` }
+  const expected = {
+    code: 'ENOTDIR',
+    syscall: 'mkdir',
+    path: file,
+    message: `ENOTDIR: not a directory, mkdir '${file}'`,
+  }
   await expect(safeWriteJson(target, {})).rejects.toMatchObject(expected)
   expect(caught(() => safeWriteJsonSync(target, {}))).toMatchObject(expected)
   expect(fs.readFileSync(file, 'utf8')).toBe('x')
@@ -48,12 +53,20 @@ function writeAsUser(file, sync) {
         return Promise.resolve(e)
       }
     }
-    return safeWriteJson(file, {}).then(() => null, (e) => e)
+    return safeWriteJson(file, {}).then(
+      () => null,
+      (e) => e,
+    )
   }
   const call = sync ? 'Promise.resolve().then(() => m.safeWriteJsonSync(f, {}))' : 'm.safeWriteJson(f, {})'
   const script = `const m = require(${JSON.stringify(ROOT)}); const f = ${JSON.stringify(file)};
     ${call}.then(() => console.log('null'), (e) => console.log(JSON.stringify({ code: e.code, errno: e.errno, syscall: e.syscall, path: e.path, message: e.message })))`
-  const child = spawnSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 60_000 })
+  const child = spawnSync(process.execPath, ['-e', script], {
+    uid: 65534,
+    gid: 65534,
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
   expect(child.status).toBe(0)
   return Promise.resolve(JSON.parse(child.stdout))
 }

@@ -14,24 +14,40 @@ const runs = Number(process.env.MODEL_RUNS) || 40
 // watchdog period each, and CI must not stall on them.
 const timeLimitMs = 150_000
 
-test(`model: random interleavings of the whole API keep the contract (${runs} runs)`, async () => {
-  const lines = []
-  const seed = process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : undefined
-  const { details, figures } = await check({ numRuns: runs, seed, replayPath: process.env.MODEL_PATH, timeLimitMs, log: (s) => lines.push(s) })
-  report('property (model)', { runs: figures.runs, calls: figures.calls, failed: details.failed ? 1 : 0 })
-  if (details.failed) throw new Error(lines.join('\n'))
-  // Counted, not assumed: the runs did call the API, across processes and nesting.
-  expect(figures.runs).toBeGreaterThan(0)
-  expect(figures.calls).toBeGreaterThan(figures.runs)
-  console.log(`model: ${figures.runs} scenarios, ${figures.processes} processes, ${figures.calls} calls (${figures.sync} Sync, ${figures.async} async writes, ${figures.updates} updateJson, ${figures.nested} nested, ${figures.reads} reads, ${figures.cleanups} cleanups, ${figures.removedUnheld} files taken by cleanup before their writer locked them), ${figures.elocked} ELOCKED, ${figures.observations} observations of the file: every rule held`)
-}, timeLimitMs + 60_000)
+test(
+  `model: random interleavings of the whole API keep the contract (${runs} runs)`,
+  async () => {
+    const lines = []
+    const seed = process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : undefined
+    const { details, figures } = await check({
+      numRuns: runs,
+      seed,
+      replayPath: process.env.MODEL_PATH,
+      timeLimitMs,
+      log: (s) => lines.push(s),
+    })
+    report('property (model)', { runs: figures.runs, calls: figures.calls, failed: details.failed ? 1 : 0 })
+    if (details.failed) throw new Error(lines.join('\n'))
+    // Counted, not assumed: the runs did call the API, across processes and nesting.
+    expect(figures.runs).toBeGreaterThan(0)
+    expect(figures.calls).toBeGreaterThan(figures.runs)
+    console.log(
+      `model: ${figures.runs} scenarios, ${figures.processes} processes, ${figures.calls} calls (${figures.sync} Sync, ${figures.async} async writes, ${figures.updates} updateJson, ${figures.nested} nested, ${figures.reads} reads, ${figures.cleanups} cleanups, ${figures.removedUnheld} files taken by cleanup before their writer locked them), ${figures.elocked} ELOCKED, ${figures.observations} observations of the file: every rule held`,
+    )
+  },
+  timeLimitMs + 60_000,
+)
 
 // What the model found on 66a42bb, replayed as found (shrunk): each fails there, and must pass.
 describe('counterexamples the model found (issue 10)', () => {
-  test.each(known)('%s', async (_name, times, scenario) => {
-    for (let i = 0; i < times; i++) {
-      const r = await play(scenario)
-      if (!r.ok) throw new Error(`play ${i + 1} of ${times}: ${r.failure}\nscenario: ${JSON.stringify(scenario)}`)
-    }
-  }, 120_000)
+  test.each(known)(
+    '%s',
+    async (_name, times, scenario) => {
+      for (let i = 0; i < times; i++) {
+        const r = await play(scenario)
+        if (!r.ok) throw new Error(`play ${i + 1} of ${times}: ${r.failure}\nscenario: ${JSON.stringify(scenario)}`)
+      }
+    },
+    120_000,
+  )
 })

@@ -5,7 +5,15 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const { tmpDir } = require('./helpers')
-const { safeWriteJson, safeWriteJsonSync, safeWriteFile, safeWriteFileSync, updateJson, safeReadJson, cleanupTempFiles } = require('..')
+const {
+  safeWriteJson,
+  safeWriteJsonSync,
+  safeWriteFile,
+  safeWriteFileSync,
+  updateJson,
+  safeReadJson,
+  cleanupTempFiles,
+} = require('..')
 
 describe('a key whose value is undefined counts as absent, known or not', () => {
   const forwarded = { fsync: undefined, encoding: undefined, durability: undefined }
@@ -31,12 +39,14 @@ describe('a key whose value is undefined counts as absent, known or not', () => 
   test('an unknown key with a value is still refused, and nothing is written', async () => {
     const file = path.join(tmpDir('swj-given'), 'f.json')
     await expect(safeWriteJson(file, 1, { fsync: false })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' })
-    expect(() => safeWriteFileSync(file, 'x', { durabilty: 'none' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }))
+    expect(() => safeWriteFileSync(file, 'x', { durabilty: 'none' })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    )
     expect(fs.existsSync(file)).toBe(false)
   })
 })
 
-test("updateJson uses the default it was called with, not one set while it waited for the file", async () => {
+test('updateJson uses the default it was called with, not one set while it waited for the file', async () => {
   const file = path.join(tmpDir('swj-given'), 'count.json')
   let release
   const held = updateJson(file, () => new Promise((resolve) => (release = () => resolve(undefined))))
@@ -51,11 +61,14 @@ test("updateJson uses the default it was called with, not one set while it waite
 })
 
 test('a bad argument whose constructor cannot be read still gets its TypeError', async () => {
-  const hostile = new Proxy({}, {
-    get() {
-      throw new Error('trap')
+  const hostile = new Proxy(
+    {},
+    {
+      get() {
+        throw new Error('trap')
+      },
     },
-  })
+  )
   await expect(safeWriteFile(path.join(tmpDir('swj-given'), 'f'), hostile)).rejects.toMatchObject({
     code: 'ERR_INVALID_ARG_TYPE',
     message: expect.stringContaining('Received an unreadable value'),

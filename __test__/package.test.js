@@ -14,15 +14,30 @@ const NODE = process.env.SWJ_TEST_NODE || process.execPath
 
 // This machine's platform package, named as napi-rs names it (and as index.js reports it).
 const header = process.platform === 'linux' && process.report.getReport().header
-const abi = process.platform === 'linux' ? (header.glibcVersionRuntime ? 'gnu' : 'musl') : process.platform === 'win32' ? 'msvc' : ''
+const abi =
+  process.platform === 'linux'
+    ? header.glibcVersionRuntime
+      ? 'gnu'
+      : 'musl'
+    : process.platform === 'win32'
+      ? 'msvc'
+      : ''
 const host = [process.platform, process.arch, abi].filter(Boolean).join('-')
 const addon = `safe-write-json.${host}.node`
 const platforms = fs.readdirSync(path.join(root, 'npm')).sort()
 
 // On Windows npm is npm.cmd, which Node runs only through a shell.
 const npm = (args, cwd) =>
-  execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], shell: process.platform === 'win32' })
-const packedFiles = (dir) => JSON.parse(npm(['pack', '--dry-run', '--json'], dir))[0].files.map((f) => f.path).sort()
+  execFileSync('npm', args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    shell: process.platform === 'win32',
+  })
+const packedFiles = (dir) =>
+  JSON.parse(npm(['pack', '--dry-run', '--json'], dir))[0]
+    .files.map((f) => f.path)
+    .sort()
 // Skipped where npm cannot run (the Windows lane's node.exe comes without npm).
 const hasNpm = (() => {
   try {
@@ -33,7 +48,8 @@ const hasNpm = (() => {
   }
 })()
 const npmTest = hasNpm ? test : test.skip
-const pack = (dir, dest) => path.join(dest, JSON.parse(npm(['pack', '--json', '--pack-destination', dest], dir))[0].filename)
+const pack = (dir, dest) =>
+  path.join(dest, JSON.parse(npm(['pack', '--json', '--pack-destination', dest], dir))[0].filename)
 
 /** Run `node <args>` in `cwd`; returns status, stdout and stderr. */
 function node(args, cwd, env = {}) {
@@ -54,7 +70,20 @@ describe('what npm pack puts in the packages', () => {
   npmTest('the root package: the loader, the wrapper and their types, never a .node', () => {
     expect(fs.existsSync(path.join(root, addon))).toBe(true) // built, yet not packed
     expect(packedFiles(root)).toEqual(
-      ['LICENSE', 'README.md', 'binding.d.ts', 'binding.js', 'cli.js', 'index.d.ts', 'index.js', 'lib/arguments.js', 'lib/options.js', 'lib/path.js', 'package.json', 'stringify.js'].sort(),
+      [
+        'LICENSE',
+        'README.md',
+        'binding.d.ts',
+        'binding.js',
+        'cli.js',
+        'index.d.ts',
+        'index.js',
+        'lib/arguments.js',
+        'lib/options.js',
+        'lib/path.js',
+        'package.json',
+        'stringify.js',
+      ].sort(),
     )
   })
 
@@ -88,37 +117,50 @@ describe('what npm pack puts in the packages', () => {
 // How a VS Code extension (or an Electron app) packaged on one machine gets the binary of
 // another platform: npm's --os/--cpu/--libc choose among the optional platform packages by their
 // os/cpu/libc fields. Stand-in .node files; this checks the manifests and npm, not the binaries.
-npmTest('npm install --os --cpu --libc picks the platform package a .vsix for that platform needs', () => {
-  const work = tmpDir('swj-cross')
-  const optionalDependencies = {}
-  for (const platform of platforms) {
-    const dir = path.join(work, platform)
-    fs.cpSync(path.join(root, 'npm', platform), dir, { recursive: true })
-    fs.writeFileSync(path.join(dir, `safe-write-json.${platform}.node`), 'stand-in')
-    optionalDependencies[`safe-write-json-${platform}`] = `file:${pack(dir, work)}`
-  }
-  const consumer = path.join(work, 'extension')
-  fs.mkdirSync(consumer)
-  fs.writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'extension', private: true, optionalDependencies }))
-  // `vsce package --target` name → the npm flags of the README's table → the package installed.
-  const vsceTargets = {
-    'win32-x64': ['--os=win32', '--cpu=x64', 'win32-x64-msvc'],
-    'win32-arm64': ['--os=win32', '--cpu=arm64', 'win32-arm64-msvc'],
-    'linux-x64': ['--os=linux', '--cpu=x64', '--libc=glibc', 'linux-x64-gnu'],
-    'linux-arm64': ['--os=linux', '--cpu=arm64', '--libc=glibc', 'linux-arm64-gnu'],
-    'alpine-x64': ['--os=linux', '--cpu=x64', '--libc=musl', 'linux-x64-musl'],
-    'alpine-arm64': ['--os=linux', '--cpu=arm64', '--libc=musl', 'linux-arm64-musl'],
-    'darwin-x64': ['--os=darwin', '--cpu=x64', 'darwin-x64'],
-    'darwin-arm64': ['--os=darwin', '--cpu=arm64', 'darwin-arm64'],
-  }
-  expect(Object.values(vsceTargets).map((flags) => flags.at(-1)).sort()).toEqual(platforms)
-  for (const [target, flags] of Object.entries(vsceTargets)) {
-    fs.rmSync(path.join(consumer, 'node_modules'), { recursive: true, force: true })
-    npm(['install', '--offline', '--no-audit', '--no-fund', '--no-package-lock', ...flags.slice(0, -1)], consumer)
-    const installed = fs.readdirSync(path.join(consumer, 'node_modules')).filter((n) => n.startsWith('safe-write-json'))
-    expect({ target, installed }).toEqual({ target, installed: [`safe-write-json-${flags.at(-1)}`] })
-  }
-}, 120_000)
+npmTest(
+  'npm install --os --cpu --libc picks the platform package a .vsix for that platform needs',
+  () => {
+    const work = tmpDir('swj-cross')
+    const optionalDependencies = {}
+    for (const platform of platforms) {
+      const dir = path.join(work, platform)
+      fs.cpSync(path.join(root, 'npm', platform), dir, { recursive: true })
+      fs.writeFileSync(path.join(dir, `safe-write-json.${platform}.node`), 'stand-in')
+      optionalDependencies[`safe-write-json-${platform}`] = `file:${pack(dir, work)}`
+    }
+    const consumer = path.join(work, 'extension')
+    fs.mkdirSync(consumer)
+    fs.writeFileSync(
+      path.join(consumer, 'package.json'),
+      JSON.stringify({ name: 'extension', private: true, optionalDependencies }),
+    )
+    // `vsce package --target` name → the npm flags of the README's table → the package installed.
+    const vsceTargets = {
+      'win32-x64': ['--os=win32', '--cpu=x64', 'win32-x64-msvc'],
+      'win32-arm64': ['--os=win32', '--cpu=arm64', 'win32-arm64-msvc'],
+      'linux-x64': ['--os=linux', '--cpu=x64', '--libc=glibc', 'linux-x64-gnu'],
+      'linux-arm64': ['--os=linux', '--cpu=arm64', '--libc=glibc', 'linux-arm64-gnu'],
+      'alpine-x64': ['--os=linux', '--cpu=x64', '--libc=musl', 'linux-x64-musl'],
+      'alpine-arm64': ['--os=linux', '--cpu=arm64', '--libc=musl', 'linux-arm64-musl'],
+      'darwin-x64': ['--os=darwin', '--cpu=x64', 'darwin-x64'],
+      'darwin-arm64': ['--os=darwin', '--cpu=arm64', 'darwin-arm64'],
+    }
+    expect(
+      Object.values(vsceTargets)
+        .map((flags) => flags.at(-1))
+        .sort(),
+    ).toEqual(platforms)
+    for (const [target, flags] of Object.entries(vsceTargets)) {
+      fs.rmSync(path.join(consumer, 'node_modules'), { recursive: true, force: true })
+      npm(['install', '--offline', '--no-audit', '--no-fund', '--no-package-lock', ...flags.slice(0, -1)], consumer)
+      const installed = fs
+        .readdirSync(path.join(consumer, 'node_modules'))
+        .filter((n) => n.startsWith('safe-write-json'))
+      expect({ target, installed }).toEqual({ target, installed: [`safe-write-json-${flags.at(-1)}`] })
+    }
+  },
+  120_000,
+)
 
 describe('installed from the tarballs', () => {
   let work, full, bare
@@ -171,7 +213,9 @@ describe('installed from the tarballs', () => {
     const run = node(['esm.mjs'], full)
     expect(run).toMatchObject({ status: 0, stderr: '' })
     const out = JSON.parse(run.stdout)
-    expect(out.cjs).toEqual(expect.arrayContaining(['safeWriteJson', 'safeWriteJsonSync', 'safeWriteFile', 'safeWriteFileSync']))
+    expect(out.cjs).toEqual(
+      expect.arrayContaining(['safeWriteJson', 'safeWriteJsonSync', 'safeWriteFile', 'safeWriteFileSync']),
+    )
     expect(out).toEqual({
       named: out.cjs,
       cjs: out.cjs,
@@ -210,7 +254,9 @@ describe('installed from the tarballs', () => {
     const missing = path.join(work, 'nowhere', addon)
     const run = node(['-e', "require('safe-write-json')"], full, { NAPI_RS_NATIVE_LIBRARY_PATH: missing })
     expect(run.status).toBe(1)
-    expect(run.stderr).toContain(`Looked for: ${missing} (NAPI_RS_NATIVE_LIBRARY_PATH)\n    Cannot find module '${missing}'`)
+    expect(run.stderr).toContain(
+      `Looked for: ${missing} (NAPI_RS_NATIVE_LIBRARY_PATH)\n    Cannot find module '${missing}'`,
+    )
   })
 
   npmTest('built from source: a .node beside binding.js, or named by NAPI_RS_NATIVE_LIBRARY_PATH, loads', () => {
@@ -251,7 +297,9 @@ describe('installed from the tarballs', () => {
       const run = node(['-e', script], full)
       expect(run).toMatchObject({ status: 0, stderr: '' })
       expect(run.stdout).toBe(path.join(storage, 'state.json') + '\n')
-      expect(fs.readFileSync(path.join(storage, 'state.json'), 'utf8')).toBe('{\n  "activated": true,\n  "tasks": []\n}\n')
+      expect(fs.readFileSync(path.join(storage, 'state.json'), 'utf8')).toBe(
+        '{\n  "activated": true,\n  "tasks": []\n}\n',
+      )
     })
 
     npmTest('without `external`, esbuild stops at the .node file', async () => {

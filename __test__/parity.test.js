@@ -7,7 +7,15 @@ const fc = require('fast-check')
 const { safeWriteJson, safeWriteJsonSync } = require('..')
 const { tmpDir, expectFileBytes } = require('./helpers')
 const { report } = require('./torture-helpers')
-const { values, indents, expected, arbitraryValue, arbitraryBig, arbitraryIndent, arbitraryReplacer } = require('./corpus')
+const {
+  values,
+  indents,
+  expected,
+  arbitraryValue,
+  arbitraryBig,
+  arbitraryIndent,
+  arbitraryReplacer,
+} = require('./corpus')
 
 const dir = tmpDir()
 const runs = Number(process.env.PROPERTY_RUNS) || 1000
@@ -23,27 +31,41 @@ describe.each(Object.entries(values))('%s', (_label, data) => {
   )
 })
 
-test(`property: arbitrary values, indents and replacers (${runs} runs)`, async () => {
-  const file = path.join(dir, 'p.json')
-  // Counted as run and as found (fast-check stops at the first mismatch, after shrinking it).
-  const counted = { runs: 0, mismatches: 0 }
-  const how = Number(process.env.SAFE_WRITE_JSON_SPILL_BYTES) < 1e9 ? 'spilled' : process.env.SAFE_WRITE_JSON_WALK_MIN ? 'walked' : 'whole'
-  try {
-    await fc.assert(
-      fc.asyncProperty(fc.oneof(arbitraryValue, arbitraryBig), arbitraryIndent, arbitraryReplacer, async (data, indent, replacer) => {
-        counted.runs++
-        await safeWriteJson(file, data, { indent, replacer, durability: 'none' })
-        const want = expected(data, replacer, indent)
-        if (!fs.readFileSync(file).equals(want)) counted.mismatches++
-        expectFileBytes(file, want)
-      }),
-      { numRuns: runs },
-    )
-  } finally {
-    report(`property (${how})`, counted)
-  }
-  expect(counted.mismatches).toBe(0)
-}, runs * 1000)
+test(
+  `property: arbitrary values, indents and replacers (${runs} runs)`,
+  async () => {
+    const file = path.join(dir, 'p.json')
+    // Counted as run and as found (fast-check stops at the first mismatch, after shrinking it).
+    const counted = { runs: 0, mismatches: 0 }
+    const how =
+      Number(process.env.SAFE_WRITE_JSON_SPILL_BYTES) < 1e9
+        ? 'spilled'
+        : process.env.SAFE_WRITE_JSON_WALK_MIN
+          ? 'walked'
+          : 'whole'
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(arbitraryValue, arbitraryBig),
+          arbitraryIndent,
+          arbitraryReplacer,
+          async (data, indent, replacer) => {
+            counted.runs++
+            await safeWriteJson(file, data, { indent, replacer, durability: 'none' })
+            const want = expected(data, replacer, indent)
+            if (!fs.readFileSync(file).equals(want)) counted.mismatches++
+            expectFileBytes(file, want)
+          },
+        ),
+        { numRuns: runs },
+      )
+    } finally {
+      report(`property (${how})`, counted)
+    }
+    expect(counted.mismatches).toBe(0)
+  },
+  runs * 1000,
+)
 
 describe('top-level values JSON.stringify maps to undefined write null', () => {
   test.each([

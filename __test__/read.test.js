@@ -181,7 +181,12 @@ describe('EJSONPARSE', () => {
       let start = cut
       while ((bytes[start] & 0xc0) === 0x80) start-- // inside a multi-byte character
       const reason = start === cut ? 'unexpected end of JSON input' : 'incomplete UTF-8 character'
-      expect([cut, err.code, err.position, err.message.split(' at ')[0]]).toEqual([cut, 'EJSONPARSE', start, `EJSONPARSE: ${reason}`])
+      expect([cut, err.code, err.position, err.message.split(' at ')[0]]).toEqual([
+        cut,
+        'EJSONPARSE',
+        start,
+        `EJSONPARSE: ${reason}`,
+      ])
     }
   })
 
@@ -212,7 +217,10 @@ describe('EJSONPARSE', () => {
 
   test('invalid UTF-8 is EJSONPARSE at its first byte, even inside a string JSON.parse would accept', async () => {
     // fs.readFile(..., 'utf8') would turn the byte into U+FFFD and JSON.parse would accept it.
-    const file = put('latin1.json', Buffer.concat([Buffer.from('{"name": "Caf'), Buffer.from([0xe9]), Buffer.from('"}')]))
+    const file = put(
+      'latin1.json',
+      Buffer.concat([Buffer.from('{"name": "Caf'), Buffer.from([0xe9]), Buffer.from('"}')]),
+    )
     expect(fields(await failure(safeReadJson(file)))).toMatchObject({
       code: 'EJSONPARSE',
       position: 13,
@@ -236,7 +244,9 @@ describe('EJSONPARSE', () => {
     try {
       const err = await failure(safeReadJson('rel.json'))
       expect(err.path).toBe('rel.json')
-      expect(err.message).toBe("EJSONPARSE: unexpected character ',' at position 3 (line 1, column 4) in 'rel.json': [1,,2]")
+      expect(err.message).toBe(
+        "EJSONPARSE: unexpected character ',' at position 3 (line 1, column 4) in 'rel.json': [1,,2]",
+      )
     } finally {
       process.chdir(cwd)
     }
@@ -249,8 +259,38 @@ describe('EJSONPARSE', () => {
       seed = (seed * 1103515245 + 12345) % 2147483648
       return seed % n
     }
-    const docs = ['{"a":[1,2.5e-3,{"b":"x\\n\\u00e9"}],"c":true,"d":null}', '[-0, 10, "s", [], {}, false]', ' {"k" : {"n" : -1.0E+2 } } ', '"\\ud83d\\ude00"']
-    const noise = ['', ' ', ',', ':', '[', ']', '{', '}', '"', '\\', '-', '0', '1', '.', 'e', 'E', '+', 't', 'n', 'u', '\n', '\t', '\u0001', 'x']
+    const docs = [
+      '{"a":[1,2.5e-3,{"b":"x\\n\\u00e9"}],"c":true,"d":null}',
+      '[-0, 10, "s", [], {}, false]',
+      ' {"k" : {"n" : -1.0E+2 } } ',
+      '"\\ud83d\\ude00"',
+    ]
+    const noise = [
+      '',
+      ' ',
+      ',',
+      ':',
+      '[',
+      ']',
+      '{',
+      '}',
+      '"',
+      '\\',
+      '-',
+      '0',
+      '1',
+      '.',
+      'e',
+      'E',
+      '+',
+      't',
+      'n',
+      'u',
+      '\n',
+      '\t',
+      '\u0001',
+      'x',
+    ]
     const file = path.join(dir, 'fuzz.json')
     let checked = 0
     let positionsCompared = 0
@@ -294,7 +334,10 @@ describe('recover', () => {
   function inChild(script) {
     const child = spawnSync(
       process.execPath,
-      ['-e', `const { safeReadJson } = require(${JSON.stringify(path.resolve(__dirname, '..'))});\nconst warnings = [];\nprocess.on('warning', (w) => warnings.push({ name: w.name, code: w.code, message: w.message, detail: w.detail }));\n${script}`],
+      [
+        '-e',
+        `const { safeReadJson } = require(${JSON.stringify(path.resolve(__dirname, '..'))});\nconst warnings = [];\nprocess.on('warning', (w) => warnings.push({ name: w.name, code: w.code, message: w.message, detail: w.detail }));\n${script}`,
+      ],
       { cwd: dir, encoding: 'utf8' },
     )
     return { stdout: child.stdout, stderr: child.stderr, status: child.status }
@@ -314,7 +357,8 @@ describe('recover', () => {
           name: 'Warning',
           code: 'SAFE_WRITE_JSON_RECOVERED',
           message: "safeReadJson: 'state.json' could not be read; returned its backup 'state.json.bak' instead",
-          detail: "EJSONPARSE: unexpected end of JSON input at position 22 (line 1, column 23) in 'state.json': {\"version\":2,\"items\":[",
+          detail:
+            'EJSONPARSE: unexpected end of JSON input at position 22 (line 1, column 23) in \'state.json\': {"version":2,"items":[',
         },
       ],
     })
@@ -337,7 +381,9 @@ describe('recover', () => {
   test('a valid file is read as it is, with no warning, whatever the .bak holds', () => {
     put('ok.json', '"current"')
     put('ok.json.bak', '"previous"')
-    const { stdout } = inChild(`safeReadJson('ok.json', { recover: true }).then((value) => setImmediate(() => console.log(JSON.stringify({ value, warnings }))))`)
+    const { stdout } = inChild(
+      `safeReadJson('ok.json', { recover: true }).then((value) => setImmediate(() => console.log(JSON.stringify({ value, warnings }))))`,
+    )
     expect(JSON.parse(stdout)).toEqual({ value: 'current', warnings: [] })
   })
 
@@ -396,10 +442,34 @@ describe('recover', () => {
 
 describe('bad arguments reject, never throw', () => {
   test.each([
-    ['path a number', [42], TypeError, 'ERR_INVALID_ARG_TYPE', 'The "path" argument must be of type string or an instance of URL. Received type number (42)'],
-    ['path empty', [''], TypeError, 'ERR_INVALID_ARG_VALUE', "The argument 'path' must be a non-empty string. Received ''"],
-    ['options a number', ['a.json', 2], TypeError, 'ERR_INVALID_ARG_TYPE', 'The "options" argument must be of type object. Received type number (2)'],
-    ['options an array', ['a.json', []], TypeError, 'ERR_INVALID_ARG_TYPE', 'The "options" argument must be of type object. Received an instance of Array'],
+    [
+      'path a number',
+      [42],
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      'The "path" argument must be of type string or an instance of URL. Received type number (42)',
+    ],
+    [
+      'path empty',
+      [''],
+      TypeError,
+      'ERR_INVALID_ARG_VALUE',
+      "The argument 'path' must be a non-empty string. Received ''",
+    ],
+    [
+      'options a number',
+      ['a.json', 2],
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      'The "options" argument must be of type object. Received type number (2)',
+    ],
+    [
+      'options an array',
+      ['a.json', []],
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      'The "options" argument must be of type object. Received an instance of Array',
+    ],
     [
       'an unknown option',
       ['a.json', { defualt: 1 }],
@@ -407,8 +477,20 @@ describe('bad arguments reject, never throw', () => {
       'ERR_INVALID_ARG_VALUE',
       "The property 'options.defualt' is not a supported option (supported: default, reviver, recover). Received 1",
     ],
-    ['a reviver that is not a function', ['a.json', { reviver: 'x' }], TypeError, 'ERR_INVALID_ARG_TYPE', 'The "options.reviver" property must be a function or null. Received type string (\'x\')'],
-    ['recover not a boolean', ['a.json', { recover: 1 }], TypeError, 'ERR_INVALID_ARG_TYPE', 'The "options.recover" property must be of type boolean. Received type number (1)'],
+    [
+      'a reviver that is not a function',
+      ['a.json', { reviver: 'x' }],
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      'The "options.reviver" property must be a function or null. Received type string (\'x\')',
+    ],
+    [
+      'recover not a boolean',
+      ['a.json', { recover: 1 }],
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      'The "options.recover" property must be of type boolean. Received type number (1)',
+    ],
   ])('%s', async (_label, args, type, code, message) => {
     const promise = safeReadJson(...args)
     expect(promise).toBeInstanceOf(Promise)
@@ -441,10 +523,12 @@ test('settles under jest fake timers', async () => {
 // good. Reads (and updateJson, which holds the lock meanwhile) must refuse it at once. Run in a
 // child process, so that a hang is a timeout that fails the test, not a stuck jest worker.
 const hasMkfifo = process.platform !== 'win32' && spawnSync('mkfifo', ['--version']).status === 0
-;(hasMkfifo ? test : test.skip)('a FIFO is refused with EINVAL by safeReadJson and updateJson, at once, and the lock is released', () => {
-  const fifo = path.join(dir, 'pipe.json')
-  expect(spawnSync('mkfifo', [fifo]).status).toBe(0)
-  const script = `
+;(hasMkfifo ? test : test.skip)(
+  'a FIFO is refused with EINVAL by safeReadJson and updateJson, at once, and the lock is released',
+  () => {
+    const fifo = path.join(dir, 'pipe.json')
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0)
+    const script = `
     const { safeReadJson, updateJson } = require(${JSON.stringify(path.resolve(__dirname, '..'))})
     const code = (p) => p.then(() => 'resolved', (err) => [err.code, err.syscall, err.message].join(' | '))
     ;(async () => {
@@ -457,10 +541,22 @@ const hasMkfifo = process.platform !== 'win32' && spawnSync('mkfifo', ['--versio
       const again = await code(updateJson(file, () => 1, { lockTimeoutMs: 0 }))
       console.log(JSON.stringify({ read, recovered, updated, again, called }))
     })()`
-  const child = spawnSync(process.execPath, ['-e', script], { timeout: 20000, encoding: 'utf8' })
-  expect({ signal: child.signal, status: child.status, stderr: child.stderr }).toEqual({ signal: null, status: 0, stderr: '' })
-  const refused = `EINVAL | read | EINVAL: invalid argument, read '${fifo}'`
-  expect(JSON.parse(child.stdout)).toEqual({ read: refused, recovered: refused, updated: refused, again: refused, called: false })
-  expect(fs.readdirSync(dir).sort()).toEqual(['pipe.json'])
-  expect(fs.lstatSync(fifo).isFIFO()).toBe(true)
-}, 30000)
+    const child = spawnSync(process.execPath, ['-e', script], { timeout: 20000, encoding: 'utf8' })
+    expect({ signal: child.signal, status: child.status, stderr: child.stderr }).toEqual({
+      signal: null,
+      status: 0,
+      stderr: '',
+    })
+    const refused = `EINVAL | read | EINVAL: invalid argument, read '${fifo}'`
+    expect(JSON.parse(child.stdout)).toEqual({
+      read: refused,
+      recovered: refused,
+      updated: refused,
+      again: refused,
+      called: false,
+    })
+    expect(fs.readdirSync(dir).sort()).toEqual(['pipe.json'])
+    expect(fs.lstatSync(fifo).isFIFO()).toBe(true)
+  },
+  30000,
+)

@@ -31,25 +31,34 @@ test(`${WRITERS} concurrent streamed writes into a new directory, ${ROUNDS} roun
       expect(JSON.parse(fs.readFileSync(file, 'utf8'))[0].k).toBe(WRITERS - 1)
     }
   }
-  report('concurrent streamed writes into a new directory', { rounds: ROUNDS, writes: ROUNDS * WRITERS, failed: failures.length })
+  report('concurrent streamed writes into a new directory', {
+    rounds: ROUNDS,
+    writes: ROUNDS * WRITERS,
+    failed: failures.length,
+  })
   expect(failures).toEqual([])
   expect(leftovers(dir)).toEqual([])
 }, 60_000) // the default 5 s is too short under Wine, where file calls are slower
 
-test.each(['streamed', 'small'])('superseding a queued streamed write (by a %s one) does not wait for its writer thread; its temp file is gone when the newer write settles', (second) => {
-  if (!fs.existsSync(FAILPOINTS_ADDON)) throw new Error(`${FAILPOINTS_ADDON} is missing: run npm run build:failpoints`)
-  const dir = tmpDir()
-  const out = execFileSync(process.execPath, [path.join(__dirname, 'fixtures', 'superseded-spill.js'), dir, second], {
-    env: {
-      ...process.env,
-      NAPI_RS_NATIVE_LIBRARY_PATH: FAILPOINTS_ADDON,
-      // The discarded writer sleeps before removing its temp file: a call that joined it would
-      // find the file gone when it returns.
-      FAILPOINTS: 'spill.discard=sleep(3000)',
-    },
-    encoding: 'utf8',
-    timeout: 60000,
-  })
-  expect(JSON.parse(out)).toEqual({ leftWhenCallReturned: 1, version: 2, tempsAfter: [] })
-  expect(leftovers(dir)).toEqual([])
-}, 70000)
+test.each(['streamed', 'small'])(
+  'superseding a queued streamed write (by a %s one) does not wait for its writer thread; its temp file is gone when the newer write settles',
+  (second) => {
+    if (!fs.existsSync(FAILPOINTS_ADDON))
+      throw new Error(`${FAILPOINTS_ADDON} is missing: run npm run build:failpoints`)
+    const dir = tmpDir()
+    const out = execFileSync(process.execPath, [path.join(__dirname, 'fixtures', 'superseded-spill.js'), dir, second], {
+      env: {
+        ...process.env,
+        NAPI_RS_NATIVE_LIBRARY_PATH: FAILPOINTS_ADDON,
+        // The discarded writer sleeps before removing its temp file: a call that joined it would
+        // find the file gone when it returns.
+        FAILPOINTS: 'spill.discard=sleep(3000)',
+      },
+      encoding: 'utf8',
+      timeout: 60000,
+    })
+    expect(JSON.parse(out)).toEqual({ leftWhenCallReturned: 1, version: 2, tempsAfter: [] })
+    expect(leftovers(dir)).toEqual([])
+  },
+  70000,
+)

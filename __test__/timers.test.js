@@ -33,7 +33,7 @@ describe('with jest fake timers', () => {
     expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ n: 10 })
   })
 
-    test('a big value, copied out in later turns (no timer involved)', async () => {
+  test('a big value, copied out in later turns (no timer involved)', async () => {
     jest.useFakeTimers({ doNotFake: [] })
     const file = path.join(dir, 'big.json')
     const data = Array.from({ length: 20000 }, (_, i) => ({ i, text: 'later' }))

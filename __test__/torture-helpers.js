@@ -13,7 +13,8 @@ const FAILPOINTS_ADDON = path.join(__dirname, '..', 'target', 'failpoints', `saf
 
 /** Record one line of figures for the torture summary (only when torture.js asks for them). */
 function report(what, figures) {
-  if (process.env.TORTURE_REPORT) fs.appendFileSync(process.env.TORTURE_REPORT, `${JSON.stringify({ what, ...figures })}\n`)
+  if (process.env.TORTURE_REPORT)
+    fs.appendFileSync(process.env.TORTURE_REPORT, `${JSON.stringify({ what, ...figures })}\n`)
 }
 
 module.exports = { FAILPOINTS_ADDON, report }

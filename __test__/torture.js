@@ -57,11 +57,17 @@ fs.rmSync(reportDir, { recursive: true, force: true })
 const failed = outcomes.filter((o) => !o.ok)
 console.log('\n=== torture figures' + (failed.length ? ' (NOT TRUSTWORTHY: a step failed)' : ''))
 for (const { what, ...rest } of figures) {
-  console.log(`${what.padEnd(28)} ${Object.entries(rest).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+  console.log(
+    `${what.padEnd(28)} ${Object.entries(rest)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  )
 }
 console.log('\n=== steps')
 for (const o of outcomes) console.log(`${o.ok ? 'ok  ' : 'FAIL'} ${o.name.padEnd(40)} ${o.seconds} s`)
-const kills = figures.filter((f) => f.what === 'kill loop' || f.what === 'crash points').reduce((n, f) => n + f.kills, 0)
+const kills = figures
+  .filter((f) => f.what === 'kill loop' || f.what === 'crash points')
+  .reduce((n, f) => n + f.kills, 0)
 const cuts = figures.filter((f) => f.what === 'power loss (full)').reduce((n, f) => n + f.cuts, 0)
 const runs = figures.filter((f) => f.what.startsWith('property')).reduce((n, f) => n + f.runs, 0)
 const minutes = ((Date.now() - started) / 60000).toFixed(1)

@@ -1,8 +1,23 @@
 // Type test, run by `tsc -p __test__` (never executed): calls that must compile against the
 // package's types, and `@ts-expect-error` on calls that must not. The import is by package name,
 // so it goes through the `exports` map's `types` condition, as in a user's project.
-import { safeWriteJson, safeWriteJsonSync, safeWriteFile, safeWriteFileSync, safeReadJson, cleanupTempFiles, updateJson } from 'safe-write-json'
-import type { WriteJsonOptions, WriteOptions, JsonReplacer, ReadJsonOptions, JsonReviver, CleanupOptions } from 'safe-write-json'
+import {
+  safeWriteJson,
+  safeWriteJsonSync,
+  safeWriteFile,
+  safeWriteFileSync,
+  safeReadJson,
+  cleanupTempFiles,
+  updateJson,
+} from 'safe-write-json'
+import type {
+  WriteJsonOptions,
+  WriteOptions,
+  JsonReplacer,
+  ReadJsonOptions,
+  JsonReviver,
+  CleanupOptions,
+} from 'safe-write-json'
 
 /** Marks values as used: each line above them is a type assertion, not a computation. */
 function expectUsed(..._values: unknown[]): void {}

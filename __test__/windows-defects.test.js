@@ -140,11 +140,13 @@ const LIBUV_WIN32 = [
 describe('1. Win32 errors are named as libuv names them', () => {
   const available = onWindows && fs.existsSync(FAILPOINTS_ADDON)
   const errnoTest = available ? test : test.skip
-  errnoTest(`each of libuv's Win32 translations: code, errno and message${available ? '' : ' (skipped: Windows with the failpoints build only)'}`, () => {
-    const file = path.join(dir, 'state.json')
-    const unknown = [303, 1460, 4000] // ERROR_DELETE_PENDING, ERROR_TIMEOUT, and one Windows does not have
-    const numbers = [...LIBUV_WIN32.map(([raw]) => raw), ...unknown]
-    const script = `
+  errnoTest(
+    `each of libuv's Win32 translations: code, errno and message${available ? '' : ' (skipped: Windows with the failpoints build only)'}`,
+    () => {
+      const file = path.join(dir, 'state.json')
+      const unknown = [303, 1460, 4000] // ERROR_DELETE_PENDING, ERROR_TIMEOUT, and one Windows does not have
+      const numbers = [...LIBUV_WIN32.map(([raw]) => raw), ...unknown]
+      const script = `
       const addon = require(${JSON.stringify(FAILPOINTS_ADDON)})
       const out = {}
       for (const raw of ${JSON.stringify(numbers)}) {
@@ -153,22 +155,23 @@ describe('1. Win32 errors are named as libuv names them', () => {
         }
       }
       require('node:fs').writeFileSync(${JSON.stringify(path.join(dir, 'out.json'))}, JSON.stringify(out))`
-    const child = spawnSync(process.execPath, ['-e', script], { timeout: 60000, stdio: 'ignore' })
-    expect(child.status).toBe(0)
-    const got = JSON.parse(fs.readFileSync(path.join(dir, 'out.json'), 'utf8'))
-    const map = util.getSystemErrorMap()
-    const want = (code) => {
-      const errno = errnoOf(code)
-      return { code, errno, message: `${code}: ${map.get(errno)[1]}, open '${file}'` }
-    }
-    const mismatches = []
-    for (const [raw, code] of [...LIBUV_WIN32, ...unknown.map((raw) => [raw, 'UNKNOWN'])]) {
-      if (!util.isDeepStrictEqual(got[raw], want(code))) mismatches.push({ raw, want: want(code), got: got[raw] })
-    }
-    expect(mismatches).toEqual([])
-    // The case of the issue: ERROR_ACCESS_DENIED is EPERM on Windows, not EACCES.
-    expect(got[5]).toEqual({ code: 'EPERM', errno: -4048, message: `EPERM: operation not permitted, open '${file}'` })
-  })
+      const child = spawnSync(process.execPath, ['-e', script], { timeout: 60000, stdio: 'ignore' })
+      expect(child.status).toBe(0)
+      const got = JSON.parse(fs.readFileSync(path.join(dir, 'out.json'), 'utf8'))
+      const map = util.getSystemErrorMap()
+      const want = (code) => {
+        const errno = errnoOf(code)
+        return { code, errno, message: `${code}: ${map.get(errno)[1]}, open '${file}'` }
+      }
+      const mismatches = []
+      for (const [raw, code] of [...LIBUV_WIN32, ...unknown.map((raw) => [raw, 'UNKNOWN'])]) {
+        if (!util.isDeepStrictEqual(got[raw], want(code))) mismatches.push({ raw, want: want(code), got: got[raw] })
+      }
+      expect(mismatches).toEqual([])
+      // The case of the issue: ERROR_ACCESS_DENIED is EPERM on Windows, not EACCES.
+      expect(got[5]).toEqual({ code: 'EPERM', errno: -4048, message: `EPERM: operation not permitted, open '${file}'` })
+    },
+  )
 
   // Windows refuses to open a directory as a file with ERROR_ACCESS_DENIED.
   windowsTest(`a directory at the lock sidecar's name is EPERM with libuv's errno${skipped}`, async () => {
@@ -223,7 +226,11 @@ describe('4. reserved DOS names are ordinary files, as with fs', () => {
   windowsTest(`errors name the path as the caller wrote it, not its \\\\?\\ form${skipped}`, async () => {
     const file = path.join(dir, 'missing', 'aux.json')
     const err = await failureOf(() => safeReadJson(file))
-    expect([err.code, err.path, err.message]).toEqual(['ENOENT', file, `ENOENT: no such file or directory, open '${file}'`])
+    expect([err.code, err.path, err.message]).toEqual([
+      'ENOENT',
+      file,
+      `ENOENT: no such file or directory, open '${file}'`,
+    ])
   })
 })
 
@@ -231,22 +238,28 @@ describe('4. reserved DOS names are ordinary files, as with fs', () => {
 // must still replace it. Wine has no POSIX renames (ERROR_INVALID_PARAMETER), so there the
 // MoveFileExW fallback runs, which no open handle lets through: only real Windows shows this.
 const posixRenameTest = onWindows && !onWine ? test : test.skip
-posixRenameTest(`5. readers in a loop cannot starve a write${onWindows && !onWine ? '' : ' (skipped: real Windows 10 1809+ only; Wine has no POSIX renames)'}`, async () => {
-  const file = path.join(dir, 'busy.json')
-  fs.writeFileSync(file, '0')
-  const stop = path.join(dir, 'stop')
-  const reader = `const fs = require('node:fs'); while (!fs.existsSync(${JSON.stringify(stop)})) { try { fs.readFileSync(${JSON.stringify(file)}) } catch {} }`
-  const readers = [0, 1].map(() => spawn(process.execPath, ['-e', reader], { stdio: 'ignore' }))
-  const watchdog = setTimeout(() => fs.writeFileSync(stop, ''), 60000)
-  try {
-    for (let i = 1; i <= 20; i++) await safeWriteJson(file, i)
-    expect(fs.readFileSync(file, 'utf8')).toBe('20')
-  } finally {
-    clearTimeout(watchdog)
-    fs.writeFileSync(stop, '')
-    await Promise.all(readers.map((r) => new Promise((resolve) => (r.exitCode === null ? r.on('exit', resolve) : resolve()))))
-  }
-}, 90000)
+posixRenameTest(
+  `5. readers in a loop cannot starve a write${onWindows && !onWine ? '' : ' (skipped: real Windows 10 1809+ only; Wine has no POSIX renames)'}`,
+  async () => {
+    const file = path.join(dir, 'busy.json')
+    fs.writeFileSync(file, '0')
+    const stop = path.join(dir, 'stop')
+    const reader = `const fs = require('node:fs'); while (!fs.existsSync(${JSON.stringify(stop)})) { try { fs.readFileSync(${JSON.stringify(file)}) } catch {} }`
+    const readers = [0, 1].map(() => spawn(process.execPath, ['-e', reader], { stdio: 'ignore' }))
+    const watchdog = setTimeout(() => fs.writeFileSync(stop, ''), 60000)
+    try {
+      for (let i = 1; i <= 20; i++) await safeWriteJson(file, i)
+      expect(fs.readFileSync(file, 'utf8')).toBe('20')
+    } finally {
+      clearTimeout(watchdog)
+      fs.writeFileSync(stop, '')
+      await Promise.all(
+        readers.map((r) => new Promise((resolve) => (r.exitCode === null ? r.on('exit', resolve) : resolve()))),
+      )
+    }
+  },
+  90000,
+)
 
 // The review of the Windows code (after issue 13). These use the failpoints build, in a child
 // process that writes what it saw to a file (under Wine node.exe's output cannot be a pipe).
@@ -264,7 +277,8 @@ function inChild(failpoints, body) {
       (err) => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ err: String(err && err.stack) })))`
   const env = { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: FAILPOINTS_ADDON, FAILPOINTS: failpoints }
   const child = spawnSync(process.execPath, ['-e', script], { env, timeout: 60000, stdio: 'ignore' })
-  if (child.error || child.status !== 0) throw new Error(`child: status ${child.status}, signal ${child.signal}, ${child.error}`)
+  if (child.error || child.status !== 0)
+    throw new Error(`child: status ${child.status}, signal ${child.signal}, ${child.error}`)
   const { value, err } = JSON.parse(fs.readFileSync(out, 'utf8'))
   if (err) throw new Error(err)
   return value
@@ -285,8 +299,11 @@ describe('review: a flush that fails after the final rename', () => {
     fs.writeFileSync(`${file}.bak`, '"oldest"')
     fs.writeFileSync(file, '"previous"')
     fs.chmodSync(file, 0o444) // read-only: the fallback clears the flag to replace it
-    const got = inChild('commit.flush=return(EIO)', `async (api) => (${outcome})(() =>
-      api.safeWriteJson(${JSON.stringify(file)}, 'new', { backup: true, mode: 0o666 }))`)
+    const got = inChild(
+      'commit.flush=return(EIO)',
+      `async (api) => (${outcome})(() =>
+      api.safeWriteJson(${JSON.stringify(file)}, 'new', { backup: true, mode: 0o666 }))`,
+    )
     expect(got).toEqual({ code: 'EIO', syscall: 'fsync', renamed: true })
     expect(fs.readFileSync(file, 'utf8')).toBe('"new"')
     expect(fs.readFileSync(`${file}.bak`, 'utf8')).toBe('"previous"')
@@ -297,11 +314,14 @@ describe('review: a flush that fails after the final rename', () => {
   flushTest(`is never attempted for durability 'data' or 'none'${why}`, () => {
     const file = path.join(dir, 'b.json')
     fs.writeFileSync(file, '0')
-    const got = inChild('commit.flush=return(EIO)', `async (api) => [
+    const got = inChild(
+      'commit.flush=return(EIO)',
+      `async (api) => [
       await (${outcome})(() => api.safeWriteJson(${JSON.stringify(file)}, 1, { durability: 'data' })),
       await (${outcome})(() => api.safeWriteJson(${JSON.stringify(file)}, 2, { durability: 'none' })),
       await (${outcome})(() => api.safeWriteJson(${JSON.stringify(file)}, 3, { durability: 'full' })),
-    ]`)
+    ]`,
+    )
     expect(got).toEqual(['ok', 'ok', { code: 'EIO', syscall: 'fsync', renamed: true }])
     expect(fs.readFileSync(file, 'utf8')).toBe('3')
   })
@@ -310,22 +330,31 @@ describe('review: a flush that fails after the final rename', () => {
 // Not Windows-only: any file system whose file IDs differ on each open (the review's case) looks
 // to the lock like a sidecar replaced after every lock; failpoint `lock.moved` makes every one so.
 const movedTest = failpointsBuilt ? test : test.skip
-movedTest(`review: a sidecar that never matches its name ends in ELOCKED after lockTimeoutMs, not in a loop${failpointsSkipped}`, () => {
-  const file = path.join(dir, 'c.json')
-  const got = inChild('lock.moved=return', `async (api) => (${outcome})(() =>
-    api.safeWriteJson(${JSON.stringify(file)}, 1, { lockTimeoutMs: 200 }))`)
-  expect(got).toEqual({ code: 'ELOCKED', syscall: 'lock' }) // renamed: undefined
-  expect(fs.existsSync(file)).toBe(false)
-})
+movedTest(
+  `review: a sidecar that never matches its name ends in ELOCKED after lockTimeoutMs, not in a loop${failpointsSkipped}`,
+  () => {
+    const file = path.join(dir, 'c.json')
+    const got = inChild(
+      'lock.moved=return',
+      `async (api) => (${outcome})(() =>
+    api.safeWriteJson(${JSON.stringify(file)}, 1, { lockTimeoutMs: 200 }))`,
+    )
+    expect(got).toEqual({ code: 'ELOCKED', syscall: 'lock' }) // renamed: undefined
+    expect(fs.existsSync(file)).toBe(false)
+  },
+)
 
 // A directory whose name ends in a dot exists only through \\?\ paths (Win32 strips the dot).
-windowsTest(`review: cleanupTempFiles removes an orphan in a directory named with a trailing dot${skipped}`, async () => {
-  const odd = path.join(dir, 'odd.')
-  fs.mkdirSync(odd)
-  const orphan = path.join(odd, '.a.json.Ab3dE9xZ.tmp')
-  fs.writeFileSync(orphan, '{')
-  const hourAgo = new Date(Date.now() - 3600000)
-  fs.utimesSync(orphan, hourAgo, hourAgo)
-  expect(await cleanupTempFiles(odd)).toEqual([orphan])
-  expect(fs.readdirSync(odd)).toEqual([])
-})
+windowsTest(
+  `review: cleanupTempFiles removes an orphan in a directory named with a trailing dot${skipped}`,
+  async () => {
+    const odd = path.join(dir, 'odd.')
+    fs.mkdirSync(odd)
+    const orphan = path.join(odd, '.a.json.Ab3dE9xZ.tmp')
+    fs.writeFileSync(orphan, '{')
+    const hourAgo = new Date(Date.now() - 3600000)
+    fs.utimesSync(orphan, hourAgo, hourAgo)
+    expect(await cleanupTempFiles(odd)).toEqual([orphan])
+    expect(fs.readdirSync(odd)).toEqual([])
+  },
+)

@@ -213,7 +213,7 @@ describe('order', () => {
     expect(read(file)).toBe('{"sync":true}')
   })
 
-    test('a big value is fixed at the call, though copied out in later turns', async () => {
+  test('a big value is fixed at the call, though copied out in later turns', async () => {
     const file = path.join(dir, 'big.json')
     const data = Array.from({ length: 20000 }, (_, i) => ({ i, text: `message ${i} — grüße 😀` }))
     const expected = JSON.stringify(data)

@@ -89,7 +89,7 @@ async function measure(op) {
 }
 
 async function write() {
-    const { data } = history(args.bytes)
+  const { data } = history(args.bytes)
   // Warm up on the same kind of data (up to 2000 messages of it), so that the code path the
   // timed write takes — a contender's JavaScript, lazily loaded modules, thread pools — is
   // compiled and started, as it is in a program that saves more than once.

@@ -27,7 +27,13 @@ function history(bytes, text) {
   const messages = []
   let size = 2
   for (let i = 0; size < bytes; i++) {
-    const message = { ts: 1712345678901 + i, role: i % 2 ? 'assistant' : 'user', id: `m${i}`, text: `${text} ${i}`, tokens: { in: i * 3, out: i * 7 } }
+    const message = {
+      ts: 1712345678901 + i,
+      role: i % 2 ? 'assistant' : 'user',
+      id: `m${i}`,
+      text: `${text} ${i}`,
+      tokens: { in: i * 3, out: i * 7 },
+    }
     size += JSON.stringify(message).length + 1
     messages.push(message)
   }
@@ -59,7 +65,9 @@ async function compare(label, file, rounds) {
   }
   const [f, o] = [median(times.floor), median(times.ours)]
   const size = `${(fs.statSync(file).size / 1e6).toFixed(1)} MB`
-  console.log(`| ${label.padEnd(26)} | ${size.padStart(8)} | ${f.toFixed(2).padStart(9)} | ${o.toFixed(2).padStart(9)} | ${(o / f).toFixed(2).padStart(5)}× |`)
+  console.log(
+    `| ${label.padEnd(26)} | ${size.padStart(8)} | ${f.toFixed(2).padStart(9)} | ${o.toFixed(2).padStart(9)} | ${(o / f).toFixed(2).padStart(5)}× |`,
+  )
 }
 
 async function main() {
@@ -77,7 +85,9 @@ async function main() {
     for (const [name, [data, rounds]] of Object.entries(files)) {
       const file = path.join(dir, `${name}.json`)
       fs.writeFileSync(file, JSON.stringify(data))
-      const label = { small: 'task history, ASCII', unicode: 'task history, non-ASCII', large: 'task history, ASCII' }[name]
+      const label = { small: 'task history, ASCII', unicode: 'task history, non-ASCII', large: 'task history, ASCII' }[
+        name
+      ]
       await compare(label, file, rounds)
       fs.unlinkSync(file)
     }

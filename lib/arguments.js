@@ -7,7 +7,10 @@ const { inspect } = require('node:util')
 
 /** `The "path" argument must be of type string or an instance of URL. Received type number (1)` */
 function invalidArgType(name, expected, value) {
-  return coded(new TypeError(`The ${subject(name)} must be ${expected}. Received ${describe(value)}`), 'ERR_INVALID_ARG_TYPE')
+  return coded(
+    new TypeError(`The ${subject(name)} must be ${expected}. Received ${describe(value)}`),
+    'ERR_INVALID_ARG_TYPE',
+  )
 }
 
 /** `The argument 'path' must be a non-empty string. Received ''` */
@@ -18,7 +21,10 @@ function invalidArgValue(name, reason, value) {
 
 /** `The value of "options.mode" is out of range. It must be an integer >= 0 && <= 4095. Received 4096` */
 function outOfRange(name, range, value) {
-  return coded(new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${shown(value)}`), 'ERR_OUT_OF_RANGE')
+  return coded(
+    new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${shown(value)}`),
+    'ERR_OUT_OF_RANGE',
+  )
 }
 
 /** An error with a Node-style `code`. */

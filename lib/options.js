@@ -19,7 +19,8 @@ const MAX_MODE = 0o7777
  * `{ write, indent, replacer, finalNewline }`.
  */
 function jsonOptions(value) {
-  if (value === undefined || value === null) return { write: {}, indent: undefined, replacer: undefined, finalNewline: false }
+  if (value === undefined || value === null)
+    return { write: {}, indent: undefined, replacer: undefined, finalNewline: false }
   if (isIndent(value)) return { write: {}, indent: value, replacer: undefined, finalNewline: false }
   if (typeof value === 'object' && !isArray(value)) return jsonFields(value, [])
   throw invalidArgType('options', 'of type number, string or object', value)
@@ -33,7 +34,11 @@ function updateOptions(value) {
   const object = optionsObject(value)
   const options = object ? jsonFields(object, ['default']) : jsonOptions(undefined)
   if (options.write.lock === false) {
-    throw invalidArgValue('options.lock', 'must not be false: updateJson always holds the lock from read to write', false)
+    throw invalidArgValue(
+      'options.lock',
+      'must not be false: updateJson always holds the lock from read to write',
+      false,
+    )
   }
   options.default = object?.default
   return options
@@ -103,11 +108,13 @@ function writeFields(object) {
   forEachSet(object, WRITE_KEYS, (key, field) => {
     if (key === 'durability') {
       if (typeof field !== 'string') throw invalidArgType('options.durability', 'of type string', field)
-      if (!DURABILITIES.includes(field)) throw invalidArgValue('options.durability', "must be one of: 'full', 'data', 'none'", field)
+      if (!DURABILITIES.includes(field))
+        throw invalidArgValue('options.durability', "must be one of: 'full', 'data', 'none'", field)
       options.durability = field
     } else if (key === 'mode') {
       if (typeof field !== 'number') throw invalidArgType('options.mode', 'of type number', field)
-      if (!Number.isInteger(field) || field < 0 || field > MAX_MODE) throw outOfRange('options.mode', 'an integer >= 0 && <= 4095', field)
+      if (!Number.isInteger(field) || field < 0 || field > MAX_MODE)
+        throw outOfRange('options.mode', 'an integer >= 0 && <= 4095', field)
       options.mode = field
     } else if (key === 'lockTimeoutMs') {
       // Infinity is allowed: wait as long as it takes.
@@ -159,7 +166,8 @@ function boolean(name, value) {
 }
 
 /** JSON.stringify's `space`: a number or a string, boxed ones too. */
-const isIndent = (value) => typeof value === 'number' || typeof value === 'string' || isNumberObject(value) || isStringObject(value)
+const isIndent = (value) =>
+  typeof value === 'number' || typeof value === 'string' || isNumberObject(value) || isStringObject(value)
 
 /** An array, not a Proxy of one (whose `isArray` could throw, if revoked). */
 const isArray = (value) => !isProxy(value) && Array.isArray(value)

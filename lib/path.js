@@ -16,7 +16,8 @@ function targetPath(value) {
   else if (isUrl(value)) given = urlToPath(value)
   else throw invalidArgType('path', PATH_TYPE, value)
   if (given === '') throw invalidArgValue('path', 'must be a non-empty string', value)
-  if (given.includes('\0')) throw invalidArgValue('path', 'must be a string, Uint8Array, or URL without null bytes', given)
+  if (given.includes('\0'))
+    throw invalidArgValue('path', 'must be a string, Uint8Array, or URL without null bytes', given)
   return { given, absolute: resolve(given) }
 }
 
@@ -33,7 +34,8 @@ function isUrl(value) {
  */
 function urlToPath(url) {
   // An object with `href` and `protocol` but a part that is not a string is no URL after all.
-  if (!['protocol', 'hostname', 'pathname'].every((name) => typeof url[name] === 'string')) throw invalidArgType('path', PATH_TYPE, url)
+  if (!['protocol', 'hostname', 'pathname'].every((name) => typeof url[name] === 'string'))
+    throw invalidArgType('path', PATH_TYPE, url)
   try {
     return fileURLToPath(url)
   } catch (err) {

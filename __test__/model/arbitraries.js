@@ -37,9 +37,25 @@ function scenario({ long = false, maxSteps = 24, files = ['a', 'a', 'a', 'b', 'c
     size,
     opts: opts(false),
   })
-  const updater = fc.constantFrom('sync', 'async', 'slow', 'lingering', 'none', 'throw', 'nestedWrite', 'nestedUpdate', 'nestedSync')
+  const updater = fc.constantFrom(
+    'sync',
+    'async',
+    'slow',
+    'lingering',
+    'none',
+    'throw',
+    'nestedWrite',
+    'nestedUpdate',
+    'nestedSync',
+  )
   const update = fc.record({ op: fc.constant('update'), file, sp, updater, size, opts: opts(true) })
-  const inc = fc.record({ op: fc.constant('inc'), sp, updater: fc.constantFrom('sync', 'async', 'slow'), size: fc.constant('small'), opts: opts(true) })
+  const inc = fc.record({
+    op: fc.constant('inc'),
+    sp,
+    updater: fc.constantFrom('sync', 'async', 'slow'),
+    size: fc.constant('small'),
+    opts: opts(true),
+  })
   const step = fc.oneof(
     { weight: 10, arbitrary: write },
     { weight: 5, arbitrary: update },
@@ -55,13 +71,21 @@ function scenario({ long = false, maxSteps = 24, files = ['a', 'a', 'a', 'b', 'c
   const shared = (s) => (s.file && s.file !== 'a' ? { ...s, file: 'a' } : s)
   const procs = fc.oneof(
     { weight: 3, arbitrary: fc.tuple(steps) },
-    { weight: 1, arbitrary: fc.array(steps.map((l) => l.map(shared)), { minLength: 2, maxLength: 3 }) },
+    {
+      weight: 1,
+      arbitrary: fc.array(
+        steps.map((l) => l.map(shared)),
+        { minLength: 2, maxLength: 3 },
+      ),
+    },
   )
   // Thresholds (run.js TUNING): low (every path at small sizes), or in the long run, where real
   // sizes are affordable, `copier` (default spill, so that `huge` is copied, not spilled) and the
   // defaults.
   const tuning = long ? fc.constantFrom('low', 'copier', 'default') : fc.constant('low')
-  return fc.record({ tuning, procs }).map(({ tuning, procs }) => ({ tuning, procs: procs.map((l) => bounded(l, tuning)) }))
+  return fc
+    .record({ tuning, procs })
+    .map(({ tuning, procs }) => ({ tuning, procs: procs.map((l) => bounded(l, tuning)) }))
 }
 
 /** At most two real-size texts per process (memory and time); the others become `walk`. */

@@ -46,15 +46,39 @@ const describe = (e) => (e instanceof Error ? `${e.code || e.name}: ${e.message}
 
 const calls = [] // every call of this process, index = its `c`
 const byFile = Object.fromEntries(Object.keys(FILES).map((f) => [f, []]))
-const state = Object.fromEntries(Object.keys(FILES).map((f) => [f, { maxAck: -Infinity, lastObs: -Infinity, seen: false }]))
+const state = Object.fromEntries(
+  Object.keys(FILES).map((f) => [f, { maxAck: -Infinity, lastObs: -Infinity, seen: false }]),
+)
 const live = new Set() // handled promises not yet settled
 let seq = 0
 let settles = 0
-const counts = { calls: 0, sync: 0, async: 0, updates: 0, reads: 0, cleanups: 0, removedUnheld: 0, nested: 0, elocked: 0, observations: 0, settlePoints: 0 }
+const counts = {
+  calls: 0,
+  sync: 0,
+  async: 0,
+  updates: 0,
+  reads: 0,
+  cleanups: 0,
+  removedUnheld: 0,
+  nested: 0,
+  elocked: 0,
+  observations: 0,
+  settlePoints: 0,
+}
 
 function newCall(f, kind, outer, extra) {
   const key = outer ? outer.key - 1000 + ++outer.nestedCount : ++seq * 1000
-  const call = { c: calls.length, key, f, kind, nested: Boolean(outer), status: 'pending', settle: null, nestedCount: 0, ...extra }
+  const call = {
+    c: calls.length,
+    key,
+    f,
+    kind,
+    nested: Boolean(outer),
+    status: 'pending',
+    settle: null,
+    nestedCount: 0,
+    ...extra,
+  }
   calls.push(call)
   byFile[f].push(call)
   counts.calls++
@@ -65,16 +89,19 @@ function newCall(f, kind, outer, extra) {
 /** The call of this process whose text `text` is, or null for another process's; fails on anything else. */
 function identify(f, text, where) {
   const h = header(text)
-  if (!h) fail('not one complete version of the file', { where, file: f, start: text.slice(0, 80), length: text.length })
+  if (!h)
+    fail('not one complete version of the file', { where, file: f, start: text.slice(0, 80), length: text.length })
   if (h.f !== f) fail('the file holds the data of another file', { where, file: f, header: h })
   if (h.p !== me) {
     if (!shared || text !== rebuilt(h)) fail('not one complete version of the file', { where, file: f, header: h })
     return null
   }
   const call = calls[h.c]
-  if (!call || call.f !== f || call.text === undefined) fail('the file holds data no call of this file wrote', { where, file: f, header: h })
+  if (!call || call.f !== f || call.text === undefined)
+    fail('the file holds data no call of this file wrote', { where, file: f, header: h })
   if (text !== call.text) fail('not exactly the text the call wrote', { where, file: f, call: h.c })
-  if (call.status === 'failed' || call.status === 'none') fail('data of a call that wrote nothing is in the file', { where, file: f, call: h.c })
+  if (call.status === 'failed' || call.status === 'none')
+    fail('data of a call that wrote nothing is in the file', { where, file: f, call: h.c })
   return call
 }
 
@@ -101,8 +128,10 @@ function observe(f, where) {
   st.seen = true
   const call = identify(f, text, where)
   if (call && !shared) {
-    if (call.key < st.maxAck) fail('an acknowledged write is lost', { where, file: f, holds: call.c, acknowledged: keyToCall(f, st.maxAck) })
-    if (call.key < st.lastObs) fail('an older version replaced a newer one', { where, file: f, holds: call.c, before: keyToCall(f, st.lastObs) })
+    if (call.key < st.maxAck)
+      fail('an acknowledged write is lost', { where, file: f, holds: call.c, acknowledged: keyToCall(f, st.maxAck) })
+    if (call.key < st.lastObs)
+      fail('an older version replaced a newer one', { where, file: f, holds: call.c, before: keyToCall(f, st.lastObs) })
     st.lastObs = call.key
   }
   return call
@@ -119,7 +148,13 @@ function settled(call, how) {
   call.settle = ++settles
   if (call.nested) return
   const early = byFile[call.f].find((x) => !x.nested && x.async && x.key < call.key && x.settle === null)
-  if (early) fail('promises of one file settle out of call order', { file: call.f, settled: call.c, how: how instanceof Error ? describe(how) : how, before: early.c })
+  if (early)
+    fail('promises of one file settle out of call order', {
+      file: call.f,
+      settled: call.c,
+      how: how instanceof Error ? describe(how) : how,
+      before: early.c,
+    })
 }
 
 const updatePending = (f) => byFile[f].some((x) => x.kind === 'update' && x.settle === null)
@@ -165,7 +200,8 @@ function write(step, outer) {
     }
     call.status = 'ok'
     const seen = observe(f, `after Sync write ${call.c}`)
-    if (!shared && seen !== call) fail('a Sync write returned without its own data in the file', { file: f, call: call.c, holds: seen?.c })
+    if (!shared && seen !== call)
+      fail('a Sync write returned without its own data in the file', { file: f, call: call.c, holds: seen?.c })
     ack(call)
     return
   }
@@ -196,7 +232,14 @@ function write(step, outer) {
 function lastWriterBefore(call) {
   let best = null
   for (const x of byFile[call.f]) {
-    if (x.key < call.key && x.kind !== 'read' && x.status !== 'failed' && x.status !== 'none' && (!best || x.key > best.key)) best = x
+    if (
+      x.key < call.key &&
+      x.kind !== 'read' &&
+      x.status !== 'failed' &&
+      x.status !== 'none' &&
+      (!best || x.key > best.key)
+    )
+      best = x
   }
   return best
 }
@@ -206,7 +249,8 @@ function update(step, outer) {
   const call = newCall(f, 'update', outer, { async: true, opts: step.opts })
   call.existed = fs.existsSync(path.join(root, FILES[f].real))
   counts.updates++
-  const kind = step.op === 'inc' ? step.updater.replace(/^nested.*/, 'async').replace(/^(none|throw)$/, 'sync') : step.updater
+  const kind =
+    step.op === 'inc' ? step.updater.replace(/^nested.*/, 'async').replace(/^(none|throw)$/, 'sync') : step.updater
   const finish = (cur) => {
     if (kind === 'none') {
       call.status = 'none'
@@ -251,11 +295,14 @@ function update(step, outer) {
       (result) => {
         settled(call, 'resolved')
         if (call.status === 'none') {
-          if (result !== undefined) fail('updateJson resolved with a value though its updater returned undefined', { file: f, call: call.c })
+          if (result !== undefined)
+            fail('updateJson resolved with a value though its updater returned undefined', { file: f, call: call.c })
           return
         }
-        if (call.status !== 'willWrite') fail('updateJson resolved without calling its updater', { file: f, call: call.c })
-        if (JSON.stringify(result, null, step.opts.indent ? 2 : undefined) !== call.text) fail('updateJson resolved with another value than it wrote', { file: f, call: call.c })
+        if (call.status !== 'willWrite')
+          fail('updateJson resolved without calling its updater', { file: f, call: call.c })
+        if (JSON.stringify(result, null, step.opts.indent ? 2 : undefined) !== call.text)
+          fail('updateJson resolved with another value than it wrote', { file: f, call: call.c })
         call.status = 'ok'
         ack(call)
         observe(f, `updateJson ${call.c} resolved`)
@@ -279,15 +326,26 @@ function checkInput(call, cur) {
   const f = call.f
   let seen = null
   if (cur !== undefined) {
-    if (!cur || typeof cur !== 'object') fail('the updater received something that is not a version of the file', { file: f, call: call.c })
+    if (!cur || typeof cur !== 'object')
+      fail('the updater received something that is not a version of the file', { file: f, call: call.c })
     seen = identify(f, JSON.stringify(cur, null, cur.i || undefined), `updater of ${call.c}`)
   }
   if (shared && f !== 'b' && f !== 'c') return
   const expected = lastWriterBefore(call)
   if (expected && expected.kind === 'update' && expected.status === 'pending') {
-    fail('an updater ran before the updater of an earlier updateJson of the file returned', { file: f, call: call.c, earlier: expected.c })
+    fail('an updater ran before the updater of an earlier updateJson of the file returned', {
+      file: f,
+      call: call.c,
+      earlier: expected.c,
+    })
   }
-  if (seen !== expected) fail('updateJson did not read the value left by the calls before it', { file: f, call: call.c, read: cur === undefined ? 'nothing' : seen.c, expected: expected?.c ?? 'nothing' })
+  if (seen !== expected)
+    fail('updateJson did not read the value left by the calls before it', {
+      file: f,
+      call: call.c,
+      read: cur === undefined ? 'nothing' : seen.c,
+      expected: expected?.c ?? 'nothing',
+    })
 }
 
 function read(step) {
@@ -301,9 +359,16 @@ function read(step) {
     swj.safeReadJson(spell(root, f, step.sp)).then(
       (value) => {
         call.settle = ++settles
-        if (!value || typeof value !== 'object') fail('safeReadJson returned something that is not a version of the file', { file: f, call: call.c })
+        if (!value || typeof value !== 'object')
+          fail('safeReadJson returned something that is not a version of the file', { file: f, call: call.c })
         const seen = identify(f, JSON.stringify(value, null, value.i || undefined), `safeReadJson ${call.c}`)
-        if (seen && !shared && seen.key < floor) fail('safeReadJson returned a version older than one already acknowledged or seen', { file: f, call: call.c, got: seen.c, floor: keyToCall(f, floor) })
+        if (seen && !shared && seen.key < floor)
+          fail('safeReadJson returned a version older than one already acknowledged or seen', {
+            file: f,
+            call: call.c,
+            got: seen.c,
+            floor: keyToCall(f, floor),
+          })
       },
       (e) => {
         call.settle = ++settles
@@ -352,7 +417,8 @@ function atRest() {
     const wrote = mine.filter((x) => x.status === 'ok').sort((x, y) => x.key - y.key)
     const seen = observe(f, 'at rest')
     const last = wrote[wrote.length - 1]
-    if (last && seen !== last) fail('the file does not end with the data of the last call', { file: f, holds: seen?.c, last: last.c })
+    if (last && seen !== last)
+      fail('the file does not end with the data of the last call', { file: f, holds: seen?.c, last: last.c })
     if (!last) continue
     const real = path.join(root, FILES[f].real)
     const explicit = wrote.filter((x) => x.opts.mode !== undefined)
@@ -360,17 +426,20 @@ function atRest() {
     const actual = fs.statSync(real).mode & 0o7777
     // Windows keeps no permission bits but read-only: 0o666, or 0o444 without the owner's write bit.
     const shown = process.platform !== 'win32' ? mode : mode & 0o200 ? 0o666 : 0o444
-    if (actual !== shown) fail('the file does not have the mode asked for', { file: f, mode: mode.toString(8), actual: actual.toString(8) })
+    if (actual !== shown)
+      fail('the file does not have the mode asked for', { file: f, mode: mode.toString(8), actual: actual.toString(8) })
     const backups = wrote.filter((x) => x.opts.backup)
     const bak = `${real}.bak`
     if (!backups.length) {
       if (fs.existsSync(bak)) fail('a .bak appeared though no call asked for one', { file: f })
     } else if (!fs.existsSync(bak)) {
-      if (backups.some((x) => x.existed)) fail('no .bak though a backup write replaced an existing version', { file: f })
+      if (backups.some((x) => x.existed))
+        fail('no .bak though a backup write replaced an existing version', { file: f })
     } else {
       const kept = identify(f, fs.readFileSync(bak, 'utf8'), '.bak')
       const lastBackup = backups[backups.length - 1]
-      if (kept && kept.key >= lastBackup.key) fail('.bak does not hold an earlier version', { file: f, bak: kept.c, lastBackup: lastBackup.c })
+      if (kept && kept.key >= lastBackup.key)
+        fail('.bak does not hold an earlier version', { file: f, bak: kept.c, lastBackup: lastBackup.c })
     }
   }
   const left = leftovers(root)

@@ -8,35 +8,106 @@ const inc = { op: 'inc', sp: 0, updater: 'async', size: 'small', opts: {} }
 const many = (n, f) => Array.from({ length: n }, (_, i) => f(i))
 
 module.exports = [
-  ['item 2: a Sync write while a lease through another spelling is held fails at once or is served, never hangs', 1, one(up({ sp: 2, updater: 'lingering' }), w(), w({ sync: true }))],
-  ['item 3: an updater awaiting safeWriteJson of its own file ends (ELOCKED or served)', 1, one(up({ updater: 'nestedWrite', size: 'walk' }))],
-  ['item 3: an updater awaiting updateJson of its own file ends (ELOCKED or served)', 1, one(up({ updater: 'nestedUpdate', size: 'walk', opts: { mode: 0o600 } }))],
-  ['item 6: a superseding write keeps the newest explicit mode of the calls it settles', 2, one(w({ sync: true }), w({ size: 'spill' }), w({ opts: { mode: 0o600 } }), w())],
-  ['item 6: a superseding Sync write keeps the mode of the queued calls it settles', 2, one(w({ sync: true }), w({ size: 'spill' }), w({ opts: { mode: 0o600 } }), w({ sync: true }))],
-  ['item 6: a superseding write keeps a .bak if a call it settles asked for one', 2, one(w({ sync: true }), w({ size: 'spill' }), w({ opts: { backup: true } }), w())],
-  ['item 7: a link text with .. is resolved against the real directory that holds the link', 1, one(up({ sp: 6, size: 'walk' }), { op: 'cleanup' })],
+  [
+    'item 2: a Sync write while a lease through another spelling is held fails at once or is served, never hangs',
+    1,
+    one(up({ sp: 2, updater: 'lingering' }), w(), w({ sync: true })),
+  ],
+  [
+    'item 3: an updater awaiting safeWriteJson of its own file ends (ELOCKED or served)',
+    1,
+    one(up({ updater: 'nestedWrite', size: 'walk' })),
+  ],
+  [
+    'item 3: an updater awaiting updateJson of its own file ends (ELOCKED or served)',
+    1,
+    one(up({ updater: 'nestedUpdate', size: 'walk', opts: { mode: 0o600 } })),
+  ],
+  [
+    'item 6: a superseding write keeps the newest explicit mode of the calls it settles',
+    2,
+    one(w({ sync: true }), w({ size: 'spill' }), w({ opts: { mode: 0o600 } }), w()),
+  ],
+  [
+    'item 6: a superseding Sync write keeps the mode of the queued calls it settles',
+    2,
+    one(w({ sync: true }), w({ size: 'spill' }), w({ opts: { mode: 0o600 } }), w({ sync: true })),
+  ],
+  [
+    'item 6: a superseding write keeps a .bak if a call it settles asked for one',
+    2,
+    one(w({ sync: true }), w({ size: 'spill' }), w({ opts: { backup: true } }), w()),
+  ],
+  [
+    'item 7: a link text with .. is resolved against the real directory that holds the link',
+    1,
+    one(up({ sp: 6, size: 'walk' }), { op: 'cleanup' }),
+  ],
   ["item 9: cleanupTempFiles leaves a live writer's temp file alone", 3, one(w(), { op: 'cleanup' })],
   [
     "item 9: cleanupTempFiles leaves another process's live temp files alone",
     10, // about one play in two showed it on 66a42bb
-    { tuning: 'low', procs: [many(40, () => [{ op: 'cleanup' }, { op: 'turn', n: 1 }]).flat(), many(20, () => w({ sync: true, size: 'spill' }))] },
+    {
+      tuning: 'low',
+      procs: [
+        many(40, () => [{ op: 'cleanup' }, { op: 'turn', n: 1 }]).flat(),
+        many(20, () => w({ sync: true, size: 'spill' })),
+      ],
+    },
   ],
   // The increment after them gives the late settle the turns it needs to show.
-  ['item 13: an updateJson that writes nothing settles after the earlier updateJson', 3, one(w(), up({ sp: 1, updater: 'slow', size: 'walk' }), up({ sp: 1, updater: 'none' }), inc)],
-  ['item 13: an updateJson whose updater throws settles after the earlier updateJson', 6, one(w(), up({ sp: 1, updater: 'slow', size: 'walk' }), up({ sp: 1, updater: 'throw' }), inc)],
-  ['item 14: updateJson through a file symlink reads the write called before it', 2, one(up({ updater: 'lingering' }), w(), up({ sp: 2 }))],
-  ['item 14: updateJson through a directory symlink reads the write called before it', 2, one(up({ updater: 'lingering' }), w(), up({ sp: 3 }))],
+  [
+    'item 13: an updateJson that writes nothing settles after the earlier updateJson',
+    3,
+    one(w(), up({ sp: 1, updater: 'slow', size: 'walk' }), up({ sp: 1, updater: 'none' }), inc),
+  ],
+  [
+    'item 13: an updateJson whose updater throws settles after the earlier updateJson',
+    6,
+    one(w(), up({ sp: 1, updater: 'slow', size: 'walk' }), up({ sp: 1, updater: 'throw' }), inc),
+  ],
+  [
+    'item 14: updateJson through a file symlink reads the write called before it',
+    2,
+    one(up({ updater: 'lingering' }), w(), up({ sp: 2 })),
+  ],
+  [
+    'item 14: updateJson through a directory symlink reads the write called before it',
+    2,
+    one(up({ updater: 'lingering' }), w(), up({ sp: 3 })),
+  ],
   [
     'item 16: backup writes of two processes without the lock leave no staged .bak behind',
     12, // about one play in two showed it on 66a42bb
-    { tuning: 'low', procs: [many(30, (i) => w({ sync: i % 3 === 0, opts: { backup: true, lock: false } })), many(30, () => w({ sp: 3, opts: { backup: true, lock: false } }))] },
+    {
+      tuning: 'low',
+      procs: [
+        many(30, (i) => w({ sync: i % 3 === 0, opts: { backup: true, lock: false } })),
+        many(30, () => w({ sp: 3, opts: { backup: true, lock: false } })),
+      ],
+    },
   ],
   // Found by the long run on this session's code (seed -560294591): the release of an update
   // that writes nothing handed the file on before it settled.
   [
     'item 13: a write queued behind an updateJson that writes nothing settles after it',
     12,
-    { tuning: 'low', procs: [[up({ file: 'b', size: 'walk' }), up({ file: 'b', sp: 4, updater: 'none', size: 'walk' }), up({ size: 'walk' }), w({ file: 'b', sp: 1, opts: { lock: false, indent: true } }), inc]] },
+    {
+      tuning: 'low',
+      procs: [
+        [
+          up({ file: 'b', size: 'walk' }),
+          up({ file: 'b', sp: 4, updater: 'none', size: 'walk' }),
+          up({ size: 'walk' }),
+          w({ file: 'b', sp: 1, opts: { lock: false, indent: true } }),
+          inc,
+        ],
+      ],
+    },
   ],
-  ['item 17: a Sync write does not overtake a queued updateJson', 1, one(w(), up({ updater: 'slow' }), w({ sync: true }))],
+  [
+    'item 17: a Sync write does not overtake a queued updateJson',
+    1,
+    one(w(), up({ updater: 'slow' }), w({ sync: true })),
+  ],
 ]

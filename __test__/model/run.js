@@ -22,7 +22,11 @@ const CHILD = path.join(__dirname, 'child.js')
 // The writer's thresholds for each tuning (stringify.js `tuning`). `low` takes every internal
 // path at small sizes: the walk at 16 members, pieces of 2,000 characters, the spill at 256 KiB.
 const TUNING = {
-  low: { SAFE_WRITE_JSON_WALK_MIN: '16', SAFE_WRITE_JSON_PIECE_CHARS: '2000', SAFE_WRITE_JSON_SPILL_BYTES: String(256 * 1024) },
+  low: {
+    SAFE_WRITE_JSON_WALK_MIN: '16',
+    SAFE_WRITE_JSON_PIECE_CHARS: '2000',
+    SAFE_WRITE_JSON_SPILL_BYTES: String(256 * 1024),
+  },
   copier: { SAFE_WRITE_JSON_WALK_MIN: '16' },
   default: {},
 }
@@ -52,7 +56,9 @@ async function play(s) {
   const env = envFor(s.tuning)
   const seconds = budget(s)
   try {
-    const children = s.procs.map((_, i) => spawn(process.execPath, [CHILD, file, String(i)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] }))
+    const children = s.procs.map((_, i) =>
+      spawn(process.execPath, [CHILD, file, String(i)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] }),
+    )
     let hung = false
     const watchdog = setTimeout(() => {
       hung = true
@@ -64,10 +70,15 @@ async function play(s) {
     for (const [i, r] of results.entries()) {
       const last = r.stdout.trim().split('\n').pop()
       const verdict = parse(last)
-      if (hung && r.signal === 'SIGKILL') return { ok: false, failure: `hang: process ${i} had not finished after ${seconds} s (watchdog)` }
-      if (r.status === 1 && verdict && verdict.ok === false) return { ok: false, failure: `process ${i}, step ${verdict.step}: ${verdict.rule} ${JSON.stringify(verdict)}` }
+      if (hung && r.signal === 'SIGKILL')
+        return { ok: false, failure: `hang: process ${i} had not finished after ${seconds} s (watchdog)` }
+      if (r.status === 1 && verdict && verdict.ok === false)
+        return { ok: false, failure: `process ${i}, step ${verdict.step}: ${verdict.rule} ${JSON.stringify(verdict)}` }
       if (r.status !== 0 || !verdict || verdict.ok !== true) {
-        return { ok: false, failure: `crash: process ${i} ended with status ${r.status}, signal ${r.signal}; stderr: ${r.stderr.slice(-2000)}` }
+        return {
+          ok: false,
+          failure: `crash: process ${i} ended with status ${r.status}, signal ${r.signal}; stderr: ${r.stderr.slice(-2000)}`,
+        }
       }
       figures.push(verdict)
     }
@@ -100,7 +111,8 @@ function endState(s, root, sandbox, env, figures) {
   const stray = fs.readdirSync(sandbox).filter((n) => n !== 'root' && n !== 'scenario.json')
   if (stray.length) return `a write landed outside the root (a symlink resolved wrongly): ${stray.join(', ')}`
   const left = leftovers(root)
-  if (left.length) return `temp files or lock sidecars left behind after every process ended: ${left.map((p) => path.relative(root, p)).join(', ')}`
+  if (left.length)
+    return `temp files or lock sidecars left behind after every process ended: ${left.map((p) => path.relative(root, p)).join(', ')}`
   for (const f of Object.keys(FILES)) {
     const real = path.join(root, FILES[f].real)
     if (!fs.existsSync(real)) continue
@@ -109,7 +121,8 @@ function endState(s, root, sandbox, env, figures) {
     if (!h || h.f !== f || text !== textOf(h, env)) return `${FILES[f].real} is not one complete version at the end`
     if (f === 'k') {
       const incs = figures.reduce((n, x) => n + x.incs, 0)
-      if (h.n !== incs) return `the counter ${FILES.k.real} is ${h.n} after ${incs} acknowledged increments from ${s.procs.length} process(es)`
+      if (h.n !== incs)
+        return `the counter ${FILES.k.real} is ${h.n} after ${incs} acknowledged increments from ${s.procs.length} process(es)`
     }
   }
   return null
@@ -120,7 +133,20 @@ function endState(s, root, sandbox, env, figures) {
  * replay command and the shrunk counterexample on failure.
  */
 async function check({ numRuns, long = false, maxSteps, seed, replayPath, timeLimitMs, log = console.log }) {
-  const figures = { runs: 0, processes: 0, calls: 0, sync: 0, async: 0, updates: 0, nested: 0, reads: 0, cleanups: 0, removedUnheld: 0, elocked: 0, observations: 0 }
+  const figures = {
+    runs: 0,
+    processes: 0,
+    calls: 0,
+    sync: 0,
+    async: 0,
+    updates: 0,
+    nested: 0,
+    reads: 0,
+    cleanups: 0,
+    removedUnheld: 0,
+    elocked: 0,
+    observations: 0,
+  }
   const failures = []
   const property = fc.asyncProperty(scenario({ long, maxSteps }), async (s) => {
     const r = await play(s)
@@ -163,9 +189,18 @@ if (require.main === module) {
   const maxSteps = Number(process.env.MODEL_MAX_STEPS) || (long ? 48 : undefined)
   const seed = process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : undefined
   const timeLimitMs = Number(process.env.MODEL_TIME_LIMIT_S) * 1000 || undefined
-  check({ numRuns, long, maxSteps, seed, replayPath: process.env.MODEL_PATH, timeLimitMs }).then(({ details, figures }) => {
-    console.log(`model: ${figures.runs} scenarios played, ${details.failed ? 'FAILED' : 'all rules held'}: ${JSON.stringify(figures)}`)
-    if (process.env.TORTURE_REPORT) require('../torture-helpers').report(`property (model${long ? ', long' : ''})`, { runs: figures.runs, calls: figures.calls, failed: details.failed ? 1 : 0 })
-    process.exitCode = details.failed ? 1 : 0
-  })
+  check({ numRuns, long, maxSteps, seed, replayPath: process.env.MODEL_PATH, timeLimitMs }).then(
+    ({ details, figures }) => {
+      console.log(
+        `model: ${figures.runs} scenarios played, ${details.failed ? 'FAILED' : 'all rules held'}: ${JSON.stringify(figures)}`,
+      )
+      if (process.env.TORTURE_REPORT)
+        require('../torture-helpers').report(`property (model${long ? ', long' : ''})`, {
+          runs: figures.runs,
+          calls: figures.calls,
+          failed: details.failed ? 1 : 0,
+        })
+      process.exitCode = details.failed ? 1 : 0
+    },
+  )
 }

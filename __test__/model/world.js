@@ -16,7 +16,16 @@ const FILES = {
   // against x/y (issue 10, item 7); resolved lexically against w it names a file outside the root.
   a: {
     real: 'd/a.json',
-    spellings: ['d/a.json', 'ABS:d/a.json', 'la.json', 'ld/a.json', 'd/../ld/a.json', './ld/../d/./a.json', 'w/f.json', 'URL:d/a.json'],
+    spellings: [
+      'd/a.json',
+      'ABS:d/a.json',
+      'la.json',
+      'ld/a.json',
+      'd/../ld/a.json',
+      './ld/../d/./a.json',
+      'w/f.json',
+      'URL:d/a.json',
+    ],
   },
   b: { real: 'e/b.json', spellings: ['e/b.json', 'lb.json', 'ABS:e/b.json'] },
   // A file whose directories the first write creates (spill into new directories: items 8, 15).
