@@ -11,9 +11,9 @@ const FIXTURE = path.join(__dirname, 'fixtures', 'paused-copy.js')
 const TIMEOUT_MS = 90000
 
 /** Run the fixture in `mode` on a fresh directory: its exit, output and the directory. */
-function run(mode) {
+function run(mode, timeout = TIMEOUT_MS) {
   const dir = tmpDir('swj-copier')
-  const child = spawnSync(process.execPath, [FIXTURE, mode, dir], { encoding: 'utf8', timeout: TIMEOUT_MS })
+  const child = spawnSync(process.execPath, [FIXTURE, mode, dir], { encoding: 'utf8', timeout })
   return { dir, status: child.status, signal: child.signal, stdout: child.stdout, stderr: child.stderr }
 }
 
@@ -38,3 +38,19 @@ test(
   },
   TIMEOUT_MS + 10000,
 )
+
+// A paused copy whose write is let go unread (superseded, or given up with ELOCKED, as when
+// another window's update holds the file) must end too: else its threadsafe function keeps the
+// event loop alive (the process never exits) and its strings stay pinned. 30 s: the fixture
+// itself takes a few.
+describe.each([
+  ['superseded by a newer write', 'supersede'],
+  ['given up with ELOCKED after its lockTimeoutMs', 'elocked'],
+])('a big write paused behind a lease and then %s', (_name, mode) => {
+  test('settles, and the process exits by itself', () => {
+    const { dir, status, signal, stdout, stderr } = run(mode, 30000)
+    expect({ status, signal, stderr }).toEqual({ status: 0, signal: null, stderr: '' })
+    expect(stdout).toBe('ok\n')
+    expect(leftovers(dir)).toEqual([])
+  }, 40000)
+})

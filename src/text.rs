@@ -44,6 +44,10 @@ pub struct Streamed {
 pub struct Flow {
   in_flight: AtomicUsize,
   paused: AtomicBool,
+  /// The write let the text go (written, failed, superseded): nothing more is wanted. The
+  /// count in flight stays as it was, so without this a sender paused at the limit would wait
+  /// for a wake that no write will ever send.
+  closed: AtomicBool,
   resume: Box<dyn Fn() + Send + Sync>,
 }
 
@@ -52,6 +56,7 @@ impl std::fmt::Debug for Flow {
     f.debug_struct("Flow")
       .field("in_flight", &self.in_flight)
       .field("paused", &self.paused)
+      .field("closed", &self.closed)
       .finish()
   }
 }
@@ -65,6 +70,7 @@ impl Flow {
     Arc::new(Flow {
       in_flight: AtomicUsize::new(0),
       paused: AtomicBool::new(false),
+      closed: AtomicBool::new(false),
       resume: Box::new(resume),
     })
   }
@@ -74,16 +80,19 @@ impl Flow {
     self.in_flight.fetch_add(units, Ordering::SeqCst);
   }
 
-  /// Whether the sender should stop for now.
+  /// Whether the sender should stop for now: never once the write let the text go (its next
+  /// send then fails, which is how the sender learns to let its pieces go too).
   pub fn is_full(&self) -> bool {
-    self.in_flight.load(Ordering::SeqCst) >= Self::LIMIT
+    !self.closed.load(Ordering::SeqCst) && self.in_flight.load(Ordering::SeqCst) >= Self::LIMIT
   }
 
-  /// The sender stops until `resume` is called. `false` if the write caught up meanwhile (then
-  /// the sender goes on at once, and nobody will call `resume` for this pause).
+  /// The sender stops until `resume` is called. `false` if the write caught up or let its text
+  /// go meanwhile (then the sender goes on at once, and nobody will call `resume` for this
+  /// pause): checked after `paused` is set, so a wake between `is_full` and here is not lost.
   pub fn pause(&self) -> bool {
     self.paused.store(true, Ordering::SeqCst);
-    if self.in_flight.load(Ordering::SeqCst) < Self::LIMIT / 2 {
+    if self.closed.load(Ordering::SeqCst) || self.in_flight.load(Ordering::SeqCst) < Self::LIMIT / 2
+    {
       return !self.paused.swap(false, Ordering::SeqCst);
     }
     true
@@ -133,6 +142,7 @@ impl Drop for Streamed {
   fn drop(&mut self) {
     // Not wanted any more (written, failed or superseded): a paused sender must run once more
     // to find that out and let its texts go.
+    self.flow.closed.store(true, Ordering::SeqCst);
     self.flow.wake();
   }
 }
