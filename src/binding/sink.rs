@@ -56,6 +56,17 @@ pub struct JsonSink {
   text: Option<Text>,
   /// The writer the text streams to, once it is too big to hold.
   spill: Option<Spill>,
+  /// Where the sink is: only a complete text (`push`ed) is ever written, once; an abandoned
+  /// sink takes nothing more. (index.js keeps to that; the checks make a sink used any other
+  /// way an error, never an empty or partial file.)
+  state: State,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+  Filling,
+  Complete,
+  Done,
 }
 
 #[napi]
@@ -69,6 +80,7 @@ impl JsonSink {
       gap: Vec::new(),
       text: None,
       spill: None,
+      state: State::Filling,
     }
   }
 
@@ -83,6 +95,7 @@ impl JsonSink {
   /// text is too big to hold. Throws the write's error if that failed.
   #[napi(ts_args_type = "texts: string[], meta: number[]")]
   pub fn stream(&mut self, env: &Env, texts: Object, meta: Vec<f64>) -> Result<()> {
+    self.expect(env, State::Filling)?;
     if self.spill.is_none() {
       self.spill = Some(Spill::start(
         self.target.absolute().to_path_buf(),
@@ -96,12 +109,14 @@ impl JsonSink {
   /// The last pieces: copied in later turns if they may be and it is worth it, else now.
   #[napi(ts_args_type = "texts: string[], meta: number[]")]
   pub fn push(&mut self, env: &Env, texts: Object, meta: Vec<f64>) -> Result<()> {
+    self.expect(env, State::Filling)?;
     let copied = match self.later && self.spill.is_none() && worth_later(texts)? {
       true => copy_later(env, texts, meta, self.gap.clone()).map(|text| {
         self.text = Some(text);
       }),
       false => self.copy_now(env, texts, &meta),
     };
+    self.state = State::Complete;
     self.abandon_on_error(copied)
   }
 
@@ -110,6 +125,7 @@ impl JsonSink {
   /// nothing behind).
   #[napi]
   pub fn abandon(&mut self) {
+    self.state = State::Done;
     self.text = None;
     if let Some(spilled) = self.spill.take().and_then(Spill::finish) {
       spilled.abandon();
@@ -118,20 +134,26 @@ impl JsonSink {
 }
 
 impl JsonSink {
-  /// The target and the text pushed, leaving the sink empty.
-  pub(crate) fn take(&mut self) -> (TargetPath, Body) {
+  /// The target and the complete text pushed, leaving the sink done.
+  pub(crate) fn take(&mut self, env: &Env) -> Result<(TargetPath, Body)> {
+    self.expect(env, State::Complete)?;
+    self.state = State::Done;
     let body = match self.spill.take().map(Spill::finish) {
-      Some(Some(spilled)) => Body::Filled(Box::new(spilled)),
-      // The writer failed and a copy threw its error: the text is being discarded.
-      Some(None) => Body::Text(Text::Pieces(Pieces::default())),
-      None => Body::Text(
-        self
-          .text
-          .take()
-          .unwrap_or_else(|| Text::Pieces(Pieces::default())),
-      ),
+      Some(Some(spilled)) => Some(Body::Filled(Box::new(spilled))),
+      // The writer failed (and the copy that learnt it threw): there is no text.
+      Some(None) => None,
+      None => self.text.take().map(Body::Text),
     };
-    (self.target.clone(), body)
+    let body = body.ok_or_else(|| no_text(env))?;
+    Ok((self.target.clone(), body))
+  }
+
+  /// `ERR_INVALID_STATE` unless the sink is `state`.
+  fn expect(&self, env: &Env, state: State) -> Result<()> {
+    match self.state == state {
+      true => Ok(()),
+      false => Err(no_text(env)),
+    }
   }
 
   fn abandon_on_error(&mut self, result: Result<()>) -> Result<()> {
@@ -161,6 +183,15 @@ impl JsonSink {
     self.text = Some(Text::Pieces(held));
     Ok(())
   }
+}
+
+/// The error of a sink used out of order (only possible by calling the binding directly).
+fn no_text(env: &Env) -> Error {
+  js_error::coded(
+    env,
+    "ERR_INVALID_STATE",
+    "this JSON sink has no complete text to give (nothing pushed, already written, or abandoned)",
+  )
 }
 
 /// Whether `texts` hold enough to be copied in later turns.

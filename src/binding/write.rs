@@ -34,7 +34,7 @@ pub(crate) fn write_json<'env>(
   final_newline: bool,
   enclosing: Vec<f64>,
 ) -> Result<Unknown<'env>> {
-  let (target, body) = sink.take();
+  let (target, body) = sink.take(env)?;
   submit(
     env,
     target,
@@ -55,7 +55,7 @@ pub(crate) fn write_json_sync(
   options: WriteOptions,
   final_newline: bool,
 ) -> Result<()> {
-  let (target, body) = sink.take();
+  let (target, body) = sink.take(env)?;
   write_now(env, target, body, options.into_core(final_newline))
 }
 

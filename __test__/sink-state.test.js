@@ -1,0 +1,47 @@
+// The JSON sink of the binding (not a package export, but reachable through binding.js) writes
+// only a complete text, once: used any other way it is an ERR_INVALID_STATE error and the target
+// keeps its content — never an empty or partial file.
+const fs = require('node:fs')
+const path = require('node:path')
+const { tmpDir, leftovers } = require('./helpers')
+const binding = require('../binding.js')
+
+const OLD = '{"old":1}'
+
+function setUp(name) {
+  const dir = tmpDir('swj-sink')
+  const file = path.join(dir, name)
+  fs.writeFileSync(file, OLD)
+  return { dir, file, sink: new binding.JsonSink({ given: file, absolute: file }, false) }
+}
+
+const invalidState = expect.objectContaining({ code: 'ERR_INVALID_STATE' })
+
+test('a sink with nothing pushed writes nothing', () => {
+  const { dir, file, sink } = setUp('a.json')
+  expect(() => binding.writeJsonSync(sink, {}, false)).toThrow(invalidState)
+  expect(fs.readFileSync(file, 'utf8')).toBe(OLD)
+  expect(leftovers(dir)).toEqual([])
+})
+
+test('a sink is written once: the second write is refused', () => {
+  const { dir, file, sink } = setUp('b.json')
+  sink.push(['[1,2,3]'], [0, 0, 0, 0])
+  binding.writeJsonSync(sink, {}, false)
+  expect(fs.readFileSync(file, 'utf8')).toBe('[1,2,3]')
+  expect(() => binding.writeJsonSync(sink, {}, false)).toThrow(invalidState)
+  expect(fs.readFileSync(file, 'utf8')).toBe('[1,2,3]')
+  expect(leftovers(dir)).toEqual([])
+})
+
+test('an abandoned sink takes nothing more, and is never written', () => {
+  const { dir, file, sink } = setUp('c.json')
+  sink.begin('')
+  sink.stream(['[', '1'], [0, 0, 0, 0, 0, 0, 0, 0])
+  sink.abandon()
+  sink.abandon()
+  expect(() => sink.push([',2]'], [0, 0, 0, 0])).toThrow(invalidState)
+  expect(() => binding.writeJsonSync(sink, {}, false)).toThrow(invalidState)
+  expect(fs.readFileSync(file, 'utf8')).toBe(OLD)
+  expect(leftovers(dir)).toEqual([])
+})
