@@ -210,7 +210,7 @@ fn rename_over(staged: Staged, to: &Path) -> std::result::Result<(), (io::Error,
   // No flush of its own: the write's final rename, later, makes this one durable with it (one
   // directory fsync on Unix; on NTFS, one commit of the journal that records both).
   if let Err(RenameError::Failed(err) | RenameError::Unflushed(err)) =
-    sys::rename(&staged.path, to, Durability::None)
+    sys::rename(&staged.path, to, false, None)
   {
     return Err((err, staged));
   }

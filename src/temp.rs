@@ -90,7 +90,10 @@ impl TempFile {
     // Kept open (and held) across the rename where the OS allows, so that no cleanup can claim
     // it in between.
     let open = (!sys::CLOSE_BEFORE_RENAME).then_some(file);
-    let renamed = sys::rename(&path, target, durability);
+    // Windows flushes the renamed file for 'full' (failpoint `commit.flush`: that flush fails).
+    let flush = durability == Durability::Full;
+    let injected = flush.then(|| failpoint::io_error("commit.flush")).flatten();
+    let renamed = sys::rename(&path, target, flush, injected);
     if let Err(RenameError::Failed(err)) = renamed {
       // The guard removes it as it drops; Windows refuses to delete a read-only file (the
       // target's mode, applied before the rename).

@@ -345,7 +345,8 @@ pub(crate) fn copy_owner(file: &File, previous: &Metadata) -> io::Result<()> {
 pub(crate) fn rename(
   from: &Path,
   to: &Path,
-  _durability: crate::options::Durability,
+  _flush: bool,
+  _injected: Option<io::Error>,
 ) -> Result<(), super::RenameError> {
   fs::rename(from, to).map_err(super::RenameError::Failed)
 }

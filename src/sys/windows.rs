@@ -28,8 +28,6 @@ use windows_sys::Win32::System::WindowsProgramming::{
 use windows_sys::Win32::System::IO::OVERLAPPED;
 
 use super::RenameError;
-use crate::failpoint;
-use crate::options::Durability;
 
 /// Win32 error → Node's code: libuv 1.x's `uv_translate_sys_error` (src/win/error.c), entry for
 /// entry, so that `err.code` is the one `fs` gives on Windows (ERROR_ACCESS_DENIED is EPERM
@@ -497,7 +495,9 @@ const RENAME_RETRY_FOR: Duration = Duration::from_secs(2);
 /// read-only: a Windows that refuses it then falls back as where POSIX renames are refused.
 const FILE_RENAME_FLAG_IGNORE_READONLY_ATTRIBUTE: u32 = 0x40;
 
-/// Replace `to` with `from`; for [`Durability::Full`], make the rename itself durable.
+/// Replace `to` with `from`; with `flush` (`durability: 'full'`), make the rename itself durable.
+/// `injected`: a failure of that flush, for the tests (failpoint `commit.flush`, looked up by the
+/// caller so that `sys` stays below the failpoints).
 ///
 /// First as POSIX does (SetFileInformationByHandle(FileRenameInfoEx) with
 /// FILE_RENAME_FLAG_POSIX_SEMANTICS | REPLACE_IF_EXISTS, and IGNORE_READONLY_ATTRIBUTE over a
@@ -510,27 +510,31 @@ const FILE_RENAME_FLAG_IGNORE_READONLY_ATTRIBUTE: u32 = 0x40;
 /// (MOVEFILE_WRITE_THROUGH for `Full`). Each rename is retried for up to 2 s on EPERM/EBUSY
 /// while antivirus scanners, indexers and readers hold the target open; a flush never is, and a
 /// flush that fails after the rename is [`RenameError::Unflushed`]: the target is the new file.
-pub(crate) fn rename(from: &Path, to: &Path, durability: Durability) -> Result<(), RenameError> {
-  let flush = durability == Durability::Full;
+pub(crate) fn rename(
+  from: &Path,
+  to: &Path,
+  flush: bool,
+  injected: Option<io::Error>,
+) -> Result<(), RenameError> {
   // A read-only temp file (the target's mode kept) refuses the write access a flush needs:
   // MoveFileExW's write-through does it then.
   if let Ok(file) = open_for_rename(from, flush) {
     // Not cleared first (a crash in between would leave the target writable): replaced as it is.
     let read_only = fs::metadata(to).is_ok_and(|meta| meta.permissions().readonly());
     match retrying(|| posix_rename(&file, to, read_only)) {
-      Ok(()) if flush => return flush_renamed(&file),
+      Ok(()) if flush => return flush_renamed(&file, injected),
       Ok(()) => return Ok(()),
       Err(err) if !unsupported(&err) => return Err(RenameError::Failed(err)),
       Err(_) => {}
     }
   }
-  move_file(from, to, flush)
+  move_file(from, to, flush, injected)
 }
 
-/// After the rename, for [`Durability::Full`]: FlushFileBuffers on the renamed file.
-fn flush_renamed(file: &File) -> Result<(), RenameError> {
-  // Failpoint `commit.flush`: the flush fails after the rename.
-  if let Some(err) = failpoint::io_error("commit.flush") {
+/// After the rename, with `flush`: FlushFileBuffers on the renamed file (or the `injected`
+/// failure of it).
+fn flush_renamed(file: &File, injected: Option<io::Error>) -> Result<(), RenameError> {
+  if let Some(err) = injected {
     return Err(RenameError::Unflushed(err));
   }
   file.sync_all().map_err(RenameError::Unflushed)
@@ -621,7 +625,12 @@ fn posix_rename(file: &File, to: &Path, read_only: bool) -> io::Result<()> {
 /// then is the file `from` was, and that is [`RenameError::Unflushed`], not a failure to undo.
 // Clearing the read-only flag is the whole point here; the lint's Unix concern does not apply.
 #[allow(clippy::permissions_set_readonly_false)]
-fn move_file(from: &Path, to: &Path, flush: bool) -> Result<(), RenameError> {
+fn move_file(
+  from: &Path,
+  to: &Path,
+  flush: bool,
+  injected: Option<io::Error>,
+) -> Result<(), RenameError> {
   let mut restore = None;
   if let Ok(meta) = fs::metadata(to) {
     let permissions = meta.permissions();
@@ -634,14 +643,9 @@ fn move_file(from: &Path, to: &Path, flush: bool) -> Result<(), RenameError> {
   }
   let moving = file_id_at(from).ok();
   let flags = MOVEFILE_REPLACE_EXISTING | if flush { MOVEFILE_WRITE_THROUGH } else { 0 };
-  let moved = retrying(|| move_file_once(from, to, flags)).and_then(|()| {
-    // Failpoint `commit.flush`: MoveFileExW reports its write-through flush failed, the
-    // rename done.
-    match failpoint::io_error("commit.flush") {
-      Some(err) if flush => Err(err),
-      _ => Ok(()),
-    }
-  });
+  // The injected failure: MoveFileExW reports its write-through flush failed, the rename done.
+  let injected = injected.filter(|_| flush).map_or(Ok(()), Err);
+  let moved = retrying(|| move_file_once(from, to, flags)).and(injected);
   let Err(err) = moved else {
     return Ok(());
   };
