@@ -45,3 +45,11 @@ test('an abandoned sink takes nothing more, and is never written', () => {
   expect(fs.readFileSync(file, 'utf8')).toBe(OLD)
   expect(leftovers(dir)).toEqual([])
 })
+
+test('a push of no pieces is no text: nothing is written', () => {
+  const { dir, file, sink } = setUp('d.json')
+  sink.push([], [])
+  expect(() => binding.writeJsonSync(sink, {}, false)).toThrow(invalidState)
+  expect(fs.readFileSync(file, 'utf8')).toBe(OLD)
+  expect(leftovers(dir)).toEqual([])
+})

@@ -85,14 +85,21 @@ impl TempFile {
   /// removed (when the guard drops), and the target is as it was — unless the error says
   /// `renamed`: the flush after the rename failed, and the target is the new file.
   pub fn commit(self, target: &Path, durability: Durability) -> Result<()> {
-    failpoint!("commit.rename", "rename", target);
+    if let Err(err) = injected_rename_failure(target) {
+      // As after a real failed rename: the temp file (perhaps read-only) removable as it drops.
+      sys::make_removable(self.path());
+      return Err(err);
+    }
     let (file, path) = self.inner.into_parts();
     // Kept open (and held) across the rename where the OS allows, so that no cleanup can claim
     // it in between.
     let open = (!sys::CLOSE_BEFORE_RENAME).then_some(file);
-    // Windows flushes the renamed file for 'full' (failpoint `commit.flush`: that flush fails).
+    // Windows flushes the renamed file for 'full' (failpoint `commit.flush`: that flush fails;
+    // looked up only where there is such a flush, so that its counts and sleeps mean the same).
     let flush = durability == Durability::Full;
-    let injected = flush.then(|| failpoint::io_error("commit.flush")).flatten();
+    let injected = (cfg!(windows) && flush)
+      .then(|| failpoint::io_error("commit.flush"))
+      .flatten();
     let renamed = sys::rename(&path, target, flush, injected);
     if let Err(RenameError::Failed(err)) = renamed {
       // The guard removes it as it drops; Windows refuses to delete a read-only file (the
@@ -108,6 +115,13 @@ impl TempFile {
     drop(open);
     Ok(())
   }
+}
+
+/// Failpoint `commit.rename`: the rename fails (before it is tried).
+#[cfg_attr(not(feature = "failpoints"), allow(unused_variables))]
+fn injected_rename_failure(target: &Path) -> Result<()> {
+  failpoint!("commit.rename", "rename", target);
+  Ok(())
 }
 
 /// The temp file as a `Write` whose every chunk can be made to fail (failpoint `temp.write`).

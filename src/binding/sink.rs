@@ -142,7 +142,11 @@ impl JsonSink {
       Some(Some(spilled)) => Some(Body::Filled(Box::new(spilled))),
       // The writer failed (and the copy that learnt it threw): there is no text.
       Some(None) => None,
-      None => self.text.take().map(Body::Text),
+      // A text of no pieces is no JSON text (index.js always pushes one).
+      None => match self.text.take() {
+        Some(Text::Pieces(pieces)) if pieces.is_empty() => None,
+        text => text.map(Body::Text),
+      },
     };
     let body = body.ok_or_else(|| no_text(env))?;
     Ok((self.target.clone(), body))
