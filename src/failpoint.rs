@@ -12,7 +12,8 @@
 //! `dir.fsync` (every directory fsync), `target.stat`, `temp.create`, `temp.write` (each chunk),
 //! `temp.truncate`, `temp.verify`, `temp.chmod`, `temp.fsync`, `backup.link`, `backup.copy`,
 //! `backup.rename`, `commit.rename`, `commit.flush` (Windows, `'full'`: the flush after the rename
-//! fails), `commit.fsync-dir`, `lock.release`; a discarded streamed text: `spill.discard`; a piece of a text copied in later turns,
+//! fails), `commit.fsync-dir`, `lock.release`; an update settled but its file not yet handed on:
+//! `lease.handoff`; a discarded streamed text: `spill.discard`; a piece of a text copied in later turns,
 //! counted but not yet handed to the write: `text.send`; reading:
 //! `read.open`, `read.read`; cleaning: `cleanup.unlink`. Directory group commit: `dir_sync.wait` (a
 //! writer about to wait). `dir.record` only switches on the log of fsynced directories

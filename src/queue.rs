@@ -221,7 +221,10 @@ impl Lease {
   /// file can settle first, and the lock is free when the caller hears.
   fn end(mut self, result: Result<()>, settle: Settle) {
     drop(self.os_lock.take());
+    QUEUES.lease_ending(&self.key, self.seq);
     settle(result);
+    // Failpoint `lease.handoff` (a sleep): the caller has heard, the file is not handed on yet.
+    let _ = crate::failpoint::enabled("lease.handoff");
     drop(self);
   }
 }
@@ -598,12 +601,23 @@ impl Queues {
     ready
   }
 
+  /// The lease `seq`, holding the file at `key`, is about to settle and let go of it.
+  fn lease_ending(&self, key: &Path, seq: u64) {
+    let mut state = self.lock();
+    if let Some(file) = state.files.get_mut(key) {
+      if file.holder == Holder::Lease(seq) {
+        file.lease_ending = true;
+      }
+    }
+  }
+
   /// `holder` lets go of the file at `key`: what can start now.
   fn release(&self, key: &Path, holder: Holder) -> Vec<(PathBuf, Job)> {
     let mut state = self.lock();
     if let Some(file) = state.files.get_mut(key) {
       if file.holder == holder {
         file.holder = Holder::Nobody;
+        file.lease_ending = false;
       }
     }
     match holder {
@@ -690,6 +704,10 @@ impl State {
 struct FileQueue {
   jobs: VecDeque<Job>,
   holder: Holder,
+  /// The holding lease has settled its promise and is handing the file on: JavaScript may
+  /// already run code after the update, and a Sync write made then waits for the file instead
+  /// of failing with ELOCKED.
+  lease_ending: bool,
   /// Sync writers waiting for the holder, by number: nothing else starts meanwhile.
   syncs_waiting: BTreeSet<u64>,
 }
@@ -755,7 +773,7 @@ impl FileQueue {
   }
 
   fn has_lease_before(&self, seq: u64) -> bool {
-    matches!(self.holder, Holder::Lease(_))
+    (matches!(self.holder, Holder::Lease(_)) && !self.lease_ending)
       || self
         .jobs
         .iter()
