@@ -16,8 +16,10 @@
 //! A Sync write runs on the JavaScript thread. It waits for the write of its file already on
 //! the disk and supersedes the queued ones. It never waits for a lease, whose updater needs
 //! that very thread: with an `updateJson` of the file running or queued before it, it fails at
-//! once with ELOCKED. So does any call made from inside an updater (`enclosing`) for the file
-//! that updater's lease holds: it would wait for itself.
+//! once with ELOCKED. An update whose lease is ending (its result committed or dropped, its
+//! promise about to settle) no longer counts: it needs the JavaScript thread no more, and the
+//! Sync write waits for it to let go. Any call made from inside an updater (`enclosing`) for
+//! the file that updater's lease holds fails at once with ELOCKED too: it would wait for itself.
 //!
 //! No more than [`in_flight_limit`] writes run at once, nor as many updates hold their files
 //! (updates made inside another update's updater aside): the others wait in their queues
