@@ -74,6 +74,7 @@ impl WriteOptions {
           Durability::None => options::Durability::None,
         }),
       mode: js.mode.or(default.mode),
+      owner: default.owner,
       lock: js.lock.unwrap_or(default.lock),
       lock_timeout: js
         .lock_timeout_ms
