@@ -115,6 +115,17 @@ export interface Leftover {
  */
 export declare function lockForUpdate(target: TargetPath, options: WriteOptions, finalNewline: boolean, enclosing: number[]): Promise<UpdateLease>
 
+/**
+ * The owner `safeWriteFile` gives the written file (its `chown` option, checked by
+ * `lib/options.js`): an id left out (`-1` there) stays the writer's.
+ */
+export interface Owner {
+  /** The user id. */
+  uid?: number
+  /** The group id. */
+  gid?: number
+}
+
 /** Read and decode the file `target` names (or, if `backup`, its `<name>.bak`) on the pool. */
 export declare function readJson(target: TargetPath, backup: boolean): Promise<JsonFile>
 
@@ -126,11 +137,15 @@ export interface TargetPath {
   absolute: string
 }
 
-/** Write a string (as UTF-8) or a `Uint8Array` to `target`'s path, from the worker pool. */
-export declare function writeFile(target: TargetPath, data: string | Uint8Array, options: WriteOptions, enclosing: number[]): Promise<void>
+/**
+ * Write a string (as UTF-8) or a `Uint8Array` to `target`'s path, from the worker pool;
+ * `owner`: `safeWriteFile`'s `chown` (an option of that writer only, so it crosses as its own
+ * argument), or `null` for the default.
+ */
+export declare function writeFile(target: TargetPath, data: string | Uint8Array, options: WriteOptions, owner: Owner | null, enclosing: number[]): Promise<void>
 
 /** `writeFile` on this thread: returns once written. */
-export declare function writeFileSync(target: TargetPath, data: string | Uint8Array, options: WriteOptions): void
+export declare function writeFileSync(target: TargetPath, data: string | Uint8Array, options: WriteOptions, owner: Owner | null): void
 
 /**
  * Write the JSON text pushed into `sink` to its target, from the worker pool; `enclosing`:

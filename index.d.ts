@@ -32,6 +32,57 @@ export interface WriteJsonOptions extends WriteOptions {
   prettyPrint?: boolean
 }
 
+/** The encodings `Buffer` knows: the same union as `BufferEncoding` in `@types/node`. */
+export type BufferEncoding =
+  | 'ascii'
+  | 'utf8'
+  | 'utf-8'
+  | 'utf16le'
+  | 'utf-16le'
+  | 'ucs2'
+  | 'ucs-2'
+  | 'base64'
+  | 'base64url'
+  | 'latin1'
+  | 'binary'
+  | 'hex'
+
+/**
+ * Options of `safeWriteFile` and `safeWriteFileSync`: those of every writer, and the call forms of
+ * write-file-atomic and atomically (`encoding`, `chown`, `fsync`, `mode` as an octal string or
+ * `false`).
+ */
+export interface WriteFileOptions extends Omit<WriteOptions, 'mode'> {
+  /**
+   * How string data is turned into bytes (`Buffer.from(data, encoding)`); ignored for bytes, as
+   * by `fs.writeFile`. `null` means UTF-8. An encoding `Buffer` does not know is
+   * `ERR_INVALID_ARG_VALUE`.
+   * @default 'utf8'
+   */
+  encoding?: BufferEncoding | null
+  /**
+   * Permission bits of the written file (0 to 0o7777), applied exactly, without the umask: a
+   * number, or an octal string as `fs` takes it (`'0644'`, `'644'`). `false` means the default.
+   * @default the existing file's mode, else `0o666 & ~umask`
+   */
+  mode?: number | string | false
+  /**
+   * The owner of the written file, set on the temp file before the rename (so the target never
+   * appears with another owner). Where this process may not give the file away (`EPERM`: not
+   * root), the file is the writer's, as with write-file-atomic. An id of `-1` leaves that one
+   * the writer's. `false` means the default. Nothing on Windows, as `fs.chown` there.
+   * @default the existing file's owner where permitted, else the writer's
+   */
+  chown?: { uid: number; gid: number } | false
+  /**
+   * write-file-atomic's flag: `false` is `durability: 'none'`; `true` is the default, or any
+   * `durability` that fsyncs the file (`'full'`, `'data'`). Contradicting `durability`
+   * (`fsync: false` with `'full'`, `fsync: true` with `'none'`) is `ERR_INVALID_ARG_VALUE`.
+   * @default true
+   */
+  fsync?: boolean
+}
+
 /** `JSON.parse`'s reviver: called with the holder as `this`, for every key, innermost first. */
 export type JsonReviver = (this: any, key: string, value: any) => any
 
@@ -111,21 +162,25 @@ export declare function cleanupTempFiles(dir: string | URL, options?: CleanupOpt
 export declare function safeReadJson<T = unknown>(path: string | URL, options?: ReadJsonOptions<T> | null): Promise<T>
 
 /**
- * Write a string (as UTF-8) or a `Uint8Array` to `path`, with the same guarantees as
- * `safeWriteJson`. The data is copied during the call.
+ * Write a string (as UTF-8, or in `encoding`) or bytes (a `Buffer`, any typed array, a
+ * `DataView`: the bytes it views) to `path`, with the same guarantees as `safeWriteJson`. The
+ * data is copied during the call. The third argument may be an encoding, as with `fs.writeFile`
+ * and write-file-atomic.
  *
- * @throws never synchronously; rejects as `safeWriteJson` does.
+ * @throws never synchronously; rejects as `safeWriteJson` does. `data` that is not a string or
+ * an `ArrayBufferView` (`undefined` too) is `ERR_INVALID_ARG_TYPE`.
  *
  * @example
  * ```ts
  * import { safeWriteFile } from 'safe-write-json'
  * await safeWriteFile('notes.md', '# Notes', { mode: 0o600 })
+ * await safeWriteFile('legacy.txt', 'café', 'latin1')
  * ```
  */
 export declare function safeWriteFile(
   path: string | URL,
-  data: string | Uint8Array,
-  options?: WriteOptions | null,
+  data: string | ArrayBufferView,
+  options?: BufferEncoding | WriteFileOptions | null,
 ): Promise<void>
 
 /**
@@ -141,8 +196,8 @@ export declare function safeWriteFile(
  */
 export declare function safeWriteFileSync(
   path: string | URL,
-  data: string | Uint8Array,
-  options?: WriteOptions | null,
+  data: string | ArrayBufferView,
+  options?: BufferEncoding | WriteFileOptions | null,
 ): void
 
 /**

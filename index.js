@@ -19,7 +19,7 @@ const SUPPORTED = [
 
 const { AsyncLocalStorage } = require('node:async_hooks')
 const { targetPath } = require('./lib/path.js')
-const { jsonOptions, updateOptions, writeOptions, readOptions, cleanupOptions } = require('./lib/options.js')
+const { jsonOptions, updateOptions, fileOptions, readOptions, cleanupOptions } = require('./lib/options.js')
 const { invalidArgType } = require('./lib/arguments.js')
 const { walkInto, stringify } = require('./stringify.js')
 
@@ -46,14 +46,14 @@ exports.safeWriteJsonSync = function safeWriteJsonSync(path, data, options) {
 
 exports.safeWriteFile = async function safeWriteFile(path, data, options) {
   const target = targetPath(path)
-  const write = writeOptions(options)
-  return binding.writeFile(target, fileData(data), write, enclosing())
+  const { write, encoding, owner } = fileOptions(options)
+  return binding.writeFile(target, fileData(data, encoding), write, owner, enclosing())
 }
 
 exports.safeWriteFileSync = function safeWriteFileSync(path, data, options) {
   const target = targetPath(path)
-  const write = writeOptions(options)
-  binding.writeFileSync(target, fileData(data), write)
+  const { write, encoding, owner } = fileOptions(options)
+  binding.writeFileSync(target, fileData(data, encoding), write, owner)
 }
 
 // The updater is JavaScript (and may be async), so the read-modify-write is orchestrated here;
@@ -143,12 +143,21 @@ function serialize(target, data, replacer, indent, later) {
 // The four numbers of a text pushed whole: nothing to trim, no extra indent, no comma before it.
 const WHOLE = Object.freeze([0, 0, 0, 0])
 
-/** The `data` of safeWriteFile: a string or a Uint8Array (a Buffer is one). */
-function fileData(data) {
-  if (typeof data === 'string' || isUint8Array(data)) return data
-  throw invalidArgType('data', 'of type string or an instance of Uint8Array', data)
+/**
+ * The `data` of safeWriteFile as the binding takes it: a string to write as UTF-8, or the bytes
+ * to write — of a string in another `encoding`, or the very bytes an ArrayBufferView (a Buffer,
+ * any typed array, a DataView) views, as `fs.writeFile` writes them. Anything else, `undefined`
+ * included (write-file-atomic writes an empty file for it), is refused: it is a bug upstream.
+ */
+function fileData(data, encoding) {
+  if (typeof data === 'string') return isUtf8(encoding) ? data : Buffer.from(data, encoding)
+  if (isUint8Array(data)) return data
+  if (isArrayBufferView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+  throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, or DataView', data)
 }
-const { isUint8Array } = require('node:util').types
+const { isUint8Array, isArrayBufferView } = require('node:util').types
+// UTF-8 is written from the string itself, without a Buffer in between.
+const isUtf8 = (encoding) => encoding === 'utf8' || /^utf-?8$/i.test(encoding)
 
 /**
  * Read the target file (or its backup) and parse it with this realm's JSON.parse: `{ ok: true,

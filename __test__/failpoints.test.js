@@ -40,6 +40,7 @@ const steps = [
     ['temp.write', 'write'],
     ['temp.verify', 'fstat'],
     ['temp.chmod', 'chmod'],
+    ['temp.chown', 'chown'],
     ['temp.fsync', 'fsync'],
     ['commit.rename', 'rename'],
   ].map(([point, syscall]) => ['json', point, syscall, 'old']),

@@ -13,6 +13,7 @@ import {
 import type {
   WriteJsonOptions,
   WriteOptions,
+  WriteFileOptions,
   JsonReplacer,
   ReadJsonOptions,
   JsonReviver,
@@ -55,6 +56,32 @@ async function usage(): Promise<void> {
   await safeWriteFile('notes.txt', 'text', fileOptions)
   safeWriteFileSync('blob.bin', new Uint8Array([1, 2]))
   safeWriteFileSync('blob.bin', Buffer.from('x'))
+
+  // The call forms of write-file-atomic and atomically.
+  await safeWriteFile('a.txt', 'foo', 'utf16le')
+  safeWriteFileSync('a.txt', 'aGk=', { encoding: 'base64' })
+  await safeWriteFile('a.txt', 'x', { encoding: null, mode: '0644', chown: { uid: 1000, gid: 1000 }, fsync: false })
+  safeWriteFileSync('a.txt', 'x', { mode: false, chown: false, fsync: true, durability: 'data' })
+  await safeWriteFile('a.bin', new DataView(new ArrayBuffer(4), 1, 2))
+  safeWriteFileSync('a.bin', new Float64Array([1.5]))
+  const forwarded: WriteFileOptions = { fsync: undefined, chown: undefined, mode: undefined, encoding: undefined }
+  await safeWriteFile('a.txt', 'x', forwarded)
+  const nodeEncoding: BufferEncoding = 'hex' // the global type of @types/node fits
+  safeWriteFileSync('a.txt', 'ff', nodeEncoding)
+  // @ts-expect-error an encoding Buffer does not know
+  await safeWriteFile('a.txt', 'x', 'utf9')
+  // @ts-expect-error chown needs both ids
+  safeWriteFileSync('a.txt', 'x', { chown: { uid: 1 } })
+  // @ts-expect-error chown: true means nothing
+  safeWriteFileSync('a.txt', 'x', { chown: true })
+  // @ts-expect-error fsync is a boolean
+  safeWriteFileSync('a.txt', 'x', { fsync: 'no' })
+  // @ts-expect-error an ArrayBuffer is not a view: wrap it in a Uint8Array
+  safeWriteFileSync('a.bin', new ArrayBuffer(2))
+  // @ts-expect-error data is required: write '' for an empty file
+  safeWriteFileSync('a.txt', undefined)
+  // @ts-expect-error the call forms are safeWriteFile's, not the JSON writers'
+  await safeWriteJson('x.json', {}, { fsync: false })
 
   // updateJson is generic over the file's shape.
   const counter: { runs: number } | undefined = await updateJson<{ runs: number }>('stats.json', (c) => ({

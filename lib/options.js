@@ -10,8 +10,12 @@ const WRITE_KEYS = ['durability', 'mode', 'lock', 'lockTimeoutMs', 'backup']
 const JSON_KEYS = ['indent', 'replacer', 'finalNewline', 'prettyPrint']
 const READ_KEYS = ['default', 'reviver', 'recover']
 const CLEANUP_KEYS = ['olderThanMs']
+// What safeWriteFile takes besides WRITE_KEYS: the call forms of write-file-atomic and atomically.
+const FILE_KEYS = ['encoding', 'chown', 'fsync']
 const DURABILITIES = ['full', 'data', 'none']
 const MAX_MODE = 0o7777
+// The largest uid or gid `fs.chown` accepts.
+const MAX_ID = 2 ** 32 - 1
 
 /**
  * The options of `safeWriteJson`: `undefined`/`null`, a number or string (the indent, as the
@@ -44,12 +48,91 @@ function updateOptions(value) {
   return options
 }
 
-/** The options of `safeWriteFile`: `undefined`/`null` or an options object. */
-function writeOptions(value) {
-  const object = optionsObject(value)
-  if (!object) return {}
-  rejectUnknownKeys(object, WRITE_KEYS)
-  return writeFields(object)
+/**
+ * The options of `safeWriteFile`: `undefined`/`null`, an encoding (as `fs.writeFile` and
+ * write-file-atomic take it), or an options object with the call forms of write-file-atomic and
+ * atomically besides our own. Returns `{ write, encoding, owner }`: the core's write options, the
+ * Buffer encoding of string data, and the `chown` owner (`null`: the default).
+ */
+function fileOptions(value) {
+  if (typeof value === 'string') return { write: {}, encoding: encodingOf('encoding', value), owner: null }
+  if (value === undefined || value === null) return { write: {}, encoding: 'utf8', owner: null }
+  if (typeof value !== 'object' || isArray(value)) throw invalidArgType('options', 'of type string or object', value)
+  rejectUnknownKeys(value, [...WRITE_KEYS, ...FILE_KEYS])
+  // Each field read once, here; the checks below look at this copy.
+  const given = {}
+  forEachSet(value, [...WRITE_KEYS, ...FILE_KEYS], (key, field) => {
+    given[key] = field
+  })
+  const { encoding, chown, fsync } = given
+  if (given.mode === false) delete given.mode
+  else if (typeof given.mode === 'string') given.mode = octalMode(given.mode)
+  else if (given.mode !== undefined && typeof given.mode !== 'number')
+    throw invalidArgType('options.mode', 'a number, an octal string or false', given.mode)
+  const write = writeFields(given)
+  if (fsync !== undefined) durabilityOfFsync(write, boolean('options.fsync', fsync))
+  return {
+    write,
+    encoding: encoding === undefined ? 'utf8' : encodingOf('options.encoding', encoding),
+    owner: chown === undefined ? null : ownerOf(chown),
+  }
+}
+
+/**
+ * A Buffer encoding, as `fs.writeFile` checks it: `null` and `''` are UTF-8; anything
+ * `Buffer.isEncoding` does not know is ERR_INVALID_ARG_VALUE, whatever its type.
+ */
+function encodingOf(name, value) {
+  if (value === null || value === '') return 'utf8'
+  if (typeof value === 'string' && Buffer.isEncoding(value)) return value
+  throw invalidArgValue(name, 'is invalid encoding', value)
+}
+
+/** `mode` as an octal string, as `fs` parses it ('0644', '644'), in our range. */
+function octalMode(text) {
+  if (!/^[0-7]+$/.test(text))
+    throw invalidArgValue('options.mode', 'must be a 32-bit unsigned integer or an octal string', text)
+  const mode = parseInt(text, 8)
+  if (mode > MAX_MODE) throw outOfRange('options.mode', 'an integer >= 0 && <= 4095', mode)
+  return mode
+}
+
+/**
+ * `fsync` (write-file-atomic's flag) as durability: `false` is `'none'`, `true` the default, or
+ * any `durability` that fsyncs the file. Given with a `durability` it contradicts, it is an error:
+ * neither can be dropped silently.
+ */
+function durabilityOfFsync(write, fsync) {
+  if (write.durability === undefined) {
+    if (!fsync) write.durability = 'none'
+    return
+  }
+  if (fsync === (write.durability !== 'none')) return
+  throw invalidArgValue(
+    'options.fsync',
+    `contradicts options.durability '${write.durability}' (fsync: false means durability: 'none')`,
+    fsync,
+  )
+}
+
+/**
+ * `chown`: `false` (the default: the existing file's owner, where permitted), or `{ uid, gid }`,
+ * integers as `fs.chown` takes them (-1: leave that id as the writer's).
+ */
+function ownerOf(chown) {
+  if (chown === false) return null
+  if (typeof chown !== 'object' || chown === null || isArray(chown))
+    throw invalidArgType('options.chown', 'an object with uid and gid, or false', chown)
+  const { uid, gid } = chown
+  return { uid: ownerId('options.chown.uid', uid), gid: ownerId('options.chown.gid', gid) }
+}
+
+/** A uid or gid as `fs.chown` checks it; -1 (leave it) crosses as `undefined`. */
+function ownerId(name, value) {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value)
+  if (!Number.isInteger(value)) throw outOfRange(name, 'an integer', value)
+  if (value < -1 || value > MAX_ID) throw outOfRange(name, `>= -1 && <= ${MAX_ID}`, value)
+  return value === -1 ? undefined : value
 }
 
 /** The options of `safeReadJson`: `{ hasDefault, default, reviver, recover }`. */
@@ -172,4 +255,4 @@ const isIndent = (value) =>
 /** An array, not a Proxy of one (whose `isArray` could throw, if revoked). */
 const isArray = (value) => !isProxy(value) && Array.isArray(value)
 
-module.exports = { jsonOptions, updateOptions, writeOptions, readOptions, cleanupOptions }
+module.exports = { jsonOptions, updateOptions, fileOptions, readOptions, cleanupOptions }

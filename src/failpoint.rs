@@ -10,7 +10,7 @@
 //! The points, in pipeline order: `lock.acquire`, `lock.moved` (the sidecar locked is never the one
 //! its path names), `target.mkdir`, `target.made` (after a mkdir, before its parent's fsync),
 //! `dir.fsync` (every directory fsync), `target.stat`, `temp.create`, `temp.write` (each chunk),
-//! `temp.truncate`, `temp.verify`, `temp.chmod`, `temp.fsync`, `backup.link`, `backup.copy`,
+//! `temp.truncate`, `temp.verify`, `temp.chmod`, `temp.chown` (when an owner is to be set), `temp.fsync`, `backup.link`, `backup.copy`,
 //! `backup.rename`, `commit.rename`, `commit.flush` (Windows, `'full'`: the flush after the rename
 //! fails), `commit.fsync-dir`, `lock.release`; an update settled but its file not yet handed on:
 //! `lease.handoff`; a discarded streamed text: `spill.discard`; a piece of a text copied in later turns,

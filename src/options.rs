@@ -51,6 +51,15 @@ impl Durability {
   }
 }
 
+/// The owner a write gives its file: each id, or `None` to leave that one as the writer's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owner {
+  /// The user id.
+  pub uid: Option<u32>,
+  /// The group id.
+  pub gid: Option<u32>,
+}
+
 /// Options every writer accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteOptions {
@@ -59,6 +68,9 @@ pub struct WriteOptions {
   /// Permission bits of the written file, applied exactly (no umask). Default: the existing
   /// file's bits, else `0o666 & !umask`.
   pub mode: Option<u32>,
+  /// Owner of the written file, where this process may give it (not permitted: the writer's).
+  /// Default: the existing file's owner, where permitted, else the writer's.
+  pub owner: Option<Owner>,
   /// Hold the cross-process lock on the target for the write. Default: `true`.
   pub lock: bool,
   /// How long to wait for that lock before failing with ELOCKED. Default: 10 s.
@@ -73,7 +85,7 @@ pub struct WriteOptions {
 impl WriteOptions {
   /// Take on the requirements of an older write that these options' write supersedes, as if
   /// it had run just before (the contract's "Coalescing"): the strongest durability, the lock if
-  /// either locks, a `.bak` if either keeps one, and the newest explicit mode.
+  /// either locks, a `.bak` if either keeps one, and the newest explicit mode and owner.
   pub fn absorb(&mut self, older: &WriteOptions) {
     if older.durability.strength() > self.durability.strength() {
       self.durability = older.durability;
@@ -84,6 +96,7 @@ impl WriteOptions {
     self.lock |= older.lock;
     self.backup |= older.backup;
     self.mode = self.mode.or(older.mode);
+    self.owner = self.owner.or(older.owner);
   }
 }
 
@@ -108,6 +121,7 @@ impl Default for WriteOptions {
     WriteOptions {
       durability: Durability::Full,
       mode: None,
+      owner: None,
       lock: true,
       lock_timeout: DEFAULT_LOCK_TIMEOUT,
       backup: false,
@@ -131,6 +145,7 @@ mod tests {
     let options = WriteOptions::default();
     assert_eq!(options.durability, Durability::Full);
     assert_eq!(options.mode, None);
+    assert_eq!(options.owner, None);
     assert!(options.lock);
     assert_eq!(options.lock_timeout, Duration::from_secs(10));
     assert!(!options.backup);
@@ -150,6 +165,10 @@ mod tests {
     let older = WriteOptions {
       durability: Durability::Data,
       mode: Some(0o600),
+      owner: Some(Owner {
+        uid: Some(42),
+        gid: Some(43),
+      }),
       lock: true,
       lock_timeout: Duration::from_millis(5),
       backup: true,
@@ -161,13 +180,20 @@ mod tests {
     assert!(merged.lock && merged.backup);
     assert_eq!(merged.lock_timeout, Duration::from_secs(10));
     assert_eq!(merged.mode, Some(0o600));
+    assert_eq!(merged.owner, older.owner);
 
+    let newest_owner = Some(Owner {
+      uid: Some(7),
+      gid: None,
+    });
     let mut newest_mode_wins = WriteOptions {
       mode: Some(0o644),
+      owner: newest_owner,
       ..WriteOptions::default()
     };
     newest_mode_wins.absorb(&older);
     assert_eq!(newest_mode_wins.mode, Some(0o644));
+    assert_eq!(newest_mode_wins.owner, newest_owner);
     // Both lock: the longer wait of the two, so the older call never times out sooner.
     assert_eq!(newest_mode_wins.lock_timeout, Duration::from_secs(10));
     let mut short = WriteOptions {

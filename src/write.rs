@@ -1,5 +1,6 @@
 //! The write pipeline: one function, its steps in the order the crate docs give.
 
+use std::fs::Metadata;
 use std::io::Write;
 use std::path::Path;
 
@@ -7,7 +8,7 @@ use crate::backup;
 use crate::dir_sync;
 use crate::error::{Code, Error, IoResultExt, Result};
 use crate::failpoint::{self, failpoint};
-use crate::options::{Durability, WriteOptions};
+use crate::options::{Durability, Owner, WriteOptions};
 use crate::spill::{self, Spilled};
 use crate::sys;
 use crate::target::Target;
@@ -59,9 +60,7 @@ pub fn write_text(target: &Target, body: Body, options: &WriteOptions) -> Result
   // Mode (and owner) before the fsync, so that the fsync makes them durable with the data.
   sys::set_mode(temp.file(), mode).at("chmod", &target.path)?;
   let older_backup = (|| {
-    if let Some(previous) = &previous {
-      sys::copy_owner(temp.file(), previous).at("chown", &target.path)?;
-    }
+    set_owner(&temp, options.owner, previous.as_ref(), &target.path)?;
     sync_file(&temp, options.durability, &target.path)?;
     Ok(match (options.backup, &previous) {
       // Before the rename: the old file gets its second name while it is still the target.
@@ -117,6 +116,25 @@ fn verify(temp: &TempFile, expected: u64, target: &Path) -> Result<()> {
   Ok(())
 }
 
+/// The owner asked for, else the previous file's, where this process may give the file away.
+fn set_owner(
+  temp: &TempFile,
+  owner: Option<Owner>,
+  previous: Option<&Metadata>,
+  target: &Path,
+) -> Result<()> {
+  if owner.is_none() && previous.is_none() {
+    return Ok(());
+  }
+  failpoint!("temp.chown", "chown", target);
+  match (owner, previous) {
+    (Some(owner), _) => sys::set_owner(temp.file(), owner.uid, owner.gid),
+    (None, Some(previous)) => sys::copy_owner(temp.file(), previous),
+    (None, None) => Ok(()),
+  }
+  .at("chown", target)
+}
+
 fn sync_file(temp: &TempFile, durability: Durability, target: &Path) -> Result<()> {
   failpoint!("temp.fsync", "fsync", target);
   durability.sync(temp.file()).at("fsync", target)
@@ -153,6 +171,36 @@ mod tests {
     let body = Body::Text(Text::Utf16("[1]".encode_utf16().collect()));
     write_text(&target, body, &with_newline()).unwrap();
     assert_eq!(std::fs::read(&target.path).unwrap(), b"[1]\n");
+  }
+
+  #[cfg(unix)]
+  #[test]
+  fn an_explicit_owner_is_the_files_and_outlives_the_previous_owner() {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+      eprintln!("skipped: only root may give a file to another owner");
+      return;
+    }
+    use std::os::unix::fs::MetadataExt;
+    let root = tempfile::tempdir().unwrap();
+    let target = Target::prepare(&root.path().join("o.txt")).unwrap();
+    let owned = |uid, gid| WriteOptions {
+      owner: Some(Owner { uid, gid }),
+      durability: Durability::None,
+      ..WriteOptions::default()
+    };
+    let text = || Body::Text(Text::Bytes(b"x".to_vec()));
+    write_text(&target, text(), &owned(Some(42), Some(43))).unwrap();
+    let meta = std::fs::metadata(&target.path).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (42, 43));
+    // One id only: the other is the writer's, not the previous file's.
+    write_text(&target, text(), &owned(None, Some(44))).unwrap();
+    let meta = std::fs::metadata(&target.path).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (0, 44));
+    // No owner asked: the previous one is kept.
+    write_text(&target, text(), &with_newline()).unwrap();
+    let meta = std::fs::metadata(&target.path).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (0, 44));
   }
 
   #[test]

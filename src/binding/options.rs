@@ -7,7 +7,7 @@ use std::time::Duration;
 use napi_derive::napi;
 
 use crate::options::{
-  self, CleanupOptions as CoreCleanupOptions, WriteOptions as CoreWriteOptions,
+  self, CleanupOptions as CoreCleanupOptions, Owner as CoreOwner, WriteOptions as CoreWriteOptions,
 };
 
 /// How far a write goes to survive power loss.
@@ -49,6 +49,25 @@ pub(crate) struct WriteOptions {
   pub backup: Option<bool>,
 }
 
+/// The owner `safeWriteFile` gives the written file (its `chown` option, checked by
+/// `lib/options.js`): an id left out (`-1` there) stays the writer's.
+#[napi(object)]
+pub struct Owner {
+  /// The user id.
+  pub uid: Option<u32>,
+  /// The group id.
+  pub gid: Option<u32>,
+}
+
+impl From<Owner> for CoreOwner {
+  fn from(js: Owner) -> Self {
+    CoreOwner {
+      uid: js.uid,
+      gid: js.gid,
+    }
+  }
+}
+
 /// Options of `cleanupTempFiles`.
 #[napi(object)]
 pub struct CleanupOptions {
@@ -74,6 +93,7 @@ impl WriteOptions {
           Durability::None => options::Durability::None,
         }),
       mode: js.mode.or(default.mode),
+      owner: default.owner,
       lock: js.lock.unwrap_or(default.lock),
       lock_timeout: js
         .lock_timeout_ms

@@ -8,7 +8,7 @@ use napi::{Env, JsString, Result};
 use napi_derive::napi;
 
 use super::js_error;
-use super::options::WriteOptions;
+use super::options::{Owner, WriteOptions};
 use super::path::TargetPath;
 use super::settle::{self, to_value};
 use super::sink::{self, JsonSink};
@@ -59,10 +59,12 @@ pub(crate) fn write_json_sync(
   write_now(env, target, body, options.into_core(final_newline))
 }
 
-/// Write a string (as UTF-8) or a `Uint8Array` to `target`'s path, from the worker pool.
+/// Write a string (as UTF-8) or a `Uint8Array` to `target`'s path, from the worker pool;
+/// `owner`: `safeWriteFile`'s `chown` (an option of that writer only, so it crosses as its own
+/// argument), or `null` for the default.
 #[napi(
   js_name = "writeFile",
-  ts_args_type = "target: TargetPath, data: string | Uint8Array, options: WriteOptions, enclosing: number[]",
+  ts_args_type = "target: TargetPath, data: string | Uint8Array, options: WriteOptions, owner: Owner | null, enclosing: number[]",
   ts_return_type = "Promise<void>"
 )]
 pub(crate) fn write_file<'env>(
@@ -70,25 +72,35 @@ pub(crate) fn write_file<'env>(
   target: TargetPath,
   data: FileData,
   options: WriteOptions,
+  owner: Option<Owner>,
   enclosing: Vec<f64>,
 ) -> Result<Unknown<'env>> {
   let body = file_bytes(data)?;
-  submit(env, target, body, options.into_core(false), &enclosing)
+  submit(env, target, body, file_options(options, owner), &enclosing)
 }
 
 /// `writeFile` on this thread: returns once written.
 #[napi(
   js_name = "writeFileSync",
-  ts_args_type = "target: TargetPath, data: string | Uint8Array, options: WriteOptions"
+  ts_args_type = "target: TargetPath, data: string | Uint8Array, options: WriteOptions, owner: Owner | null"
 )]
 pub(crate) fn write_file_sync(
   env: &Env,
   target: TargetPath,
   data: FileData,
   options: WriteOptions,
+  owner: Option<Owner>,
 ) -> Result<()> {
   let body = file_bytes(data)?;
-  write_now(env, target, body, options.into_core(false))
+  write_now(env, target, body, file_options(options, owner))
+}
+
+/// The core's options of a `safeWriteFile`: its write options and the owner it asks for.
+fn file_options(options: WriteOptions, owner: Option<Owner>) -> CoreWriteOptions {
+  CoreWriteOptions {
+    owner: owner.map(Into::into),
+    ..options.into_core(false)
+  }
 }
 
 /// The data of `safeWriteFile`, copied now so later changes to it do not matter.

@@ -487,6 +487,11 @@ pub(crate) fn copy_owner(_file: &File, _previous: &Metadata) -> io::Result<()> {
   Ok(())
 }
 
+/// Nor can it be given by ids: Windows has no uid/gid (`fs.chown` does nothing there either).
+pub(crate) fn set_owner(_file: &File, _uid: Option<u32>, _gid: Option<u32>) -> io::Result<()> {
+  Ok(())
+}
+
 /// How long `rename` keeps retrying while another process holds the target open.
 const RENAME_RETRY_FOR: Duration = Duration::from_secs(2);
 
