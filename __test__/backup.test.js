@@ -154,3 +154,26 @@ test('two processes writing one file with backup: true, lock: false leave no .ba
   expect(JSON.parse(read(file)).i).toBe(COUNT - 1)
   JSON.parse(read(`${file}.bak`)) // whole
 }, 60000)
+
+// Where links are refused, the `.bak` is a copy given the old file's owner and mode. Changing
+// the owner clears setuid and setgid, so the mode must come after it (run in a child with the
+// failpoints build, which refuses the link with EXDEV as a cross-device mount would).
+const { FAILPOINTS_ADDON } = require('./torture-helpers')
+const copyCase =
+  process.platform === 'win32' || process.getuid?.() !== 0 || !fs.existsSync(FAILPOINTS_ADDON) ? test.skip : test
+copyCase('a .bak copied where links are refused keeps the setuid and setgid bits and the owner (root)', () => {
+  const file = path.join(dir, 'suid.json')
+  fs.writeFileSync(file, '"v1"')
+  fs.chownSync(file, 42, 43)
+  fs.chmodSync(file, 0o6755)
+  const script = `require(${JSON.stringify(path.join(__dirname, '..'))}).safeWriteJsonSync(process.argv[1], 'v2', { backup: true })`
+  const child = require('node:child_process').spawnSync(process.execPath, ['-e', script, file], {
+    env: { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: FAILPOINTS_ADDON, FAILPOINTS: 'backup.link=1*return(EXDEV)' },
+    encoding: 'utf8',
+  })
+  expect(child.stderr).toBe('')
+  const bak = fs.statSync(`${file}.bak`)
+  expect([read(file), read(`${file}.bak`)]).toEqual(['"v2"', '"v1"'])
+  expect([bak.mode & 0o7777, bak.uid, bak.gid, fs.statSync(file).nlink]).toEqual([0o6755, 42, 43, 1])
+  expect(modeOf(file)).toBe(0o6755)
+})

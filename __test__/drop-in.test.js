@@ -186,6 +186,20 @@ describe.each(twins)('%s', (_name, write) => {
       expect(fs.readFileSync(file, 'utf8')).toBe('45')
     })
 
+    // Changing a file's owner clears its setuid and setgid bits (Linux, even for root): the
+    // owner must be set before the mode, or those bits were lost.
+    asRoot('setuid and setgid bits survive an owner given or kept', async () => {
+      const given = fresh()
+      await write(given, '1', { mode: 0o6755, chown: { uid: 42, gid: 43 } })
+      expect([modeOf(given), ownerOf(given)]).toEqual([0o6755, { uid: 42, gid: 43 }])
+      const kept = fresh()
+      fs.writeFileSync(kept, '0')
+      fs.chownSync(kept, 42, 43)
+      fs.chmodSync(kept, 0o6755)
+      await write(kept, '1')
+      expect([modeOf(kept), ownerOf(kept)]).toEqual([0o6755, { uid: 42, gid: 43 }])
+    })
+
     asRoot("an id of -1 is left the writer's, not the previous file's", async () => {
       const file = fresh()
       await write(file, '1', { chown: { uid: 42, gid: 43 } })

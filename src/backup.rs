@@ -5,7 +5,7 @@
 //! lstat("<name>.bak") is the target's inode?    // already the backup it would become: done
 //! link(path, ".<name>.bak.<random8>.tmp")       // the old file gets a second name (same inode)
 //!   or, where links are refused (EPERM, ENOTSUP, EXDEV, EMLINK):
-//!   open(tmp, O_EXCL, 0600); copy; fchmod(old mode); fchown; fsync per durability
+//!   open(tmp, O_EXCL, 0600); copy; fchown; fchmod(old mode); fsync per durability
 //! link("<name>.bak", ".<name>.bak.<random8>.tmp") // the older backup, kept until the write is done
 //! rename(staged, "<name>.bak")                  // replaces the previous backup atomically
 //! rename(new temp, path)                        // the write's own atomic step
@@ -192,8 +192,9 @@ fn copy(
   failpoint!("backup.copy", "copyfile", &target.path);
   let mut from = File::open(source).at("copyfile", &target.path)?;
   std::io::copy(&mut from, &mut staged.file()).at("copyfile", &target.path)?;
-  sys::set_mode(staged.file(), sys::mode_of(meta)).at("chmod", &target.path)?;
+  // The owner first: changing it clears the setuid and setgid bits the mode may set.
   sys::copy_owner(staged.file(), meta).at("chown", &target.path)?;
+  sys::set_mode(staged.file(), sys::mode_of(meta)).at("chmod", &target.path)?;
   durability.sync(staged.file()).at("fsync", &target.path)?;
   let (file, path) = staged.into_parts();
   Ok(Staged {

@@ -23,7 +23,7 @@
 //! flock(fd, LOCK_SH)                            // held until the rename: cleanup leaves it (temp.rs)
 //! loop write(fd, utf8 chunk)                    // UTF-16 → UTF-8 transcoded chunk by chunk
 //! fstat(fd).size == bytes written or EVERIFY    // guarantee 3
-//! fchmod(fd, mode); fchown(fd, owner)           // asked (chown) or old; before the fsync, so it covers them
+//! fchown(fd, owner); fchmod(fd, mode)           // asked (chown) or old; before the fsync, so it covers them
 //! fsync(fd)                                     // 'full' and 'data' (F_FULLFSYNC on macOS)
 //! link(path, ".<name>.bak.<random8>.tmp")       // backup: true, and a previous file exists
 //! rename(that, "<name>.bak")                    //   (a copy where links are refused; backup.rs)

@@ -56,11 +56,12 @@ pub fn write_text(target: &Target, body: Body, options: &WriteOptions) -> Result
     .mode
     .or_else(|| previous.as_ref().map(sys::mode_of))
     .unwrap_or_else(sys::default_mode);
+  // Owner and mode before the fsync, so that the fsync makes them durable with the data; the
+  // owner first, because changing it clears the setuid and setgid bits the mode may set.
+  set_owner(&temp, options.owner, previous.as_ref(), &target.path)?;
   failpoint!("temp.chmod", "chmod", &target.path);
-  // Mode (and owner) before the fsync, so that the fsync makes them durable with the data.
   sys::set_mode(temp.file(), mode).at("chmod", &target.path)?;
   let older_backup = (|| {
-    set_owner(&temp, options.owner, previous.as_ref(), &target.path)?;
     sync_file(&temp, options.durability, &target.path)?;
     Ok(match (options.backup, &previous) {
       // Before the rename: the old file gets its second name while it is still the target.
