@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The `safe-write-json` command: write, check and clean JSON state files from scripts. It uses
-// only the package's public API (./index.js) and Node's own modules, and turns every outcome
+// The `safe-write-json` command: write, read, check and clean JSON state files from scripts. It
+// uses only the package's public API (./index.js) and Node's own modules, and turns every outcome
 // into an exit code (0 fine, 1 problems found or an operation failed, 2 wrong usage) with one
 // line on stderr for an error, rather than a stack trace.
 'use strict'
@@ -19,6 +19,8 @@ Commands:
   write <file> [json]    write JSON atomically and durably; the JSON comes from the argument,
                          or from stdin (UTF-8) when it is missing or '-'; checked before anything is
                          written, then written as JSON.stringify(JSON.parse(json), null, indent)
+  read <file>            print the file's JSON (compact, or with --indent) and a newline; a file
+                         that is missing (without --default), unreadable or not JSON is an error
   check <file|dir>...    report files that are not valid JSON and orphan temp files left by a
                          crashed write; directories are searched recursively for *.json and
                          *.json.bak files (through symlinks to files; a link to nothing is
@@ -27,9 +29,12 @@ Commands:
                          print their paths
 
 Options:
-  --indent <n|tab>       write: indent with n spaces (0-10) or a tab (default: compact)
+  --indent <n|tab>       write, read: indent with n spaces (0-10) or a tab (default: compact)
   --final-newline        write: end the file with a newline
   --backup               write: keep the previous version as <file>.bak
+  --default <json>       read: print this JSON when the file does not exist
+  --recover              read: when the file is missing or not JSON, print its <file>.bak if that
+                         is valid JSON, with a warning on stderr
   --older-than <ms>      check, clean: temp files younger than this may belong to a write in
                          progress and are left alone (default: 60000)
   -h, --help             show this help
@@ -50,6 +55,8 @@ async function main(argv, io = { stdin: process.stdin, stdout: process.stdout, s
         indent: { type: 'string' },
         'final-newline': { type: 'boolean' },
         backup: { type: 'boolean' },
+        default: { type: 'string' },
+        recover: { type: 'boolean' },
         'older-than': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -61,7 +68,7 @@ async function main(argv, io = { stdin: process.stdin, stdout: process.stdout, s
     }
     const [command, ...args] = positionals
     const only = (allowed) => {
-      for (const name of ['indent', 'final-newline', 'backup', 'older-than']) {
+      for (const name of ['indent', 'final-newline', 'backup', 'default', 'recover', 'older-than']) {
         if (values[name] !== undefined && !allowed.includes(name))
           throw new UsageError(`--${name} does not apply to '${command}'`)
       }
@@ -70,6 +77,9 @@ async function main(argv, io = { stdin: process.stdin, stdout: process.stdout, s
       case 'write':
         only(['indent', 'final-newline', 'backup'])
         return await write(args, values, io)
+      case 'read':
+        only(['indent', 'default', 'recover'])
+        return await read(args, values, io)
       case 'check':
         only(['older-than'])
         return await check(args, olderThan(values), io)
@@ -77,9 +87,9 @@ async function main(argv, io = { stdin: process.stdin, stdout: process.stdout, s
         only(['older-than'])
         return await clean(args, olderThan(values), io)
       case undefined:
-        throw new UsageError('no command given (write, check or clean); see --help')
+        throw new UsageError('no command given (write, read, check or clean); see --help')
       default:
-        throw new UsageError(`unknown command '${command}' (write, check or clean); see --help`)
+        throw new UsageError(`unknown command '${command}' (write, read, check or clean); see --help`)
     }
   } catch (err) {
     // A file argument the API refuses (empty, a NUL byte) is wrong usage too, like a bad option.
@@ -98,18 +108,23 @@ async function write(args, values, io) {
     if (io.stdin.isTTY) throw new UsageError('no JSON given: pass it as an argument or pipe it to stdin')
     text = await readAll(io.stdin)
   }
-  let data
-  try {
-    // A BOM from an editor or a PowerShell pipe is not part of the JSON.
-    data = JSON.parse(text.replace(/^\uFEFF/, ''))
-  } catch (err) {
-    throw new UsageError(`the JSON to write does not parse (${err.message}); nothing was written`)
-  }
+  const data = parseGiven(text, 'the JSON to write', '; nothing was written')
   await safeWriteJson(file, data, {
     indent: indentOf(values.indent),
     finalNewline: values['final-newline'] ?? false,
     backup: values.backup ?? false,
   })
+  return 0
+}
+
+async function read(args, values, io) {
+  if (args.length !== 1)
+    throw new UsageError('read takes one file: read <file> [--default <json>] [--recover] [--indent <n|tab>]')
+  const indent = indentOf(values.indent)
+  // Checked before the file is read: a bad default is wrong usage whether or not it is needed.
+  const fallback = values.default === undefined ? undefined : parseGiven(values.default, 'the --default JSON')
+  const value = await safeReadJson(args[0], { default: fallback, recover: values.recover ?? false })
+  print(io.stdout, JSON.stringify(value, null, indent))
   return 0
 }
 
@@ -203,6 +218,16 @@ function brokenLink(file) {
 
 const LEFTOVER = { temp: 'orphan temp file', lock: 'stale lock file' }
 
+/** JSON given on the command line or stdin, parsed; wrong usage if it does not parse. */
+function parseGiven(text, what, consequence = '') {
+  try {
+    // A BOM from an editor or a PowerShell pipe is not part of the JSON.
+    return JSON.parse(text.replace(/^\uFEFF/, ''))
+  } catch (err) {
+    throw new UsageError(`${what} does not parse (${err.message})${consequence}`)
+  }
+}
+
 function olderThan(values) {
   if (values['older-than'] === undefined) return undefined // the API's default (60000)
   if (!/^\d+$/.test(values['older-than']))
@@ -275,7 +300,32 @@ function firstBadByte(bytes) {
 
 module.exports = { main }
 
+/**
+ * Show `read --recover`'s SAFE_WRITE_JSON_RECOVERED warning as this command's own message, once,
+ * instead of Node's form (a pid, the code, a --trace-warnings hint): the listeners Node had
+ * (its printer, unless --no-warnings) keep receiving every other warning.
+ */
+function showRecoveryWarnings(stderr) {
+  const others = process.listeners('warning')
+  process.removeAllListeners('warning')
+  process.on('warning', (warning) => {
+    if (warning.code !== 'SAFE_WRITE_JSON_RECOVERED') {
+      for (const listener of others) listener.call(process, warning)
+      return
+    }
+    print(stderr, `safe-write-json: warning: ${warning.message.replace(/^safeReadJson: /, '')}`)
+    if (warning.detail) print(stderr, `  ${firstLine(warning.detail)}`)
+  })
+}
+
 if (require.main === module) {
+  showRecoveryWarnings(process.stderr)
+  process.stdout.on('error', (err) => {
+    // A reader that stopped early (`read big.json | head`) closed the pipe: the rest of the output
+    // has nowhere to go. Stop with exit code 1, as the shell's own tools stop, not a stack trace.
+    if (err.code !== 'EPIPE') print(process.stderr, `safe-write-json: ${firstLine(err.message)}`)
+    process.exit(1)
+  })
   // exitCode, not exit(): output piped to another program is flushed first.
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code
