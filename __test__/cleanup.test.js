@@ -161,6 +161,53 @@ test('a live writer’s temp file survives cleanupTempFiles(dir, { olderThanMs: 
   expect(leftovers(dir)).toEqual([])
 }, 90000)
 
+// The last instant of a write: its temp file complete, about to be renamed. Windows once closed
+// the file (letting go of its hold) before the rename, so a cleanup could take it then and the
+// rename failed with ENOENT (found by the model test under Wine). The failpoints build pauses
+// the writer there (`commit.renaming`) while cleanups run, once for each kind of writer.
+const { FAILPOINTS_ADDON } = require('./torture-helpers')
+const withFailpoints = fs.existsSync(FAILPOINTS_ADDON) ? test : test.skip
+withFailpoints.each([
+  ['safeWriteJsonSync', "safeWriteJsonSync(file, { v: 2 }, { backup: true }); console.log('written')"],
+  ['safeWriteJson', "safeWriteJson(file, { v: 2 }).then(() => console.log('written'))"],
+])(
+  '%s: a writer about to rename keeps its temp file from cleanupTempFiles(dir, { olderThanMs: 0 })',
+  async (_, call) => {
+    const file = path.join(dir, 'state.json')
+    fs.writeFileSync(file, '{"v":1}')
+    const script = `const { safeWriteJsonSync, safeWriteJson } = require(${JSON.stringify(path.resolve(__dirname, '..'))})
+    const file = process.argv[1]
+    ${call}`
+    const child = spawn(process.execPath, ['-e', script, file], {
+      env: { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: FAILPOINTS_ADDON, FAILPOINTS: 'commit.renaming=sleep(1500)' },
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    const exited = new Promise((resolve) => child.on('close', (status) => resolve(status)))
+    let done = false
+    exited.then(() => (done = true))
+    const temps = () => fs.readdirSync(dir).filter((n) => n.endsWith('.tmp'))
+    let sawTemp = 0
+    const removed = []
+    // A watchdog: the child ends by itself within seconds; 30 s means it hung.
+    const watchdog = setTimeout(() => child.kill('SIGKILL'), 30000)
+    while (!done) {
+      if (temps().length > 0) sawTemp++
+      removed.push(...(await cleanupTempFiles(dir, { olderThanMs: 0 })))
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    clearTimeout(watchdog)
+    expect({ status: await exited, stdout, stderr }).toEqual({ status: 0, stdout: 'written\n', stderr: '' })
+    expect(sawTemp).toBeGreaterThan(0) // the case is reached: cleanups ran while the temp file was there
+    expect(removed).toEqual([])
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ v: 2 })
+    expect(leftovers(dir)).toEqual([])
+  },
+  60000,
+)
+
 test('paths are the directory as given joined with the name', async () => {
   aged('.a.json.Aaaaaaaa.tmp', HOUR)
   const cwd = process.cwd()

@@ -90,10 +90,11 @@ impl TempFile {
       sys::make_removable(self.path());
       return Err(err);
     }
-    let (file, path) = self.inner.into_parts();
-    // Kept open (and held) across the rename where the OS allows, so that no cleanup can claim
-    // it in between.
-    let open = (!sys::CLOSE_BEFORE_RENAME).then_some(file);
+    // Kept open (and held) across the rename, so that no cleanup can claim it in between
+    // (Windows too: it was opened sharing delete, which a rename of an open file needs).
+    let (held, path) = self.inner.into_parts();
+    // Failpoint `commit.renaming` (`sleep`): a writer about to rename, for cleanups to try.
+    fail::fail_point!("commit.renaming");
     // Windows flushes the renamed file for 'full' (failpoint `commit.flush`: that flush fails;
     // looked up only where there is such a flush, so that its counts and sleeps mean the same).
     let flush = durability == Durability::Full;
@@ -112,7 +113,7 @@ impl TempFile {
     if let Err(RenameError::Unflushed(err)) = renamed {
       return Err(Error::io(&err, "fsync", target).after_rename());
     }
-    drop(open);
+    drop(held);
     Ok(())
   }
 }

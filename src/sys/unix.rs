@@ -233,7 +233,7 @@ pub(crate) fn same_inode(a: &Metadata, b: &Metadata) -> bool {
 /// A file is removable whatever its mode (the directory decides): nothing to do.
 pub(crate) fn make_removable(_path: &Path) {}
 
-/// Unix renames an open file; the temp file stays open (and locked) across its rename.
+/// Unix renames over an open file: a staged backup stays open (and held) across its rename.
 pub(crate) const CLOSE_BEFORE_RENAME: bool = false;
 
 /// fsync that reaches the platter: F_FULLFSYNC on macOS, where plain fsync stops at the drive's

@@ -441,8 +441,10 @@ pub(crate) fn make_removable(path: &Path) {
   }
 }
 
-/// Windows cannot rename a file that is open without sharing delete: the temp file is closed
-/// first (and cleanup could claim it in between; only on Windows).
+/// A staged backup is closed before its rename: it is a second name of the target or of the
+/// old `.bak`, and MoveFileExW (the fallback where the POSIX rename is refused) cannot replace
+/// a file that is open, even shared. (Cleanup could claim it in between: only on Windows, only
+/// for `backup: true`.) The temp file itself, which no rename replaces, stays held.
 pub(crate) const CLOSE_BEFORE_RENAME: bool = true;
 
 /// FlushFileBuffers: on Windows it already flushes through the drive cache.
