@@ -3,6 +3,7 @@
 //! errors into JavaScript errors.
 
 mod cleanup;
+mod feed;
 mod js_error;
 mod later;
 mod options;

@@ -24,10 +24,13 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{JsObjectValue, Object, ObjectRef};
+use std::time::Duration;
+
+use napi::bindgen_prelude::{Function, JsObjectValue, Object, ObjectRef, Unknown};
 use napi::{sys, Env, Error, JsString, JsValue, Result, Status};
 use napi_derive::napi;
 
+use super::feed::{self, Feeding, SliceClock};
 use super::js_error;
 use super::later::Later;
 use super::path::TargetPath;
@@ -56,6 +59,10 @@ pub struct JsonSink {
   text: Option<Text>,
   /// The writer the text streams to, once it is too big to hold.
   spill: Option<Spill>,
+  /// The text fed slice by slice to a write already queued (`incremental: true`).
+  feeding: Option<Feeding>,
+  /// When the current slice of an incremental serialization began.
+  clock: SliceClock,
   /// Where the sink is: only a complete text (`push`ed) is ever written, once; an abandoned
   /// sink takes nothing more. (index.js keeps to that; the checks make a sink used any other
   /// way an error, never an empty or partial file.)
@@ -65,6 +72,8 @@ pub struct JsonSink {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
   Filling,
+  /// Being fed slice by slice (`feed`): its write may take it before it is complete.
+  Feeding,
   Complete,
   Done,
 }
@@ -80,6 +89,8 @@ impl JsonSink {
       gap: Vec::new(),
       text: None,
       spill: None,
+      feeding: None,
+      clock: SliceClock::start(),
       state: State::Filling,
     }
   }
@@ -106,9 +117,59 @@ impl JsonSink {
     self.abandon_on_error(copied)
   }
 
+  /// Incremental: copy these pieces now and send them to the write, which may already be
+  /// queued (the text is then taken before it is complete); `finish` serializes the rest at
+  /// once, when a Sync write needs this thread. `false` if the write no longer wants the text
+  /// (superseded, or failed): stop serializing.
+  #[napi(ts_args_type = "texts: string[], meta: number[], finish: () => void")]
+  pub fn feed(
+    &mut self,
+    env: &Env,
+    texts: Object,
+    meta: Vec<f64>,
+    finish: Function<(), ()>,
+  ) -> Result<bool> {
+    if self.state == State::Filling && self.spill.is_none() && self.feeding.is_none() {
+      self.feeding = Some(Feeding::start(
+        self.gap.clone(),
+        self.clock.clone(),
+        finish,
+      )?);
+      self.state = State::Feeding;
+    }
+    self.expect(env, State::Feeding)?;
+    let feeding = self.feeding.as_mut().ok_or_else(|| no_text(env))?;
+    let sent = feeding.send(texts, &meta);
+    if sent.is_err() {
+      self.abandon();
+    }
+    sent
+  }
+
+  /// Whether the current slice has run for `micros` microseconds or more (a monotonic clock:
+  /// fake timers do not touch it).
+  #[napi]
+  pub fn due(&self, micros: f64) -> bool {
+    self
+      .clock
+      .spent(Duration::from_secs_f64(micros.max(0.0) / 1e6))
+  }
+
+  /// Incremental: a promise that resolves in a later turn, when the next slice may run.
+  #[napi(ts_return_type = "Promise<void>")]
+  pub fn next<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
+    match (&self.feeding, self.state) {
+      (Some(feeding), State::Feeding) => feeding.next(env),
+      _ => Err(no_text(env)),
+    }
+  }
+
   /// The last pieces: copied in later turns if they may be and it is worth it, else now.
   #[napi(ts_args_type = "texts: string[], meta: number[]")]
   pub fn push(&mut self, env: &Env, texts: Object, meta: Vec<f64>) -> Result<()> {
+    if self.state == State::Feeding {
+      return self.push_last_fed(env, texts, &meta);
+    }
     self.expect(env, State::Filling)?;
     let copied = match self.later && self.spill.is_none() && worth_later(texts)? {
       true => copy_later(env, texts, meta, self.gap.clone()).map(|text| {
@@ -127,6 +188,8 @@ impl JsonSink {
   pub fn abandon(&mut self) {
     self.state = State::Done;
     self.text = None;
+    // Unfinished, its write fails (ECANCELED) and removes its temp file and directories.
+    self.feeding = None;
     if let Some(spilled) = self.spill.take().and_then(Spill::finish) {
       spilled.abandon();
     }
@@ -136,6 +199,13 @@ impl JsonSink {
 impl JsonSink {
   /// The target and the complete text pushed, leaving the sink done.
   pub(crate) fn take(&mut self, env: &Env) -> Result<(TargetPath, Body)> {
+    if let Some(text) = self.feeding.as_mut().and_then(Feeding::take_text) {
+      // Taken while still being fed (or complete, fed): the write reads it as it comes.
+      if self.state == State::Complete {
+        self.state = State::Done;
+      }
+      return Ok((self.target.clone(), Body::Text(text)));
+    }
     self.expect(env, State::Complete)?;
     self.state = State::Done;
     let body = match self.spill.take().map(Spill::finish) {
@@ -150,6 +220,24 @@ impl JsonSink {
     };
     let body = body.ok_or_else(|| no_text(env))?;
     Ok((self.target.clone(), body))
+  }
+
+  /// The last pieces of a fed text: sent, and the text ends. Once its write has taken it, the
+  /// sink is done.
+  fn push_last_fed(&mut self, env: &Env, texts: Object, meta: &[f64]) -> Result<()> {
+    let feeding = self.feeding.as_mut().ok_or_else(|| no_text(env))?;
+    let sent = feeding.send(texts, meta);
+    if sent.is_err() {
+      self.abandon();
+      return sent.map(drop);
+    }
+    feeding.finish();
+    // Not taken yet (its write is made after): `take` gives it, complete.
+    self.state = match feeding.is_taken() {
+      true => State::Done,
+      false => State::Complete,
+    };
+    Ok(())
   }
 
   /// `ERR_INVALID_STATE` unless the sink is `state`.
@@ -212,7 +300,7 @@ fn worth_later(texts: Object) -> Result<bool> {
 
 /// Text `index` of `texts`, copied out with its four numbers of `meta`: whether a comma
 /// precedes it, and the piece.
-fn read_piece(texts: Object, meta: &[f64], index: u32) -> Result<(bool, Piece)> {
+pub(super) fn read_piece(texts: Object, meta: &[f64], index: u32) -> Result<(bool, Piece)> {
   let number = |k: u32| {
     meta
       .get((index * 4 + k) as usize)
@@ -282,7 +370,9 @@ fn copy_later(env: &Env, texts: Object, meta: Vec<f64>, gap: Vec<u16>) -> Result
 }
 
 /// Finish, now, every later copy still pending on this thread (whatever is in flight).
-pub(crate) fn finish_copies(env: &Env) {
+pub(crate) fn finish_copies(env: &Env) -> Result<()> {
+  // First the texts still being serialized: that is JavaScript, which then needs no copy.
+  feed::finish_feeds(env)?;
   let ids: Vec<u64> =
     ACTIVE.with(|active| active.borrow().iter().map(|copying| copying.id).collect());
   for id in ids {
@@ -293,6 +383,7 @@ pub(crate) fn finish_copies(env: &Env) {
       later.run(Box::new(move |env| turn(&env, id)));
     }
   }
+  Ok(())
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);

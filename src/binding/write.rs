@@ -121,7 +121,7 @@ fn submit<'env>(
 /// of JavaScript needs this thread to do that; finish those copies first, or a write of the
 /// same file that this one waits for could never end.
 fn write_now(env: &Env, target: TargetPath, body: Body, options: CoreWriteOptions) -> Result<()> {
-  sink::finish_copies(env);
+  sink::finish_copies(env)?;
   let request = Request {
     path: target.absolute().to_path_buf(),
     body,
