@@ -1,0 +1,331 @@
+// `incremental: true`: the value is serialized in slices across turns of the event loop, fed to
+// a write queued at call time. Here every slice ends after one piece (SLICE_MICROS=0), so every
+// value of more than a piece is made over several turns, whatever the machine's speed: the
+// tests count turns and reads, never time. (The parity-incremental*.test.js files check the
+// bytes.) A hang fails by jest's timeout.
+process.env.SAFE_WRITE_JSON_SLICE_MICROS = '0'
+const fs = require('node:fs')
+const path = require('node:path')
+const { execFileSync } = require('node:child_process')
+const { safeWriteJson, safeWriteJsonSync, safeWriteFile, safeWriteFileSync, updateJson } = require('..')
+const { tmpDir, leftovers, expectFileBytes } = require('./helpers')
+
+const dir = tmpDir()
+const ROOT = path.join(__dirname, '..')
+const fast = { durability: 'none', incremental: true }
+
+/** `count` messages; reading message `at` (its `text`) calls `onRead(at)`. */
+function history(count, onRead = () => {}) {
+  return {
+    version: 1,
+    messages: Array.from({ length: count }, (_, i) => ({
+      i,
+      role: i % 2 ? 'assistant' : 'user',
+      get text() {
+        onRead(i)
+        return `message ${i} — grüße 😀`
+      },
+    })),
+  }
+}
+
+/** The turns of the event loop (setImmediate callbacks) until `stop()`: counted. */
+function countTurns() {
+  const counted = { turns: 0, spinning: true }
+  const spin = () => {
+    counted.turns++
+    if (counted.spinning) setImmediate(spin)
+  }
+  setImmediate(spin)
+  counted.stop = () => (counted.spinning = false)
+  return counted
+}
+
+describe('the option', () => {
+  test.each([
+    ['safeWriteJsonSync', () => safeWriteJsonSync(path.join(dir, 's.json'), {}, { incremental: true })],
+    ['safeWriteFileSync', () => safeWriteFileSync(path.join(dir, 's.txt'), 'x', { incremental: true })],
+  ])('%s rejects incremental: true with ERR_INVALID_ARG_VALUE', (_name, call) => {
+    expect(call).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' }))
+  })
+
+  test('safeWriteFile rejects it too; safeWriteJsonSync takes false and undefined', async () => {
+    await expect(safeWriteFile(path.join(dir, 's.txt'), 'x', { incremental: true })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG_VALUE',
+    })
+    safeWriteJsonSync(path.join(dir, 'f.json'), [1], { incremental: false })
+    safeWriteJsonSync(path.join(dir, 'u.json'), [2], { incremental: undefined })
+    expect(fs.readFileSync(path.join(dir, 'f.json'), 'utf8')).toBe('[1]')
+    expect(fs.readFileSync(path.join(dir, 'u.json'), 'utf8')).toBe('[2]')
+  })
+
+  test('a value that is not a boolean is ERR_INVALID_ARG_TYPE', async () => {
+    await expect(safeWriteJson(path.join(dir, 't.json'), {}, { incremental: 1 })).rejects.toMatchObject({
+      name: 'TypeError',
+      code: 'ERR_INVALID_ARG_TYPE',
+    })
+  })
+})
+
+test('the event loop turns between slices: the last message is read turns after the call', async () => {
+  const file = path.join(dir, 'turns.json')
+  const seen = { atCall: -1, atLast: -1 }
+  let counted
+  const data = history(2000, (i) => {
+    if (i === 1999) seen.atLast = counted.turns
+  })
+  counted = countTurns()
+  const write = safeWriteJson(file, data, fast)
+  seen.atCall = counted.turns
+  await write
+  counted.stop()
+  expect(seen.atCall).toBe(0)
+  expect(seen.atLast).toBeGreaterThan(0)
+  expect(fs.readFileSync(file, 'utf8')).toBe(JSON.stringify(data))
+})
+
+test('without the option the whole value is read during the call', async () => {
+  const file = path.join(dir, 'whole.json')
+  let counted
+  let atLast = -1
+  const data = history(2000, (i) => {
+    if (i === 1999) atLast = counted.turns
+  })
+  counted = countTurns()
+  await safeWriteJson(file, data, { durability: 'none' })
+  counted.stop()
+  expect(atLast).toBe(0)
+})
+
+test('a value done within the first slice (the default budget) is the value at call time', () => {
+  // In a child process: this file's slices end after one piece.
+  const file = path.join(dir, 'snapshot.json')
+  const script = `
+    const { safeWriteJson } = require(${JSON.stringify(ROOT)})
+    const data = { version: 1, messages: [{ text: 'before' }] }
+    const write = safeWriteJson(${JSON.stringify(file)}, data, { incremental: true, indent: 2 })
+    data.messages[0].text = 'after'
+    data.messages.push({ text: 'pushed' })
+    data.version = 2
+    write.then(() => process.stdout.write('ok'))`
+  const env = { ...process.env }
+  delete env.SAFE_WRITE_JSON_SLICE_MICROS
+  expect(execFileSync(process.execPath, ['-e', script], { env, encoding: 'utf8', timeout: 20000 })).toBe('ok')
+  expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ version: 1, messages: [{ text: 'before' }] })
+})
+
+describe('with jest fake timers', () => {
+  afterEach(() => jest.useRealTimers())
+
+  test.each([
+    ['the default set', undefined],
+    ['everything, nextTick and queueMicrotask included', { doNotFake: [] }],
+  ])('%s: an incremental write of many slices settles', async (_label, config) => {
+    jest.useFakeTimers(config)
+    const file = path.join(dir, 'fake.json')
+    const data = history(3000)
+    await safeWriteJson(file, data, { ...fast, indent: '\t' })
+    await updateJson(file, (current) => ({ ...current, version: 2 }), { incremental: true })
+    expect(fs.readFileSync(file, 'utf8')).toBe(JSON.stringify({ ...data, version: 2 }))
+  })
+})
+
+describe('a serialization error midway', () => {
+  const cases = [
+    ['a throwing getter', () => new RangeError('getter threw')],
+    ['a BigInt', () => 10n],
+    ['a circular structure', (root) => root],
+  ]
+  test.each(cases)(
+    '(%s) rejects as JSON.stringify throws, leaves the target, no temp file, no directory',
+    async (_label, make) => {
+      const target = path.join(dir, 'error.json')
+      fs.writeFileSync(target, '"previous"')
+      const fresh = path.join(dir, 'fresh', 'deeper', 'error.json')
+      for (const file of [target, fresh]) {
+        let readAt = -1
+        let counted = { turns: 0 } // (for JSON.stringify's own run below)
+        const data = history(1500)
+        const bad = make(data)
+        const last = data.messages[1499]
+        Object.defineProperty(last, 'bad', {
+          enumerable: true,
+          get() {
+            readAt = counted.turns
+            if (bad instanceof Error) throw bad
+            return bad
+          },
+        })
+        const thrown = (() => {
+          try {
+            JSON.stringify(data)
+          } catch (err) {
+            return err
+          }
+        })()
+        counted = countTurns()
+        const err = await safeWriteJson(file, data, fast).catch((e) => e)
+        counted.stop()
+        expect(readAt).toBeGreaterThan(0) // midway: turns after the call
+        if (thrown instanceof RangeError) expect(err).toBe(thrown) // user code's error: the same value
+        expect(err.constructor).toBe(thrown.constructor)
+        expect(err.message).toBe(thrown.message)
+      }
+      expect(fs.readFileSync(target, 'utf8')).toBe('"previous"')
+      expect(fs.existsSync(path.join(dir, 'fresh'))).toBe(false)
+      expect(leftovers(dir)).toEqual([])
+    },
+  )
+
+  test('in updateJson: rejects with it, releases the lock, the file is unchanged', async () => {
+    const file = path.join(dir, 'update-error.json')
+    fs.writeFileSync(file, '{"n":1}')
+    const data = history(1500)
+    data.messages[1400].big = 1n
+    await expect(updateJson(file, () => data, { incremental: true })).rejects.toThrow(
+      'Do not know how to serialize a BigInt',
+    )
+    expect(fs.readFileSync(file, 'utf8')).toBe('{"n":1}')
+    // The lock is free again.
+    expect(await updateJson(file, (c) => ({ n: c.n + 1 }), { incremental: true })).toEqual({ n: 2 })
+    expect(fs.existsSync(path.join(dir, '.update-error.json.lock'))).toBe(false)
+  })
+})
+
+test('a cycle through big nested arrays rejects with the TypeError of JSON.stringify (not a stack overflow)', async () => {
+  const inner = Array.from({ length: 600 }, (_, i) => i)
+  inner.push(inner)
+  const data = [...Array.from({ length: 600 }, (_, i) => i), inner]
+  const thrown = (() => {
+    try {
+      JSON.stringify(data)
+    } catch (err) {
+      return err
+    }
+  })()
+  for (const options of [{}, { incremental: true }]) {
+    const err = await safeWriteJson(path.join(dir, 'cycle.json'), data, options).catch((e) => e)
+    expect(err).toBeInstanceOf(TypeError)
+    expect(err.message).toBe(thrown.message)
+  }
+})
+
+test('a write superseded while its text is being made stops reading it and settles with the newer one', async () => {
+  const file = path.join(dir, 'superseded.json')
+  let reads = 0
+  const first = safeWriteJson(file, { first: true }, { durability: 'full' }) // on the disk: the next one queues
+  const superseded = safeWriteJson(
+    file,
+    history(3000, () => reads++),
+    fast,
+  )
+  const newer = safeWriteJson(file, { newest: true }, { durability: 'none' })
+  await Promise.all([first, superseded, newer])
+  expect(fs.readFileSync(file, 'utf8')).toBe('{"newest":true}')
+  expect(reads).toBeLessThan(3000)
+  expect(leftovers(dir)).toEqual([])
+})
+
+test('an incremental call inside an updater, for the file that update holds, fails with ELOCKED and stops reading', async () => {
+  const file = path.join(dir, 'self.json')
+  let reads = 0
+  let inner
+  await updateJson(file, async () => {
+    inner = await safeWriteJson(
+      file,
+      history(3000, () => reads++),
+      fast,
+    ).catch((e) => e)
+    return { outer: true }
+  })
+  expect(inner.code).toBe('ELOCKED')
+  expect(reads).toBeLessThan(3000)
+  expect(fs.readFileSync(file, 'utf8')).toBe('{"outer":true}')
+})
+
+test('a write that times out on a lock held by another process fails with ELOCKED, nothing left', async () => {
+  const file = path.join(dir, 'held.json')
+  fs.writeFileSync(file, '"held"')
+  const { spawn } = require('node:child_process')
+  const holder = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'holder.js'), file])
+  try {
+    await new Promise((resolve, reject) => {
+      holder.stdout.on('data', (d) => String(d).includes('holding') && resolve())
+      holder.on('exit', (code) => reject(new Error(`holder exited ${code}`)))
+    })
+    const err = await safeWriteJson(file, history(3000), { ...fast, lockTimeoutMs: 100 }).catch((e) => e)
+    expect(err.code).toBe('ELOCKED')
+  } finally {
+    holder.kill('SIGKILL')
+    await new Promise((resolve) => holder.on('exit', resolve))
+  }
+  expect(fs.readFileSync(file, 'utf8')).toBe('"held"')
+  expect(leftovers(dir)).toEqual([])
+}, 20000)
+
+test.each([
+  ['safeWriteJsonSync', (file) => safeWriteJsonSync(file, { sync: true })],
+  ['safeWriteFileSync', (file) => safeWriteFileSync(file, '{"sync":true}')],
+])('%s while an incremental write of the file is being made finishes it first, no hang', async (_name, syncWrite) => {
+  const file = path.join(dir, 'sync.json')
+  let reads = 0
+  const data = history(3000, () => reads++)
+  const pending = safeWriteJson(file, data, fast)
+  expect(reads).toBeLessThan(3000) // still being made
+  syncWrite(file)
+  expect(reads).toBe(3000) // the Sync write had it finished
+  expect(fs.readFileSync(file, 'utf8')).toBe('{"sync":true}')
+  await pending
+  expect(fs.readFileSync(file, 'utf8')).toBe('{"sync":true}')
+})
+
+describe('mutation while the promise is pending: valid JSON, every member read once, whole', () => {
+  const original = (i) => ({ i, tag: 'old', list: [i, i + 1] })
+  const replaced = (i) => ({ i, tag: 'new' })
+
+  test.each([undefined, 2])('indent %s', async (indent) => {
+    const file = path.join(dir, `mutated-${indent}.json`)
+    const data = { version: 1, meta: { a: 1, b: 2 }, messages: Array.from({ length: 3000 }, (_, i) => original(i)) }
+    const write = safeWriteJson(file, data, { ...fast, indent })
+    // Between turns: replace, delete, push, shrink, and change the containers around.
+    const mutations = [
+      () => (data.messages[2500] = replaced(2500)),
+      () => delete data.messages[2600].tag,
+      () => data.messages[2700].list.push('pushed'),
+      () => data.messages.push(original(3000)),
+      () => (data.messages.length = 2900),
+      () => delete data.meta.b,
+      () => (data.version = 2),
+      () => (data.messages[2800] = replaced(2800)),
+    ]
+    for (const mutate of mutations) {
+      await new Promise((resolve) => setImmediate(resolve))
+      mutate()
+    }
+    await write
+    const written = JSON.parse(fs.readFileSync(file, 'utf8'))
+    expect(Object.keys(written)).toEqual(['version', 'meta', 'messages'])
+    // The length is read once, as the walk of the array begins (which turn that is depends on
+    // the pieces before it); members past a shrink are null.
+    expect([2900, 3000, 3001]).toContain(written.messages.length)
+    expect([1, 2]).toContain(written.version)
+    written.messages.forEach((m, i) => {
+      const candidates = [
+        original(i),
+        replaced(i),
+        { i, list: [i, i + 1] },
+        { ...original(i), list: [i, i + 1, 'pushed'] },
+        null,
+      ]
+      expect(candidates).toContainEqual(m)
+    })
+  })
+})
+
+test('updateJson with incremental: the bytes of JSON.stringify, the value returned', async () => {
+  const file = path.join(dir, 'update.json')
+  const data = history(2000)
+  const result = await updateJson(file, () => data, { incremental: true, indent: 1, finalNewline: true })
+  expect(result).toBe(data)
+  expectFileBytes(file, Buffer.from(`${JSON.stringify(data, null, 1)}\n`))
+})
