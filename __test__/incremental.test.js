@@ -210,21 +210,49 @@ test('a cycle through big nested arrays rejects with the TypeError of JSON.strin
   }
 })
 
+/** A child process holding `file`'s lock (through updateJson) until killed. */
+async function holdLock(file) {
+  const { spawn } = require('node:child_process')
+  const holder = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'holder.js'), file])
+  await new Promise((resolve, reject) => {
+    holder.stdout.on('data', (d) => String(d).includes('holding') && resolve())
+    holder.on('exit', (code) => reject(new Error(`holder exited ${code}`)))
+  })
+  return async () => {
+    holder.kill('SIGKILL')
+    await new Promise((resolve) => holder.on('exit', resolve))
+  }
+}
+
 test('a write superseded while its text is being made stops reading it and settles with the newer one', async () => {
+  // The first write waits for a lock another process holds, so the incremental one queues
+  // behind it, and the third supersedes it. Its text (more than the 8M characters a write may
+  // have to catch up with) cannot all be made meanwhile: it waits for a write that never
+  // comes, until superseded; then it stops.
   const file = path.join(dir, 'superseded.json')
+  fs.writeFileSync(file, '"held"')
+  const release = await holdLock(file)
+  const count = 150000
   let reads = 0
-  const first = safeWriteJson(file, { first: true }, { durability: 'full' }) // on the disk: the next one queues
-  const superseded = safeWriteJson(
-    file,
-    history(3000, () => reads++),
-    fast,
-  )
-  const newer = safeWriteJson(file, { newest: true }, { durability: 'none' })
-  await Promise.all([first, superseded, newer])
+  const data = history(count, () => reads++) // made first: that takes a while
+  try {
+    const first = safeWriteJson(file, { first: true }, { lockTimeoutMs: 300 })
+    const superseded = safeWriteJson(file, data, { ...fast, lockTimeoutMs: 300 })
+    const newer = safeWriteJson(file, { newest: true }, { durability: 'none', lockTimeoutMs: 300 })
+    const outcomes = await Promise.allSettled([first, superseded, newer])
+    // The newer write timed out on the lock too: the superseded call settles with its error.
+    expect(outcomes.map((o) => o.reason?.code)).toEqual(['ELOCKED', 'ELOCKED', 'ELOCKED'])
+    expect(outcomes[1].reason.message).toBe(outcomes[2].reason.message)
+  } finally {
+    await release()
+  }
+  expect(reads).toBeGreaterThan(0)
+  expect(reads).toBeLessThan(count)
+  expect(fs.readFileSync(file, 'utf8')).toBe('"held"')
+  await safeWriteJson(file, { newest: true }, fast)
   expect(fs.readFileSync(file, 'utf8')).toBe('{"newest":true}')
-  expect(reads).toBeLessThan(3000)
   expect(leftovers(dir)).toEqual([])
-})
+}, 30000)
 
 test('an incremental call inside an updater, for the file that update holds, fails with ELOCKED and stops reading', async () => {
   const file = path.join(dir, 'self.json')
@@ -246,18 +274,12 @@ test('an incremental call inside an updater, for the file that update holds, fai
 test('a write that times out on a lock held by another process fails with ELOCKED, nothing left', async () => {
   const file = path.join(dir, 'held.json')
   fs.writeFileSync(file, '"held"')
-  const { spawn } = require('node:child_process')
-  const holder = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'holder.js'), file])
+  const release = await holdLock(file)
   try {
-    await new Promise((resolve, reject) => {
-      holder.stdout.on('data', (d) => String(d).includes('holding') && resolve())
-      holder.on('exit', (code) => reject(new Error(`holder exited ${code}`)))
-    })
     const err = await safeWriteJson(file, history(3000), { ...fast, lockTimeoutMs: 100 }).catch((e) => e)
     expect(err.code).toBe('ELOCKED')
   } finally {
-    holder.kill('SIGKILL')
-    await new Promise((resolve) => holder.on('exit', resolve))
+    await release()
   }
   expect(fs.readFileSync(file, 'utf8')).toBe('"held"')
   expect(leftovers(dir)).toEqual([])
@@ -328,4 +350,24 @@ test('updateJson with incremental: the bytes of JSON.stringify, the value return
   const result = await updateJson(file, () => data, { incremental: true, indent: 1, finalNewline: true })
   expect(result).toBe(data)
   expectFileBytes(file, Buffer.from(`${JSON.stringify(data, null, 1)}\n`))
+})
+
+test('once written, the value is let go (nothing native keeps it alive)', () => {
+  // In a child process with --expose-gc: a WeakRef to the value, empty after a collection.
+  const file = path.join(dir, 'collected.json')
+  const script = `
+    const { safeWriteJson } = require(${JSON.stringify(ROOT)})
+    let data = { messages: Array.from({ length: 3000 }, (_, i) => ({ i, text: 'x'.repeat(50) })) }
+    const ref = new WeakRef(data)
+    safeWriteJson(${JSON.stringify(file)}, data, { incremental: true, durability: 'none' }).then(async () => {
+      data = null
+      for (let i = 0; i < 5 && ref.deref(); i++) {
+        await new Promise((resolve) => setImmediate(resolve))
+        global.gc()
+      }
+      process.stdout.write(ref.deref() ? 'kept' : 'collected')
+    })`
+  const env = { ...process.env, SAFE_WRITE_JSON_SLICE_MICROS: '0' }
+  const out = execFileSync(process.execPath, ['--expose-gc', '-e', script], { env, encoding: 'utf8', timeout: 20000 })
+  expect(out).toBe('collected')
 })

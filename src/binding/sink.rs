@@ -203,6 +203,7 @@ impl JsonSink {
       // Taken while still being fed (or complete, fed): the write reads it as it comes.
       if self.state == State::Complete {
         self.state = State::Done;
+        self.feeding = None;
       }
       return Ok((self.target.clone(), Body::Text(text)));
     }
@@ -232,11 +233,15 @@ impl JsonSink {
       return sent.map(drop);
     }
     feeding.finish();
-    // Not taken yet (its write is made after): `take` gives it, complete.
-    self.state = match feeding.is_taken() {
-      true => State::Done,
-      false => State::Complete,
-    };
+    // Not taken yet (its write is made after): `take` gives it, complete. Taken: let go of it
+    // now, and with it of the function JavaScript registered (which holds the whole value).
+    match feeding.is_taken() {
+      true => {
+        self.state = State::Done;
+        self.feeding = None;
+      }
+      false => self.state = State::Complete,
+    }
     Ok(())
   }
 
