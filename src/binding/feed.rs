@@ -29,8 +29,8 @@ use std::time::{Duration, Instant};
 use napi::bindgen_prelude::{Function, FunctionRef, JsObjectValue, Object, Unknown};
 use napi::{Env, JsValue, Result, Task};
 
+use super::pieces::read_piece;
 use super::settle::{self, to_value, Outcome, Pending};
-use super::sink::read_piece;
 use crate::poison::lock;
 use crate::text::{Flow, Piece, PieceSender, Streamed, Text};
 

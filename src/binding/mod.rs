@@ -8,6 +8,7 @@ mod js_error;
 mod later;
 mod options;
 mod path;
+mod pieces;
 mod read;
 mod settle;
 mod sink;

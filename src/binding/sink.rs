@@ -10,7 +10,9 @@
 //!   before Node-API can read it — costs half as much again; done later, it never lengthens
 //!   the call's own stall. No turn copies more than [`UNITS_PER_TURN`], and the copy pauses
 //!   while the write has more than [`Flow::LIMIT`] units to catch up with (the write wakes it);
-//! - everything else is copied during the call.
+//! - everything else is copied during the call;
+//! - with `incremental: true`, the pieces of each slice are copied as the slice ends and sent to
+//!   a write already queued ([`JsonSink::feed`], [`super::feed`]).
 //!
 //! A Sync write blocks the JavaScript thread, so it first finishes every copy still pending
 //! ([`finish_copies`]): an async write of the same file may be waiting for one.
@@ -27,13 +29,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use napi::bindgen_prelude::{Function, JsObjectValue, Object, ObjectRef, Unknown};
-use napi::{sys, Env, Error, JsString, JsValue, Result, Status};
+use napi::{Env, Error, JsString, Result};
 use napi_derive::napi;
 
 use super::feed::{self, Feeding, SliceClock};
 use super::js_error;
 use super::later::Later;
 use super::path::TargetPath;
+use super::pieces::{read_piece, to_utf16};
 use crate::spill::Spill;
 use crate::text::{Flow, Piece, PieceSender, Pieces, Streamed, Text};
 use crate::write::Body;
@@ -301,41 +304,6 @@ fn worth_later(texts: Object) -> Result<bool> {
     }
   }
   Ok(false)
-}
-
-/// Text `index` of `texts`, copied out with its four numbers of `meta`: whether a comma
-/// precedes it, and the piece.
-pub(super) fn read_piece(texts: Object, meta: &[f64], index: u32) -> Result<(bool, Piece)> {
-  let number = |k: u32| {
-    meta
-      .get((index * 4 + k) as usize)
-      .map_or(0, |&n| n as usize)
-  };
-  let (trim_start, trim_end, depth, comma) = (number(0), number(1), number(2), number(3) != 0);
-  let mut units = to_utf16(texts.get_element::<JsString>(index)?)?;
-  units.truncate(units.len().saturating_sub(trim_end));
-  units.drain(..trim_start.min(units.len()));
-  Ok((comma, Piece::new(units, depth)))
-}
-
-/// A string's UTF-16 code units, copied once (napi-rs' `JsStringUtf16` copies them twice).
-pub(crate) fn to_utf16(string: JsString) -> Result<Vec<u16>> {
-  let (env, value) = (string.value().env, string.raw());
-  let length = string.utf16_len()?;
-  // One more unit for the terminating NUL Node-API writes.
-  let mut units = Vec::<u16>::with_capacity(length + 1);
-  let mut copied = 0;
-  // SAFETY: `env` and `value` are live handles of the current call; the buffer has room for
-  // `length + 1` units, the size passed.
-  let status = unsafe {
-    sys::napi_get_value_string_utf16(env, value, units.as_mut_ptr(), length + 1, &mut copied)
-  };
-  if status != sys::Status::napi_ok {
-    return Err(Error::new(Status::from(status), "could not copy a string"));
-  }
-  // SAFETY: Node-API initialised `copied` (≤ length) units.
-  unsafe { units.set_len(copied) };
-  Ok(units)
 }
 
 /// A text whose pieces, `texts` (with `meta`), are copied out from the next turn on; then the

@@ -10,6 +10,7 @@ use napi_derive::napi;
 use super::js_error;
 use super::options::WriteOptions;
 use super::path::TargetPath;
+use super::pieces;
 use super::settle::{self, to_value};
 use super::sink::{self, JsonSink};
 use crate::options::WriteOptions as CoreWriteOptions;
@@ -94,7 +95,7 @@ pub(crate) fn write_file_sync(
 /// The data of `safeWriteFile`, copied now so later changes to it do not matter.
 fn file_bytes(data: FileData) -> Result<Body> {
   Ok(Body::Text(match data {
-    Either::A(string) => Text::Utf16(sink::to_utf16(string)?),
+    Either::A(string) => Text::Utf16(pieces::to_utf16(string)?),
     Either::B(bytes) => Text::Bytes(bytes.to_vec()),
   }))
 }
