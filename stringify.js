@@ -304,15 +304,16 @@ class Walker {
 
   /**
    * Whether a member (an object, not a Proxy, without `toJSON`: the caller checked) of a
-   * container at `depth` — `thin` if that has fewer than `walkMin` members — is to be walked in
-   * turn: a big array; incremental, also a big object, or any container inside a thin one down
-   * to `SPINE_DEPTH`. Not an ancestor (a cycle, for JSON.stringify to report). Deeper pieces
-   * are indented by inserting the gap after each newline, which is only unambiguous while the
-   * gap holds no newline of its own.
+   * container at `depth` — `thin` if that has fewer than `walkMin` members, `heavy` if one of
+   * its members made a big piece on its own — is to be walked in turn: a big array;
+   * incremental, also a big object, or any container inside a thin one down to `SPINE_DEPTH`,
+   * or inside a heavy one. Not an ancestor (a cycle, for JSON.stringify to report). Deeper
+   * pieces are indented by inserting the gap after each newline, which is only unambiguous
+   * while the gap holds no newline of its own.
    */
-  walks(member, thin, depth) {
+  walks(member, thin, heavy, depth) {
     if (this.gap.includes('\n') || this.isAncestor(member)) return false
-    const spine = this.feeds && thin && depth < SPINE_DEPTH
+    const spine = this.feeds && ((thin && depth < SPINE_DEPTH) || heavy)
     if (isArray(member)) return member.length >= tuning.walkMin || spine
     return this.feeds && !isBoxedPrimitive(member) && (spine || objectKeys(member).length >= tuning.walkMin)
   }
@@ -356,6 +357,7 @@ class Walker {
     let slice = list()
     let first = 0 // index of slice[0]
     let want = this.feeds ? 1 : 16
+    let heavy = false // a member alone made a big piece: walk the containers that follow
     const flush = (end) => {
       if (slice.length === 0) return
       const text = this.stringify(slice, '[', ']')
@@ -367,6 +369,7 @@ class Walker {
           throw changed()
       }
       this.push(text, 1, trimEnd, depth, first > 0)
+      heavy ||= this.isHeavy(slice.length, text.length)
       want = this.nextWant(want, slice.length, text.length)
       slice = list()
       first = end
@@ -377,7 +380,7 @@ class Walker {
       if ((type === 'object' && member !== null) || type === 'function' || type === 'bigint') {
         // In a slice, JSON.stringify would pass `toJSON` the wrong index, and a Proxy could tell.
         const alone = type === 'bigint' || isProxy(member) || this.hasToJSON(member)
-        const walked = !alone && type === 'object' && this.walks(member, thin, depth)
+        const walked = !alone && type === 'object' && this.walks(member, thin, heavy, depth)
         if (alone || walked) {
           flush(index)
           if (this.due()) yield
@@ -408,6 +411,11 @@ class Walker {
   nextWant(want, count, chars) {
     const fit = round((tuning.pieceChars * count) / max(chars, 1))
     return max(1, min(4096, this.feeds ? want * 4 : 4096, fit))
+  }
+
+  /** Whether `count` members that made `chars` characters were one big member (incremental). */
+  isHeavy(count, chars) {
+    return this.feeds && count === 1 && chars > 4 * tuning.pieceChars
   }
 
   /** A member that must be stringified under its real key: alone, in a holder of its own. */
@@ -446,6 +454,7 @@ class Walker {
     let batch = create(null)
     let count = 0
     let want = this.feeds ? 1 : 16
+    let heavy = false // a member alone made a big piece: walk the containers that follow
     const flush = () => {
       if (count === 0) return
       const text = this.stringify(batch, '{', '}')
@@ -453,6 +462,7 @@ class Walker {
         this.push(text, 1, trimEnd, depth, any)
         any = true
       }
+      heavy ||= this.isHeavy(count, text.length)
       want = this.nextWant(want, count, text.length)
       batch = create(null)
       count = 0
@@ -466,7 +476,7 @@ class Walker {
         member !== null &&
         !isProxy(member) &&
         !this.hasToJSON(member) &&
-        this.walks(member, thin, depth)
+        this.walks(member, thin, heavy, depth)
       ) {
         flush()
         if (this.due()) yield

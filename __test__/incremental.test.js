@@ -371,3 +371,37 @@ test('once written, the value is let go (nothing native keeps it alive)', () => 
   const out = execFileSync(process.execPath, ['--expose-gc', '-e', script], { env, encoding: 'utf8', timeout: 20000 })
   expect(out).toBe('collected')
 })
+
+test('a text bigger than a write may have to catch up with (8M characters) is written whole', async () => {
+  const file = path.join(dir, 'paced.json')
+  const data = Array.from({ length: 120000 }, (_, i) => ({ i, text: `message ${i} ${'x'.repeat(60)}` }))
+  await safeWriteJson(file, data, { ...fast, indent: 1 })
+  expectFileBytes(file, Buffer.from(JSON.stringify(data, null, 1)))
+}, 30000)
+
+test('inside a big array, small objects holding big arrays are walked too once one turned out big', async () => {
+  // 600 tasks of 2 keys; tasks 0 and 5 hold 200 long strings (140K characters): one piece each,
+  // unless walked. Task 0 shows that tasks can be big: task 5 is walked, over several turns.
+  const file = path.join(dir, 'tasks.json')
+  const seen = {}
+  let counted
+  const big = (t) => (t === 0 || t === 5 ? 200 : 0)
+  const tasks = Array.from({ length: 600 }, (_, t) => ({
+    id: t,
+    lines: Array.from({ length: big(t) }, (_, i) =>
+      t === 5 && (i === 0 || i === 199)
+        ? {
+            get line() {
+              seen[i] = counted.turns
+              return 'y'.repeat(700)
+            },
+          }
+        : 'x'.repeat(700),
+    ),
+  }))
+  counted = countTurns()
+  await safeWriteJson(file, tasks, fast)
+  counted.stop()
+  expect(seen[199]).toBeGreaterThan(seen[0]) // task 5 was made over several turns
+  expect(fs.readFileSync(file, 'utf8')).toBe(JSON.stringify(tasks))
+}, 30000)
