@@ -405,3 +405,15 @@ test('inside a big array, small objects holding big arrays are walked too once o
   expect(seen[199]).toBeGreaterThan(seen[0]) // task 5 was made over several turns
   expect(fs.readFileSync(file, 'utf8')).toBe(JSON.stringify(tasks))
 }, 30000)
+
+test('a Sync write of the file made by a getter the walk runs: it is served, the incremental call fails cleanly', async () => {
+  const file = path.join(dir, 'reentrant.json')
+  const data = history(3000, (i) => {
+    if (i === 2500) safeWriteJsonSync(file, { sync: true })
+  })
+  const err = await safeWriteJson(file, data, fast).catch((e) => e)
+  expect(err.code).toBe('ERR_INVALID_STATE')
+  expect(err.message).toMatch(/a Sync write was made while this value was being serialized incrementally/)
+  expect(fs.readFileSync(file, 'utf8')).toBe('{"sync":true}')
+  expect(leftovers(dir)).toEqual([])
+})
