@@ -38,6 +38,20 @@ export declare class JsonSink {
    * text is too big to hold. Throws the write's error if that failed.
    */
   stream(texts: string[], meta: number[]): void
+  /**
+   * Incremental: copy these pieces now and send them to the write, which may already be
+   * queued (the text is then taken before it is complete); `finish` serializes the rest at
+   * once, when a Sync write needs this thread. `false` if the write no longer wants the text
+   * (superseded, or failed): stop serializing.
+   */
+  feed(texts: string[], meta: number[], finish: () => void): boolean
+  /**
+   * Whether the current slice has run for `micros` microseconds or more (a monotonic clock:
+   * fake timers do not touch it).
+   */
+  due(micros: number): boolean
+  /** Incremental: a promise that resolves in a later turn, when the next slice may run. */
+  next(): Promise<void>
   /** The last pieces: copied in later turns if they may be and it is worth it, else now. */
   push(texts: string[], meta: number[]): void
   /**

@@ -30,6 +30,21 @@ export interface WriteJsonOptions extends WriteOptions {
    * @default false
    */
   prettyPrint?: boolean
+  /**
+   * Async only (`safeWriteJson`, `updateJson`; `safeWriteJsonSync` rejects `true` with
+   * `ERR_INVALID_ARG_VALUE`): serialize across turns of the event loop, in slices of a few
+   * milliseconds of main-thread work each (one member's own `JSON.stringify` is never split), so
+   * that no turn holds the loop for long. The write takes its place in the file's order at call
+   * time. A value done within the first slice (in the call) is, as without the option, the value
+   * at call time. A bigger one is read over several turns: do not mutate it until the promise
+   * settles. If it is mutated anyway, the file is still valid JSON in which every member was
+   * read once, whole (an array's length and an object's keys are read as its walk begins). A
+   * serialization error midway rejects with `JSON.stringify`'s error and removes the temp file and
+   * the directories made for the write. With a `replacer`, the value is serialized in one slice.
+   * No JavaScript timer is involved: it settles under jest's fake timers.
+   * @default false
+   */
+  incremental?: boolean
 }
 
 /** The encodings `Buffer` knows: the same union as `BufferEncoding` in `@types/node`. */

@@ -20,7 +20,7 @@ const SUPPORTED = [
 const { AsyncLocalStorage } = require('node:async_hooks')
 const { targetPath } = require('./lib/path.js')
 const { jsonOptions, updateOptions, fileOptions, readOptions, cleanupOptions } = require('./lib/options.js')
-const { invalidArgType } = require('./lib/arguments.js')
+const { invalidArgType, invalidArgValue } = require('./lib/arguments.js')
 const { walkInto, stringify } = require('./stringify.js')
 
 const binding = loadBinding()
@@ -34,13 +34,16 @@ const enclosing = () => updating.getStore() ?? []
 
 exports.safeWriteJson = async function safeWriteJson(path, data, options) {
   const target = targetPath(path)
-  const { write, indent, replacer, finalNewline } = jsonOptions(options)
-  return binding.writeJson(serialize(target, data, replacer, indent, true), write, finalNewline, enclosing())
+  const { write, indent, replacer, finalNewline, incremental } = jsonOptions(options)
+  const submit = (sink) => binding.writeJson(sink, write, finalNewline, enclosing())
+  if (incremental) return writeIncrementally(target, data, replacer, indent, submit)
+  return submit(serialize(target, data, replacer, indent, true))
 }
 
 exports.safeWriteJsonSync = function safeWriteJsonSync(path, data, options) {
   const target = targetPath(path)
-  const { write, indent, replacer, finalNewline } = jsonOptions(options)
+  const { write, indent, replacer, finalNewline, incremental } = jsonOptions(options)
+  if (incremental) throw invalidArgValue('options.incremental', 'is only supported by the async functions', true)
   binding.writeJsonSync(serialize(target, data, replacer, indent, false), write, finalNewline)
 }
 
@@ -61,7 +64,7 @@ exports.safeWriteFileSync = function safeWriteFileSync(path, data, options) {
 exports.updateJson = async function updateJson(path, updater, options) {
   const target = targetPath(path)
   if (typeof updater !== 'function') throw invalidArgType('updater', 'of type function', updater)
-  const { write, indent, replacer, finalNewline, default: fallback } = updateOptions(options)
+  const { write, indent, replacer, finalNewline, incremental, default: fallback } = updateOptions(options)
   const lease = await binding.lockForUpdate(target, write, finalNewline, enclosing())
   let next
   try {
@@ -77,7 +80,17 @@ exports.updateJson = async function updateJson(path, updater, options) {
     throw err
   }
   // The commit releases the lease once written (so this settles in call order with the writes
-  // queued behind it); when the value cannot even be serialized, release it here.
+  // queued behind it); when the value cannot even be serialized, release it here (a lease
+  // already committed releases as a no-op).
+  if (incremental) {
+    try {
+      await writeIncrementally(target, next, replacer, indent, (sink) => lease.commit(sink))
+    } catch (err) {
+      await lease.release()
+      throw err
+    }
+    return next
+  }
   let committed
   try {
     committed = lease.commit(serialize(target, next, replacer, indent, false))
@@ -129,16 +142,109 @@ exports[Symbol.for('safe-write-json.findLeftovers')] = async function findLeftov
 function serialize(target, data, replacer, indent, later) {
   const sink = new JsonSink(target, later)
   try {
-    if (replacer !== undefined || !walkInto(data, indent, sink)) {
-      const json = stringify(data, replacer, indent)
-      // What JSON.stringify maps to `undefined` (a function, a symbol, `undefined`) writes `null`.
-      sink.push([json === undefined ? 'null' : json], WHOLE)
-    }
+    const slices = replacer === undefined ? walkInto(data, indent, sink) : null
+    if (slices === null) pushWhole(sink, data, replacer, indent)
+    // Not incremental: one run walks it all.
+    else if (!slices.run()) throw new Error('safe-write-json: a walk stopped midway (a bug: please report it)')
   } catch (err) {
     sink.abandon()
     throw err
   }
   return sink
+}
+
+/** The text of `data`, stringified whole, into `sink`. */
+function pushWhole(sink, data, replacer, indent) {
+  const json = stringify(data, replacer, indent)
+  // What JSON.stringify maps to `undefined` (a function, a symbol, `undefined`) writes `null`.
+  sink.push([json === undefined ? 'null' : json], WHOLE)
+}
+
+/**
+ * `incremental: true`: serialize `data` for a write to `target` in slices across turns of the
+ * event loop, none longer than the slice budget (but a single member's JSON.stringify), and
+ * settle as the write does. The first slice runs in the call: a value done within it is pushed
+ * whole, as without the option. Otherwise the pieces so far are fed to the sink and the write
+ * is queued at once — `submit(sink)`, which returns its promise — while the rest is made in
+ * later turns (awaiting the sink's native `next`: no JavaScript timer), fed as it is made.
+ *
+ * A serialization error midway abandons the text: its write fails and removes its temp file
+ * and the directories made for it; once it has, this rejects with the error. A write that no
+ * longer wants the text (superseded, or failed: ELOCKED…) stops the serialization; this then
+ * settles as that write does. A replacer, or a value not walked unobservably (a Proxy, a
+ * `toJSON`), is stringified in one slice.
+ */
+async function writeIncrementally(target, data, replacer, indent, submit) {
+  const sink = new JsonSink(target, true)
+  let slices = null
+  try {
+    slices = replacer === undefined ? walkInto(data, indent, sink, true) : null
+    if (slices === null) pushWhole(sink, data, replacer, indent)
+    else if (!slices.run()) return feedTheRest(sink, slices, submit)
+  } catch (err) {
+    sink.abandon()
+    throw err
+  }
+  return submit(sink)
+}
+
+/** See `writeIncrementally`: the write is queued now; the text is made in later turns. */
+function feedTheRest(sink, slices, submit) {
+  let failure = null // what the serialization threw
+  let wanted
+  // A Sync write needs this thread, and may wait for this write: make the rest of the text now.
+  const finish = () => {
+    if (slices.done || failure || !wanted) return
+    if (slices.running) {
+      // A Sync write made by user code the walk runs (a getter): the rest cannot be made now.
+      failure = interruptedBySyncWrite()
+      sink.abandon()
+      return
+    }
+    slices.unbound()
+    try {
+      while (!slices.run() && (wanted = sink.feed(...slices.drain(), finish)));
+    } catch (err) {
+      failure = err
+      sink.abandon()
+    }
+  }
+  wanted = sink.feed(...slices.drain(), finish)
+  let written
+  try {
+    written = submit(sink)
+  } catch (err) {
+    sink.abandon()
+    throw err
+  }
+  // Handled below, once the text is made (or abandoned).
+  written.catch(() => {})
+  return (async () => {
+    try {
+      while (wanted && !slices.done && !failure) {
+        await sink.next()
+        // A Sync write may have finished it meanwhile.
+        if (slices.done || failure) break
+        if (slices.run()) break
+        wanted = sink.feed(...slices.drain(), finish)
+      }
+    } catch (err) {
+      failure ??= err
+    }
+    if (failure !== null || !wanted) sink.abandon()
+    if (failure === null) return written
+    // Its write fails (ECANCELED) once its temp file is gone: only then is nothing left.
+    await written.catch(() => {})
+    throw failure
+  })()
+}
+
+function interruptedBySyncWrite() {
+  const err = new Error(
+    'a Sync write was made while this value was being serialized incrementally, by code that serialization ran (a getter or toJSON); nothing was written',
+  )
+  err.code = 'ERR_INVALID_STATE'
+  return err
 }
 // The four numbers of a text pushed whole: nothing to trim, no extra indent, no comma before it.
 const WHOLE = Object.freeze([0, 0, 0, 0])

@@ -54,21 +54,31 @@ const tuning = {
   spillBytes: Number(process.env.SAFE_WRITE_JSON_SPILL_BYTES) || 96 * 1024 * 1024,
   // Once streaming, pieces are handed over every this many characters.
   flushChars: 1 << 20,
+  // `incremental: true`: main-thread time per slice, in microseconds (0: a slice per piece).
+  sliceMicros: process.env.SAFE_WRITE_JSON_SLICE_MICROS ? Number(process.env.SAFE_WRITE_JSON_SLICE_MICROS) : 4000,
 }
+
+// `incremental: true` walks, besides big containers, every container up to this depth inside
+// small ones (`{ version, messages: [...] }`): a big member can hide only deeper than that.
+const SPINE_DEPTH = 2
 
 /**
  * Walk `value` if that is worth it and unobservable: push its pieces into `sink` as `texts` and
  * `meta` — each text to be written without `trimStart` leading and `trimEnd` trailing
  * characters, after a comma if `comma`, with `extraDepth` more indentation after each of its
- * newlines (four numbers per text in `meta`) — and return true. Past `spillBytes` of held text,
- * the pieces so far and then every `flushChars` more go to `sink.stream`, which streams them
- * to the temp file, so memory stays bounded; the rest to `sink.push`. Return false (having run
- * no user code) if the value should be stringified whole.
+ * newlines (four numbers per text in `meta`). Past `spillBytes` of held text, the pieces so far
+ * and then every `flushChars` more go to `sink.stream`, which streams them to the temp file, so
+ * memory stays bounded; the rest to `sink.push`. Returns the walk as `Slices` (run it), or null
+ * (having run no user code) if the value should be stringified whole.
+ *
+ * `incremental`: the walk stops whenever the slice's time budget is spent (`sink.due`), and
+ * walks every container (of any size) down to `SPINE_DEPTH` inside small ones, so that no
+ * single JSON.stringify call is large; its pieces are taken with `Slices.drain` between runs.
  */
-function walkInto(value, space, sink) {
-  const walker = new Walker(sink)
+function walkInto(value, space, sink, incremental = false) {
+  const walker = new Walker(sink, incremental)
   const kind = walker.rootKind(value)
-  if (kind === null) return false
+  if (kind === null) return null
   const probe = stringify([[]], null, space)
   // A boxed `space` runs its valueOf here: it must not have given an array, or the value, a
   // `toJSON` (asked afresh: what rootKind learnt may be stale).
@@ -81,20 +91,44 @@ function walkInto(value, space, sink) {
   walker.gap = probe.slice(2, probe.length - 4)
   walker.space = probe === '[[]]' ? '' : walker.gap || '\0'
   sink.begin(walker.gap)
-  try {
-    if (kind === 'array') walker.array(value, 0)
-    else walker.object(value, kind, 0)
-    walker.checkFramed(kind === 'array' ? '[' : '{', kind === 'array' ? ']' : '}')
-  } catch (err) {
-    // The walk puts other holders on JSON.stringify's stack than the whole call would, so a
-    // cycle is described from another starting point: get JavaScript's own message.
-    if (err instanceof TypeError && err.message.startsWith('Converting circular structure to JSON')) {
-      stringify(value, null, space)
-    }
-    throw err
+  return new Slices(walker, walker.run(value, kind, space))
+}
+
+/** A walk that can stop between pieces and go on later (see `walkInto`). */
+class Slices {
+  constructor(walker, steps) {
+    this.walker = walker
+    this.steps = steps
+    this.running = false
+    this.done = false
   }
-  sink.push(walker.texts, walker.meta)
-  return true
+
+  /**
+   * Walk until the slice's budget is spent, or to the end (then the last pieces are pushed):
+   * whether it is done. Throws what the walk throws (then it is done too).
+   */
+  run() {
+    this.running = true
+    try {
+      this.done = this.steps.next().done
+    } catch (err) {
+      this.done = true
+      throw err
+    } finally {
+      this.running = false
+    }
+    return this.done
+  }
+
+  /** From now on, walk to the end in one run (a Sync write needs this thread). */
+  unbound() {
+    this.walker.bounded = false
+  }
+
+  /** The pieces made since the last drain, as `[texts, meta]`, for `sink.feed`. */
+  drain() {
+    return this.walker.drain()
+  }
 }
 
 /**
@@ -129,8 +163,15 @@ function list() {
 }
 
 class Walker {
-  constructor(sink) {
+  constructor(sink, incremental) {
     this.sink = sink
+    // Incremental: pieces are drained between slices, which end when the time budget is spent
+    // (while `bounded`).
+    this.feeds = incremental
+    this.bounded = incremental
+    // The containers being walked, outermost first: one met again is a cycle, left to
+    // JSON.stringify to find (and describe).
+    this.ancestors = list()
     // The pieces so far, and the characters they hold; whether the text streams to disk.
     this.texts = list()
     this.meta = list()
@@ -149,6 +190,50 @@ class Walker {
     this.protoHasToJSON = false
   }
 
+  /**
+   * The whole walk of `value` (of `kind`), its last pieces pushed; it yields (incremental)
+   * whenever the slice's budget is spent, with the pieces so far to be drained.
+   */
+  *run(value, kind, space) {
+    try {
+      yield* this.walk(value, kind, 0)
+      this.checkFramed(kind === 'array' ? '[' : '{', kind === 'array' ? ']' : '}')
+    } catch (err) {
+      // The walk puts other holders on JSON.stringify's stack than the whole call would, so a
+      // cycle is described from another starting point: get JavaScript's own message.
+      if (err instanceof TypeError && err.message.startsWith('Converting circular structure to JSON')) {
+        stringify(value, null, space)
+      }
+      throw err
+    }
+    this.sink.push(this.texts, this.meta)
+  }
+
+  /** Container `value`, of `kind` ('array' or its keys), at `depth` in the output. */
+  *walk(value, kind, depth) {
+    const { ancestors } = this
+    ancestors[ancestors.length] = value
+    if (kind === 'array') yield* this.array(value, depth)
+    else yield* this.object(value, kind, depth)
+    ancestors.length--
+  }
+
+  /** Incremental: whether the slice's budget is spent, or enough text is held to hand over. */
+  due() {
+    return this.feeds && (this.held >= tuning.flushChars || (this.bounded && this.sink.due(tuning.sliceMicros)))
+  }
+
+  /** The pieces pushed since the last drain, as `[texts, meta]`: handed over. */
+  drain() {
+    this.checkStored()
+    const taken = [this.texts, this.meta]
+    this.stored += this.texts.length
+    this.texts = list()
+    this.meta = list()
+    this.held = 0
+    return taken
+  }
+
   /** Add a piece (see `walkInto`); past the threshold, have the sink stream them all now. */
   push(text, trimStart, trimEnd, extraDepth, comma) {
     // Indexed stores, not Array.prototype.push, which user code could replace mid-walk.
@@ -162,13 +247,10 @@ class Walker {
     if (this.pushed++ === 0) this.first = text
     this.last = text
     this.held += text.length
+    // Incremental walks hand their pieces over between slices instead.
+    if (this.feeds) return
     if (this.streaming ? this.held >= tuning.flushChars : this.held * 2 > tuning.spillBytes) {
-      this.checkStored()
-      this.sink.stream(this.texts, this.meta)
-      this.stored += this.texts.length
-      this.texts = list()
-      this.meta = list()
-      this.held = 0
+      this.sink.stream(...this.drain())
       this.streaming = true
     }
   }
@@ -214,25 +296,38 @@ class Walker {
   rootKind(value) {
     if (value === null || typeof value !== 'object' || isProxy(value) || !arraysArePlain() || this.hasToJSON(value))
       return null
-    if (isArray(value)) return value.length >= tuning.walkMin ? 'array' : null
+    if (isArray(value)) return value.length >= tuning.walkMin || this.feeds ? 'array' : null
     if (isBoxedPrimitive(value)) return null
     const keys = objectKeys(value)
-    return keys.length >= tuning.walkMin ? keys : null
+    return keys.length >= tuning.walkMin || this.feeds ? keys : null
   }
 
   /**
-   * Whether an object member is a big array to walk in turn (a Proxy's length would run a
-   * trap). Deeper pieces are indented by inserting the gap after each newline, which is only
-   * unambiguous while the gap holds no newline of its own.
+   * Whether a member (an object, not a Proxy, without `toJSON`: the caller checked) of a
+   * container at `depth` — `thin` if that has fewer than `walkMin` members, `heavy` if one of
+   * its members made a big piece on its own — is to be walked in turn: a big array;
+   * incremental, also a big object, or any container inside a thin one down to `SPINE_DEPTH`,
+   * or inside a heavy one. Not an ancestor (a cycle, for JSON.stringify to report). Deeper
+   * pieces are indented by inserting the gap after each newline, which is only unambiguous
+   * while the gap holds no newline of its own.
    */
-  isBigArray(member) {
-    return (
-      isArray(member) &&
-      !this.gap.includes('\n') &&
-      !isProxy(member) &&
-      member.length >= tuning.walkMin &&
-      !this.hasToJSON(member)
-    )
+  walks(member, thin, heavy, depth) {
+    if (this.gap.includes('\n') || this.isAncestor(member)) return false
+    const spine = this.feeds && ((thin && depth < SPINE_DEPTH) || heavy)
+    if (isArray(member)) return member.length >= tuning.walkMin || spine
+    return this.feeds && !isBoxedPrimitive(member) && (spine || objectKeys(member).length >= tuning.walkMin)
+  }
+
+  /** Whether `member` is a container being walked (a loop over a list without a prototype). */
+  isAncestor(member) {
+    const { ancestors } = this
+    for (let i = 0; i < ancestors.length; i++) if (ancestors[i] === member) return true
+    return false
+  }
+
+  /** A member to walk: 'array', or its keys (read now, after any user code ran before). */
+  kindOf(member) {
+    return isArray(member) ? 'array' : objectKeys(member)
   }
 
   /** Whether `toJSON` is on `object` or its prototype chain, found without calling a getter. */
@@ -252,15 +347,17 @@ class Walker {
   }
 
   /** `array`, at `depth` in the output: its members a slice at a time. */
-  array(array, depth) {
+  *array(array, depth) {
     const { space } = this
     const length = array.length
+    const thin = length < tuning.walkMin
     // Trimmed from a stringified slice: "[" and "]", or "[" and "\n]" when indenting.
     const trimEnd = space ? 2 : 1
     this.push('[', 0, 0, 0, false)
     let slice = list()
     let first = 0 // index of slice[0]
-    let want = 16
+    let want = this.feeds ? 1 : 16
+    let heavy = false // a member alone made a big piece: walk the containers that follow
     const flush = (end) => {
       if (slice.length === 0) return
       const text = this.stringify(slice, '[', ']')
@@ -272,7 +369,8 @@ class Walker {
           throw changed()
       }
       this.push(text, 1, trimEnd, depth, first > 0)
-      want = max(1, min(4096, round((tuning.pieceChars * slice.length) / text.length)))
+      heavy ||= this.isHeavy(slice.length, text.length)
+      want = this.nextWant(want, slice.length, text.length)
       slice = list()
       first = end
     }
@@ -282,21 +380,42 @@ class Walker {
       if ((type === 'object' && member !== null) || type === 'function' || type === 'bigint') {
         // In a slice, JSON.stringify would pass `toJSON` the wrong index, and a Proxy could tell.
         const alone = type === 'bigint' || isProxy(member) || this.hasToJSON(member)
-        const big = !alone && type === 'object' && this.isBigArray(member)
-        if (alone || big) {
+        const walked = !alone && type === 'object' && this.walks(member, thin, heavy, depth)
+        if (alone || walked) {
           flush(index)
+          if (this.due()) yield
           // Asked again after the slice ran user code: a `toJSON` now is called with its index.
-          if (big && !this.hasToJSON(member)) this.nested(member, depth + 1, index > 0)
+          if (walked && !this.hasToJSON(member)) yield* this.nested(member, depth + 1, index > 0)
           else this.alone(`${index}`, member, depth, index > 0)
           first = index + 1
+          if (this.due()) yield
           continue
         }
       }
       slice[slice.length] = member
-      if (slice.length >= want) flush(index + 1)
+      if (slice.length >= want) {
+        flush(index + 1)
+        if (this.due()) yield
+      }
     }
     flush(length)
-    this.push(space ? '\n]' : ']', 0, 0, depth, false)
+    // An empty array is `[]`, indented or not.
+    this.push(space && length > 0 ? '\n]' : ']', 0, 0, depth, false)
+  }
+
+  /**
+   * Members per piece next, after `count` made `chars` characters: about `pieceChars`' worth.
+   * Incremental, it grows at most fourfold a piece, so that a run of small members ahead of
+   * big ones does not make one big piece.
+   */
+  nextWant(want, count, chars) {
+    const fit = round((tuning.pieceChars * count) / max(chars, 1))
+    return max(1, min(4096, this.feeds ? want * 4 : 4096, fit))
+  }
+
+  /** Whether `count` members that made `chars` characters were one big member (incremental). */
+  isHeavy(count, chars) {
+    return this.feeds && count === 1 && chars > 4 * tuning.pieceChars
   }
 
   /** A member that must be stringified under its real key: alone, in a holder of its own. */
@@ -316,16 +435,17 @@ class Walker {
     this.push(text, trimStart, space ? 2 : 1, depth, comma && !space)
   }
 
-  /** A big array member, walked in turn one level deeper. */
-  nested(member, depth, comma) {
+  /** An array member walked in turn, one level deeper. */
+  *nested(member, depth, comma) {
     if (this.space) this.push('\n', 0, 0, depth, comma)
     else if (comma) this.push(',', 0, 0, 0, false)
-    this.array(member, depth)
+    yield* this.walk(member, this.kindOf(member), depth)
   }
 
   /** `object` (with its `keys`), at `depth` in the output: its members a batch at a time. */
-  object(object, keys, depth) {
+  *object(object, keys, depth) {
     const { space } = this
+    const thin = keys.length < tuning.walkMin
     const trimEnd = space ? 2 : 1
     this.push('{', 0, 0, 0, false)
     let any = false // a member has been written (so the next one needs a comma)
@@ -333,7 +453,8 @@ class Walker {
     // under their real keys, so their own `toJSON` is called as in place.
     let batch = create(null)
     let count = 0
-    let want = 16
+    let want = this.feeds ? 1 : 16
+    let heavy = false // a member alone made a big piece: walk the containers that follow
     const flush = () => {
       if (count === 0) return
       const text = this.stringify(batch, '{', '}')
@@ -341,28 +462,40 @@ class Walker {
         this.push(text, 1, trimEnd, depth, any)
         any = true
       }
-      want = max(1, min(4096, round((tuning.pieceChars * count) / text.length)))
+      heavy ||= this.isHeavy(count, text.length)
+      want = this.nextWant(want, count, text.length)
       batch = create(null)
       count = 0
     }
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]
       const member = object[key]
-      // Here the holder has the real key, so only a big array needs attention.
-      if (typeof member === 'object' && member !== null && this.isBigArray(member)) {
+      // Here the holder has the real key, so only a container to walk needs attention.
+      if (
+        typeof member === 'object' &&
+        member !== null &&
+        !isProxy(member) &&
+        !this.hasToJSON(member) &&
+        this.walks(member, thin, heavy, depth)
+      ) {
         flush()
+        if (this.due()) yield
         // Asked again after the batch ran user code: with a `toJSON` now, it goes in a batch.
         if (!this.hasToJSON(member)) {
           const name = stringify(key) + (space ? ': ' : ':')
           if (space) this.push('\n', 0, 0, depth + 1, any)
           this.push(name, 0, 0, 0, any && !space)
-          this.array(member, depth + 1)
+          yield* this.walk(member, this.kindOf(member), depth + 1)
           any = true
+          if (this.due()) yield
           continue
         }
       }
       batch[key] = member
-      if (++count >= want) flush()
+      if (++count >= want) {
+        flush()
+        if (this.due()) yield
+      }
     }
     flush()
     this.push(space && any ? '\n}' : '}', 0, 0, depth, false)

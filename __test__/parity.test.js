@@ -1,6 +1,7 @@
 // Guarantee 4: the file holds exactly Buffer.from(JSON.stringify(data, replacer, indent)), for
 // a corpus of values that exercise every rule of JSON.stringify, and for arbitrary values.
-// parity-walked.test.js runs the same with the piece-by-piece path forced on.
+// parity-walked.test.js runs the same with the piece-by-piece path forced on; the
+// parity-incremental*.test.js files with `incremental: true` (PARITY_INCREMENTAL).
 const fs = require('node:fs')
 const path = require('node:path')
 const fc = require('fast-check')
@@ -19,13 +20,15 @@ const {
 
 const dir = tmpDir()
 const runs = Number(process.env.PROPERTY_RUNS) || 1000
+// The async writes' options take `incremental: true` too, when set.
+const incremental = process.env.PARITY_INCREMENTAL === '1' ? true : undefined
 
 describe.each(Object.entries(values))('%s', (_label, data) => {
   test.each(indents.map((i) => [i === undefined ? 'no indent' : JSON.stringify(String(i)), i]))(
     'indent %s',
     async (_name, indent) => {
       const file = path.join(dir, 'v.json')
-      await safeWriteJson(file, data, { indent, durability: 'none' })
+      await safeWriteJson(file, data, { indent, durability: 'none', incremental })
       expectFileBytes(file, expected(data, undefined, indent))
     },
   )
@@ -37,8 +40,9 @@ test(
     const file = path.join(dir, 'p.json')
     // Counted as run and as found (fast-check stops at the first mismatch, after shrinking it).
     const counted = { runs: 0, mismatches: 0 }
-    const how =
-      Number(process.env.SAFE_WRITE_JSON_SPILL_BYTES) < 1e9
+    const how = incremental
+      ? `incremental${process.env.SAFE_WRITE_JSON_WALK_MIN ? ', walked small' : ''}`
+      : Number(process.env.SAFE_WRITE_JSON_SPILL_BYTES) < 1e9
         ? 'spilled'
         : process.env.SAFE_WRITE_JSON_WALK_MIN
           ? 'walked'
@@ -51,7 +55,7 @@ test(
           arbitraryReplacer,
           async (data, indent, replacer) => {
             counted.runs++
-            await safeWriteJson(file, data, { indent, replacer, durability: 'none' })
+            await safeWriteJson(file, data, { indent, replacer, durability: 'none', incremental })
             const want = expected(data, replacer, indent)
             if (!fs.readFileSync(file).equals(want)) counted.mismatches++
             expectFileBytes(file, want)
@@ -75,7 +79,7 @@ describe('top-level values JSON.stringify maps to undefined write null', () => {
     ['toJSON returning undefined', { toJSON: () => undefined }],
   ])('%s', async (_label, data) => {
     const file = path.join(dir, 'u.json')
-    await safeWriteJson(file, data)
+    await safeWriteJson(file, data, { incremental })
     expect(fs.readFileSync(file, 'utf8')).toBe('null')
     safeWriteJsonSync(file, data, { finalNewline: true })
     expect(fs.readFileSync(file, 'utf8')).toBe('null\n')
@@ -92,7 +96,7 @@ describe('replacers', () => {
       return typeof value === 'number' ? value * 10 : value
     }
     const file = path.join(dir, 'r.json')
-    await safeWriteJson(file, data, { replacer, indent: 2 })
+    await safeWriteJson(file, data, { replacer, indent: 2, incremental })
     const ours = seen.splice(0)
     expectFileBytes(file, expected(data, replacer, 2))
     expect(ours).toEqual(seen)
@@ -105,14 +109,14 @@ describe('replacers', () => {
     ['an empty list', []],
   ])('a replacer array of %s', async (_label, replacer) => {
     const file = path.join(dir, 'ra.json')
-    await safeWriteJson(file, data, { replacer, indent: '  ' })
+    await safeWriteJson(file, data, { replacer, indent: '  ', incremental })
     expectFileBytes(file, expected(data, replacer, '  '))
   })
 
   test('a replacer that replaces the root', async () => {
     const file = path.join(dir, 'root.json')
     const replacer = (key, value) => (key === '' ? { replaced: true } : value)
-    await safeWriteJson(file, data, { replacer })
+    await safeWriteJson(file, data, { replacer, incremental })
     expect(fs.readFileSync(file, 'utf8')).toBe('{"replaced":true}')
   })
 })
@@ -136,7 +140,7 @@ describe('user code runs exactly once per call, in order', () => {
       calls.push(`replacer:${key}`)
       return value
     }
-    await safeWriteJson(path.join(dir, 'once.json'), data, { replacer })
+    await safeWriteJson(path.join(dir, 'once.json'), data, { replacer, incremental })
     expect(calls).toEqual(['replacer:', 'getter', 'replacer:first', 'toJSON:second', 'replacer:second'])
   })
 
@@ -152,7 +156,7 @@ describe('user code runs exactly once per call, in order', () => {
             },
           },
     )
-    await safeWriteJson(path.join(dir, 'long.json'), data, { durability: 'none' })
+    await safeWriteJson(path.join(dir, 'long.json'), data, { durability: 'none', incremental })
     const once = data.map((_, i) => (i % 10 === 3 ? `toJSON:${i}` : `get:${i}`))
     expect(calls).toEqual(once)
     expectFileBytes(path.join(dir, 'long.json'), expected(data.map((_, i) => (i % 10 === 3 ? String(i) : { v: i }))))

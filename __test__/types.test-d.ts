@@ -51,6 +51,7 @@ async function usage(): Promise<void> {
   safeWriteJsonSync('x.json', {}, { replacer: keep, durability: 'none' })
   const durability = 'none' as const
   await safeWriteJson('x.json', {}, { durability })
+  await safeWriteJson('x.json', {}, { incremental: true })
 
   const fileOptions: WriteOptions = { durability: 'full', mode: 0o644 }
   await safeWriteFile('notes.txt', 'text', fileOptions)

@@ -13,7 +13,7 @@ const crypto = require('node:crypto')
 const fs = require('node:fs')
 const { monitorEventLoopDelay, performance } = require('node:perf_hooks')
 const { setTimeout: sleep } = require('node:timers/promises')
-const { CONTENDERS, VARIANTS, packageReader } = require('./peers')
+const { CONTENDERS, VARIANTS, INCREMENTAL, packageReader } = require('./peers')
 const { history, historyPieces } = require('./workloads')
 
 const args = JSON.parse(process.argv[2])
@@ -99,7 +99,7 @@ async function write() {
     for (let i = 0; i < 3; i++) JSON.stringify(sample)
     op = async () => JSON.stringify(data)
   } else {
-    const contender = [...CONTENDERS, ...VARIANTS].find((c) => c.id === args.contender)
+    const contender = [...CONTENDERS, ...VARIANTS, INCREMENTAL].find((c) => c.id === args.contender)
     if (!contender) throw new Error(`no contender ${args.contender}`)
     const writeJson = await contender.load()
     for (let i = 0; i < 3; i++) await writeJson(args.warmupFile, sample)

@@ -155,6 +155,20 @@ const VARIANTS = [
 ]
 
 /**
+ * The package with `incremental: true`, a row of the task-history workloads: the value is
+ * serialized in slices across turns of the event loop (what the stall column is for). Same
+ * fsyncs as the default row, whose wall time and RSS it is compared with.
+ */
+const INCREMENTAL = {
+  id: 'safe-write-json (incremental)',
+  fsync: 'file + dir',
+  load: async () => {
+    const { safeWriteJson } = pkg()
+    return (file, data) => safeWriteJson(file, data, { incremental: true })
+  },
+}
+
+/**
  * Whether the package accepts `{ lock }` (being built on another branch): try it. An unknown
  * option is rejected with ERR_INVALID_ARG_VALUE, so anything else means it is accepted.
  */
@@ -185,4 +199,4 @@ function packageReader() {
   return typeof safeReadJson === 'function' ? safeReadJson : null
 }
 
-module.exports = { CONTENDERS, VARIANTS, LOCK_VARIANTS, packageHasLock, packageReader, pkg }
+module.exports = { CONTENDERS, VARIANTS, INCREMENTAL, LOCK_VARIANTS, packageHasLock, packageReader, pkg }

@@ -18,7 +18,7 @@ const path = require('node:path')
 const readline = require('node:readline')
 const { parseArgs } = require('node:util')
 const { performance } = require('node:perf_hooks')
-const { CONTENDERS, VARIANTS, LOCK_VARIANTS, packageHasLock, packageReader } = require('./peers')
+const { CONTENDERS, VARIANTS, INCREMENTAL, LOCK_VARIANTS, packageHasLock, packageReader } = require('./peers')
 const { settings } = require('./workloads')
 const report = require('./report')
 
@@ -502,6 +502,7 @@ async function history(ctx, id) {
   )
   const list = [
     ...CONTENDERS.map((c) => ({ id: c.id, fsync: c.fsync })),
+    { id: INCREMENTAL.id, fsync: INCREMENTAL.fsync },
     { id: 'JSON.stringify', fsync: '—', stringify: true },
     { id: 'Rust floor', fsync: 'file + dir', floor: true },
   ]
@@ -599,6 +600,7 @@ async function history(ctx, id) {
   const goals = []
   const ran = pkg.ok > 0
   const failed = (what) => report.goal(id, what, null, false, pkg.failure || 'did not complete')
+  goals.push(...incrementalGoals(id, get(INCREMENTAL.id), pkg, same))
   if (id === 'huge') {
     goals.push(
       ran
@@ -717,6 +719,36 @@ async function history(ctx, id) {
     ],
     goals,
   }
+}
+
+/**
+ * The goals of `incremental: true` on a task history: its longest stall ≤ 20 ms, its wall time
+ * ≤ 1.3× the default mode's, its peak RSS growth no higher than the default mode's.
+ */
+function incrementalGoals(id, inc, pkg, same) {
+  const texts = [
+    'incremental: longest event-loop stall ≤ 20 ms',
+    "incremental: wall ≤ 1.3× the default mode's",
+    "incremental: peak RSS growth ≤ the default mode's",
+  ]
+  if (!inc || inc.ok === 0)
+    return texts.map((what) => report.goal(id, what, null, false, inc?.failure || 'did not complete'))
+  const goals = [report.goal(id, texts[0], null, inc.stall <= 20, `${fmt(inc.stall)} ms`)]
+  if (pkg.ok > 0) {
+    goals.push(
+      report.goal(
+        id,
+        texts[1],
+        inc.wall / pkg.wall,
+        inc.wall / pkg.wall <= 1.3,
+        `${fmt(inc.wall)} vs ${fmt(pkg.wall)} ms`,
+      ),
+      report.goal(id, texts[2], inc.rss / pkg.rss, inc.rss <= pkg.rss, `${fmt(inc.rss, 0)} vs ${fmt(pkg.rss, 0)} MB`),
+    )
+  }
+  if (same.get(inc.id) === false)
+    goals.push(report.goal(id, 'incremental: same bytes as JSON.stringify', null, false, 'different bytes'))
+  return goals
 }
 
 /** read: safeReadJson vs JSON.parse(readFile), only when the package has safeReadJson. */

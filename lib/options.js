@@ -7,7 +7,7 @@ const { isProxy, isNumberObject, isStringObject } = require('node:util').types
 const { invalidArgType, invalidArgValue, outOfRange } = require('./arguments.js')
 
 const WRITE_KEYS = ['durability', 'mode', 'lock', 'lockTimeoutMs', 'backup']
-const JSON_KEYS = ['indent', 'replacer', 'finalNewline', 'prettyPrint']
+const JSON_KEYS = ['indent', 'replacer', 'finalNewline', 'prettyPrint', 'incremental']
 const READ_KEYS = ['default', 'reviver', 'recover']
 const CLEANUP_KEYS = ['olderThanMs']
 // What safeWriteFile takes besides WRITE_KEYS: the call forms of write-file-atomic and atomically.
@@ -20,12 +20,12 @@ const MAX_ID = 2 ** 32 - 1
 /**
  * The options of `safeWriteJson`: `undefined`/`null`, a number or string (the indent, as the
  * old `safeWriteJson(filePath, data, indent)`), or an options object. Returns
- * `{ write, indent, replacer, finalNewline }`.
+ * `{ write, indent, replacer, finalNewline, incremental }`.
  */
 function jsonOptions(value) {
   if (value === undefined || value === null)
-    return { write: {}, indent: undefined, replacer: undefined, finalNewline: false }
-  if (isIndent(value)) return { write: {}, indent: value, replacer: undefined, finalNewline: false }
+    return { write: {}, indent: undefined, replacer: undefined, finalNewline: false, incremental: false }
+  if (isIndent(value)) return { write: {}, indent: value, replacer: undefined, finalNewline: false, incremental: false }
   if (typeof value === 'object' && !isArray(value)) return jsonFields(value, [])
   throw invalidArgType('options', 'of type number, string or object', value)
 }
@@ -168,7 +168,13 @@ function cleanupOptions(value) {
 /** The JSON writers' options object, with `extra` keys allowed that index.js reads itself. */
 function jsonFields(object, extra) {
   rejectUnknownKeys(object, [...WRITE_KEYS, ...JSON_KEYS, ...extra])
-  const options = { write: writeFields(object), indent: undefined, replacer: undefined, finalNewline: false }
+  const options = {
+    write: writeFields(object),
+    indent: undefined,
+    replacer: undefined,
+    finalNewline: false,
+    incremental: false,
+  }
   let pretty = false
   forEachSet(object, JSON_KEYS, (key, field) => {
     if (key === 'indent') {
@@ -178,6 +184,7 @@ function jsonFields(object, extra) {
       if (typeof field === 'function' || isArray(field)) options.replacer = field
       else if (field !== null) throw invalidArgType('options.replacer', 'a function, an array or null', field)
     } else if (key === 'finalNewline') options.finalNewline = boolean('options.finalNewline', field)
+    else if (key === 'incremental') options.incremental = boolean('options.incremental', field)
     else pretty = boolean('options.prettyPrint', field)
   })
   // `prettyPrint: true` is `indent: '\t'`; an explicit `indent` wins.

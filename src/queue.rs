@@ -537,11 +537,21 @@ fn land(request: Request) -> Result<()> {
   let path = request.path.clone();
   std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
     let target = Target::prepare(&request.path)?;
-    let _os_lock = match request.options.lock {
+    let os_lock = match request.options.lock {
       true => Some(FileLock::acquire(&target, request.options.lock_timeout)?),
       false => None,
     };
-    write_text(&target, request.body, &request.options)
+    let written = write_text(&target, request.body, &request.options);
+    drop(os_lock);
+    // A text abandoned midway (an incremental write whose serialization threw) leaves nothing:
+    // not the directories made for it either (once the lock sidecar in them is gone).
+    if written
+      .as_ref()
+      .is_err_and(|err| err.code_name() == "ECANCELED")
+    {
+      target.remove_created_dirs();
+    }
+    written
   }))
   .unwrap_or_else(|_| Err(Error::os("EIO", "write", path)))
 }

@@ -14,7 +14,6 @@
 //! It leaves the directories alone: the write that superseded it needs the same ones, and so
 //! may any other write.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Mutex;
@@ -208,9 +207,7 @@ fn write_pieces(path: &Path, gap: &[u16], pieces: Receiver<Message>) -> Result<F
       // Only when the call failed, so that it created nothing. A superseded text leaves them:
       // the write that superseded it goes to the same directory, and another write may be
       // about to create its own file there.
-      for dir in target.created_dirs.iter().rev() {
-        let _ = fs::remove_dir(dir);
-      }
+      target.remove_created_dirs();
     }
     return Err(Error::os("ECANCELED", "write", &target.path));
   }
@@ -221,6 +218,7 @@ fn write_pieces(path: &Path, gap: &[u16], pieces: Receiver<Message>) -> Result<F
 #[cfg(test)]
 mod tests {
   use super::*;
+  use std::fs;
 
   /// A text of one piece streamed for a write to `path`, finished (not yet landed).
   fn spilled(path: &Path) -> Spilled {

@@ -52,6 +52,14 @@ impl Target {
     })
   }
 
+  /// Remove the directories this write created, innermost first, as far as they are empty
+  /// (another write may have put a file in one meanwhile: that one stays).
+  pub fn remove_created_dirs(&self) {
+    for dir in self.created_dirs.iter().rev() {
+      let _ = fs::remove_dir(dir);
+    }
+  }
+
   /// The previous file's metadata, or `None` if there is none yet. A directory is EISDIR; any
   /// other non-regular file (a FIFO, a device) is refused with EINVAL rather than replaced.
   pub fn existing(&self) -> Result<Option<Metadata>> {

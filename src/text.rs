@@ -35,6 +35,9 @@ pub struct Streamed {
   pieces: mpsc::Receiver<Option<Piece>>,
   gap: Vec<u16>,
   flow: Arc<Flow>,
+  /// The sender went away before the end: the text will never be complete (serialization
+  /// failed, or its environment was torn down).
+  abandoned: AtomicBool,
 }
 
 /// Back-pressure between whoever sends the pieces of a [`Streamed`] text and the write: the
@@ -155,7 +158,16 @@ impl Streamed {
       pieces: sender,
       flow: flow.clone(),
     };
-    (sender, Streamed { pieces, gap, flow })
+    let abandoned = AtomicBool::new(false);
+    (
+      sender,
+      Streamed {
+        pieces,
+        gap,
+        flow,
+        abandoned,
+      },
+    )
   }
 
   fn write_utf8(&self, out: &mut impl Write) -> io::Result<u64> {
@@ -168,9 +180,10 @@ impl Streamed {
         }
         Ok(None) => return stream.finish(),
         Err(_) => {
+          self.abandoned.store(true, Ordering::SeqCst);
           return Err(io::Error::other(
             "the text was abandoned before it was complete",
-          ))
+          ));
         }
       }
     }
@@ -351,6 +364,12 @@ fn transcode(units: &[u16], buffer: &mut [u8], out: &mut impl Write) -> io::Resu
 }
 
 impl Text {
+  /// Whether writing it failed because it was abandoned before it was complete (its sender
+  /// went away): no I/O failed, the text will never exist.
+  pub fn was_abandoned(&self) -> bool {
+    matches!(self, Text::Streamed(streamed) if streamed.abandoned.load(Ordering::SeqCst))
+  }
+
   /// Write the UTF-8 encoding to `out`, in bounded chunks, and return how many bytes that was.
   pub fn write_utf8(&self, out: &mut impl Write) -> io::Result<u64> {
     match self {

@@ -41,7 +41,11 @@ pub fn write_text(target: &Target, body: Body, options: &WriteOptions) -> Result
       // Errors name the target, as `fs.writeFile`'s `open` would, not the directory.
       let temp =
         TempFile::create(&target.dir, &target.name).map_err(|err| err.with_path(&target.path))?;
-      let written = fill(&temp, &text, &target.path)?;
+      let written = fill(&temp, &text, &target.path).map_err(|err| match text.was_abandoned() {
+        // Serialization failed midway (an incremental write): say so, as `land` expects.
+        true => Error::os("ECANCELED", "write", &target.path),
+        false => err,
+      })?;
       (temp, written)
     }
   };

@@ -3,10 +3,12 @@
 //! errors into JavaScript errors.
 
 mod cleanup;
+mod feed;
 mod js_error;
 mod later;
 mod options;
 mod path;
+mod pieces;
 mod read;
 mod settle;
 mod sink;

@@ -10,7 +10,9 @@
 //!   before Node-API can read it — costs half as much again; done later, it never lengthens
 //!   the call's own stall. No turn copies more than [`UNITS_PER_TURN`], and the copy pauses
 //!   while the write has more than [`Flow::LIMIT`] units to catch up with (the write wakes it);
-//! - everything else is copied during the call.
+//! - everything else is copied during the call;
+//! - with `incremental: true`, the pieces of each slice are copied as the slice ends and sent to
+//!   a write already queued ([`JsonSink::feed`], [`super::feed`]).
 //!
 //! A Sync write blocks the JavaScript thread, so it first finishes every copy still pending
 //! ([`finish_copies`]): an async write of the same file may be waiting for one.
@@ -24,13 +26,17 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{JsObjectValue, Object, ObjectRef};
-use napi::{sys, Env, Error, JsString, JsValue, Result, Status};
+use std::time::Duration;
+
+use napi::bindgen_prelude::{Function, JsObjectValue, Object, ObjectRef, Unknown};
+use napi::{Env, Error, JsString, Result};
 use napi_derive::napi;
 
+use super::feed::{self, Feeding, SliceClock};
 use super::js_error;
 use super::later::Later;
 use super::path::TargetPath;
+use super::pieces::{read_piece, to_utf16};
 use crate::spill::Spill;
 use crate::text::{Flow, Piece, PieceSender, Pieces, Streamed, Text};
 use crate::write::Body;
@@ -56,6 +62,10 @@ pub struct JsonSink {
   text: Option<Text>,
   /// The writer the text streams to, once it is too big to hold.
   spill: Option<Spill>,
+  /// The text fed slice by slice to a write already queued (`incremental: true`).
+  feeding: Option<Feeding>,
+  /// When the current slice of an incremental serialization began.
+  clock: SliceClock,
   /// Where the sink is: only a complete text (`push`ed) is ever written, once; an abandoned
   /// sink takes nothing more. (index.js keeps to that; the checks make a sink used any other
   /// way an error, never an empty or partial file.)
@@ -65,6 +75,8 @@ pub struct JsonSink {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
   Filling,
+  /// Being fed slice by slice (`feed`): its write may take it before it is complete.
+  Feeding,
   Complete,
   Done,
 }
@@ -80,6 +92,8 @@ impl JsonSink {
       gap: Vec::new(),
       text: None,
       spill: None,
+      feeding: None,
+      clock: SliceClock::start(),
       state: State::Filling,
     }
   }
@@ -106,9 +120,59 @@ impl JsonSink {
     self.abandon_on_error(copied)
   }
 
+  /// Incremental: copy these pieces now and send them to the write, which may already be
+  /// queued (the text is then taken before it is complete); `finish` serializes the rest at
+  /// once, when a Sync write needs this thread. `false` if the write no longer wants the text
+  /// (superseded, or failed): stop serializing.
+  #[napi(ts_args_type = "texts: string[], meta: number[], finish: () => void")]
+  pub fn feed(
+    &mut self,
+    env: &Env,
+    texts: Object,
+    meta: Vec<f64>,
+    finish: Function<(), ()>,
+  ) -> Result<bool> {
+    if self.state == State::Filling && self.spill.is_none() && self.feeding.is_none() {
+      self.feeding = Some(Feeding::start(
+        self.gap.clone(),
+        self.clock.clone(),
+        finish,
+      )?);
+      self.state = State::Feeding;
+    }
+    self.expect(env, State::Feeding)?;
+    let feeding = self.feeding.as_mut().ok_or_else(|| no_text(env))?;
+    let sent = feeding.send(texts, &meta);
+    if sent.is_err() {
+      self.abandon();
+    }
+    sent
+  }
+
+  /// Whether the current slice has run for `micros` microseconds or more (a monotonic clock:
+  /// fake timers do not touch it).
+  #[napi]
+  pub fn due(&self, micros: f64) -> bool {
+    self
+      .clock
+      .spent(Duration::from_secs_f64(micros.max(0.0) / 1e6))
+  }
+
+  /// Incremental: a promise that resolves in a later turn, when the next slice may run.
+  #[napi(ts_return_type = "Promise<void>")]
+  pub fn next<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
+    match (&self.feeding, self.state) {
+      (Some(feeding), State::Feeding) => feeding.next(env),
+      _ => Err(no_text(env)),
+    }
+  }
+
   /// The last pieces: copied in later turns if they may be and it is worth it, else now.
   #[napi(ts_args_type = "texts: string[], meta: number[]")]
   pub fn push(&mut self, env: &Env, texts: Object, meta: Vec<f64>) -> Result<()> {
+    if self.state == State::Feeding {
+      return self.push_last_fed(env, texts, &meta);
+    }
     self.expect(env, State::Filling)?;
     let copied = match self.later && self.spill.is_none() && worth_later(texts)? {
       true => copy_later(env, texts, meta, self.gap.clone()).map(|text| {
@@ -127,6 +191,8 @@ impl JsonSink {
   pub fn abandon(&mut self) {
     self.state = State::Done;
     self.text = None;
+    // Unfinished, its write fails (ECANCELED) and removes its temp file and directories.
+    self.feeding = None;
     if let Some(spilled) = self.spill.take().and_then(Spill::finish) {
       spilled.abandon();
     }
@@ -136,6 +202,14 @@ impl JsonSink {
 impl JsonSink {
   /// The target and the complete text pushed, leaving the sink done.
   pub(crate) fn take(&mut self, env: &Env) -> Result<(TargetPath, Body)> {
+    if let Some(text) = self.feeding.as_mut().and_then(Feeding::take_text) {
+      // Taken while still being fed (or complete, fed): the write reads it as it comes.
+      if self.state == State::Complete {
+        self.state = State::Done;
+        self.feeding = None;
+      }
+      return Ok((self.target.clone(), Body::Text(text)));
+    }
     self.expect(env, State::Complete)?;
     self.state = State::Done;
     let body = match self.spill.take().map(Spill::finish) {
@@ -150,6 +224,28 @@ impl JsonSink {
     };
     let body = body.ok_or_else(|| no_text(env))?;
     Ok((self.target.clone(), body))
+  }
+
+  /// The last pieces of a fed text: sent, and the text ends. Once its write has taken it, the
+  /// sink is done.
+  fn push_last_fed(&mut self, env: &Env, texts: Object, meta: &[f64]) -> Result<()> {
+    let feeding = self.feeding.as_mut().ok_or_else(|| no_text(env))?;
+    let sent = feeding.send(texts, meta);
+    if sent.is_err() {
+      self.abandon();
+      return sent.map(drop);
+    }
+    feeding.finish();
+    // Not taken yet (its write is made after): `take` gives it, complete. Taken: let go of it
+    // now, and with it of the function JavaScript registered (which holds the whole value).
+    match feeding.is_taken() {
+      true => {
+        self.state = State::Done;
+        self.feeding = None;
+      }
+      false => self.state = State::Complete,
+    }
+    Ok(())
   }
 
   /// `ERR_INVALID_STATE` unless the sink is `state`.
@@ -210,41 +306,6 @@ fn worth_later(texts: Object) -> Result<bool> {
   Ok(false)
 }
 
-/// Text `index` of `texts`, copied out with its four numbers of `meta`: whether a comma
-/// precedes it, and the piece.
-fn read_piece(texts: Object, meta: &[f64], index: u32) -> Result<(bool, Piece)> {
-  let number = |k: u32| {
-    meta
-      .get((index * 4 + k) as usize)
-      .map_or(0, |&n| n as usize)
-  };
-  let (trim_start, trim_end, depth, comma) = (number(0), number(1), number(2), number(3) != 0);
-  let mut units = to_utf16(texts.get_element::<JsString>(index)?)?;
-  units.truncate(units.len().saturating_sub(trim_end));
-  units.drain(..trim_start.min(units.len()));
-  Ok((comma, Piece::new(units, depth)))
-}
-
-/// A string's UTF-16 code units, copied once (napi-rs' `JsStringUtf16` copies them twice).
-pub(crate) fn to_utf16(string: JsString) -> Result<Vec<u16>> {
-  let (env, value) = (string.value().env, string.raw());
-  let length = string.utf16_len()?;
-  // One more unit for the terminating NUL Node-API writes.
-  let mut units = Vec::<u16>::with_capacity(length + 1);
-  let mut copied = 0;
-  // SAFETY: `env` and `value` are live handles of the current call; the buffer has room for
-  // `length + 1` units, the size passed.
-  let status = unsafe {
-    sys::napi_get_value_string_utf16(env, value, units.as_mut_ptr(), length + 1, &mut copied)
-  };
-  if status != sys::Status::napi_ok {
-    return Err(Error::new(Status::from(status), "could not copy a string"));
-  }
-  // SAFETY: Node-API initialised `copied` (≤ length) units.
-  unsafe { units.set_len(copied) };
-  Ok(units)
-}
-
 /// A text whose pieces, `texts` (with `meta`), are copied out from the next turn on; then the
 /// end.
 fn copy_later(env: &Env, texts: Object, meta: Vec<f64>, gap: Vec<u16>) -> Result<Text> {
@@ -282,7 +343,9 @@ fn copy_later(env: &Env, texts: Object, meta: Vec<f64>, gap: Vec<u16>) -> Result
 }
 
 /// Finish, now, every later copy still pending on this thread (whatever is in flight).
-pub(crate) fn finish_copies(env: &Env) {
+pub(crate) fn finish_copies(env: &Env) -> Result<()> {
+  // First the texts still being serialized: that is JavaScript, which then needs no copy.
+  feed::finish_feeds(env)?;
   let ids: Vec<u64> =
     ACTIVE.with(|active| active.borrow().iter().map(|copying| copying.id).collect());
   for id in ids {
@@ -293,6 +356,7 @@ pub(crate) fn finish_copies(env: &Env) {
       later.run(Box::new(move |env| turn(&env, id)));
     }
   }
+  Ok(())
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);

@@ -10,6 +10,7 @@ use napi_derive::napi;
 use super::js_error;
 use super::options::{Owner, WriteOptions};
 use super::path::TargetPath;
+use super::pieces;
 use super::settle::{self, to_value};
 use super::sink::{self, JsonSink};
 use crate::options::WriteOptions as CoreWriteOptions;
@@ -106,7 +107,7 @@ fn file_options(options: WriteOptions, owner: Option<Owner>) -> CoreWriteOptions
 /// The data of `safeWriteFile`, copied now so later changes to it do not matter.
 fn file_bytes(data: FileData) -> Result<Body> {
   Ok(Body::Text(match data {
-    Either::A(string) => Text::Utf16(sink::to_utf16(string)?),
+    Either::A(string) => Text::Utf16(pieces::to_utf16(string)?),
     Either::B(bytes) => Text::Bytes(bytes.to_vec()),
   }))
 }
@@ -133,7 +134,7 @@ fn submit<'env>(
 /// of JavaScript needs this thread to do that; finish those copies first, or a write of the
 /// same file that this one waits for could never end.
 fn write_now(env: &Env, target: TargetPath, body: Body, options: CoreWriteOptions) -> Result<()> {
-  sink::finish_copies(env);
+  sink::finish_copies(env)?;
   let request = Request {
     path: target.absolute().to_path_buf(),
     body,

@@ -1,0 +1,214 @@
+//! The native half of `incremental: true`: the text of a write that JavaScript serializes in
+//! slices, over several turns of the event loop, while its write is already queued.
+//!
+//! - Each slice's pieces are copied at once ([`Feeding::send`]) and sent to the write through
+//!   the channel of a [`Streamed`] text, which the write transcodes into its temp file as they
+//!   come.
+//! - Between slices JavaScript awaits [`Feeding::next`]: a promise settled in a later turn of
+//!   the event loop by an empty Node-API async work (libuv's thread pool: fake timers cannot
+//!   hold it back), or — while the write has more than [`crate::text::Flow::LIMIT`] to catch
+//!   up with — through the thread's settle queue once the write has caught up, so the pieces
+//!   held stay bounded. Not the settle queue for every turn: a threadsafe function runs up to
+//!   1000 queued calls (and the microtasks after each) in one go, and a slice queues the next
+//!   call from such a microtask, so every slice would run in one turn and the loop would never
+//!   get a turn in between. An async work's completion, queued during another's, is seen only
+//!   by the next poll of the loop. The slice budget is
+//!   measured by a monotonic clock here ([`SliceClock`]), never by `Date` or `performance.now`,
+//!   which fake timers replace.
+//! - A Sync write blocks the JavaScript thread, and may wait for the write this text feeds: so
+//!   it first has every text still being fed finished at once ([`finish_feeds`]), through the
+//!   function JavaScript registered for that.
+//! - Dropped unfinished (serialization threw, or the sink was abandoned), the sender tells the
+//!   write its text was abandoned: the write fails with ECANCELED and removes its temp file.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use napi::bindgen_prelude::{Function, FunctionRef, JsObjectValue, Object, Unknown};
+use napi::{Env, JsValue, Result, Task};
+
+use super::pieces::read_piece;
+use super::settle::{self, to_value, Outcome, Pending};
+use crate::poison::lock;
+use crate::text::{Flow, Piece, PieceSender, Streamed, Text};
+
+/// When the current slice began: set as a sink is made (the call's own slice) and again as
+/// each later slice's turn begins.
+#[derive(Clone)]
+pub(crate) struct SliceClock(Arc<Mutex<Instant>>);
+
+impl SliceClock {
+  pub(crate) fn start() -> SliceClock {
+    SliceClock(Arc::new(Mutex::new(Instant::now())))
+  }
+
+  fn restart(&self) {
+    *lock(&self.0) = Instant::now();
+  }
+
+  /// Whether the slice has run for `budget` or more.
+  pub(crate) fn spent(&self, budget: Duration) -> bool {
+    lock(&self.0).elapsed() >= budget
+  }
+
+  /// The outcome of a `next` promise: the slice begins as it resolves.
+  fn begin_slice(&self) -> Outcome {
+    let clock = self.clone();
+    Box::new(move |env| {
+      clock.restart();
+      to_value(env, ())
+    })
+  }
+}
+
+/// The function JavaScript gave to finish its serialization at once (for a Sync write).
+type Finish = FunctionRef<(), ()>;
+
+/// A text being fed to its write, slice by slice.
+pub(crate) struct Feeding {
+  id: u64,
+  /// `None` once finished (or once the write let the text go).
+  sender: Option<PieceSender>,
+  /// The write's end, until the write takes it.
+  streamed: Option<Streamed>,
+  flow: Arc<Flow>,
+  /// The promise of [`Feeding::next`], parked while the write catches up.
+  parked: Arc<Mutex<Option<Pending>>>,
+  clock: SliceClock,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+  /// The texts being fed on this (JavaScript) thread, each with its function to finish at once.
+  static FEEDING: RefCell<Vec<(u64, Finish)>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Feeding {
+  /// Start feeding a text whose deeper pieces are indented with `gap`; `finish` (JavaScript)
+  /// serializes the rest at once when a Sync write needs this thread.
+  pub(crate) fn start(
+    gap: Vec<u16>,
+    clock: SliceClock,
+    finish: Function<(), ()>,
+  ) -> Result<Feeding> {
+    let parked: Arc<Mutex<Option<Pending>>> = Arc::new(Mutex::new(None));
+    let waker = (parked.clone(), clock.clone());
+    // The write caught up (or let the text go): the parked promise resolves.
+    let flow = Flow::new(move || {
+      if let Some(pending) = lock(&waker.0).take() {
+        pending.settle(waker.1.begin_slice());
+      }
+    });
+    let (sender, streamed) = Streamed::channel(gap, flow.clone());
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let finish = finish.create_ref()?;
+    FEEDING.with(|feeding| feeding.borrow_mut().push((id, finish)));
+    Ok(Feeding {
+      id,
+      sender: Some(sender),
+      streamed: Some(streamed),
+      flow,
+      parked,
+      clock,
+    })
+  }
+
+  /// The text, for the write (once).
+  pub(crate) fn take_text(&mut self) -> Option<Text> {
+    self.streamed.take().map(Text::Streamed)
+  }
+
+  /// Whether the write has taken the text.
+  pub(crate) fn is_taken(&self) -> bool {
+    self.streamed.is_none()
+  }
+
+  /// Copy `texts` (with `meta`) now and send them; `false` if the write no longer wants the
+  /// text (superseded, or failed): the caller stops serializing.
+  pub(crate) fn send(&mut self, texts: Object, meta: &[f64]) -> Result<bool> {
+    let Some(sender) = self.sender.as_ref() else {
+      return Ok(false);
+    };
+    for index in 0..texts.get_array_length()? {
+      let (comma, piece) = read_piece(texts, meta, index)?;
+      if !((!comma || sender.send(Piece::comma())) && sender.send(piece)) {
+        self.sender = None;
+        return Ok(false);
+      }
+    }
+    Ok(true)
+  }
+
+  /// A promise that resolves in a later turn, when the next slice may run: at once if the
+  /// write keeps up, else once it has caught up (or let the text go).
+  pub(crate) fn next<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
+    if !self.flow.is_full() {
+      return later_turn(env, self.clock.clone());
+    }
+    let (pending, promise) = settle::promise(env)?;
+    // Parked before pausing: a wake between the two then finds it (and settles it).
+    *lock(&self.parked) = Some(pending);
+    if !self.flow.pause() {
+      if let Some(pending) = lock(&self.parked).take() {
+        pending.settle(self.clock.begin_slice());
+      }
+    }
+    Ok(promise)
+  }
+
+  /// The last piece was sent: the text is complete.
+  pub(crate) fn finish(&mut self) {
+    if let Some(sender) = self.sender.take() {
+      sender.finish();
+    }
+  }
+}
+
+/// A promise that resolves in a later turn of the event loop, as the next slice begins.
+fn later_turn(env: &Env, clock: SliceClock) -> Result<Unknown<'_>> {
+  let promise = env.spawn(Turn(clock))?.promise_object();
+  // SAFETY: a live handle of this env, just made.
+  Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), promise.raw()) })
+}
+
+/// An async work that does nothing on the thread pool: its completion is a later turn.
+struct Turn(SliceClock);
+
+impl Task for Turn {
+  type Output = ();
+  type JsValue = ();
+
+  fn compute(&mut self) -> Result<()> {
+    Ok(())
+  }
+
+  fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
+    self.0.restart();
+    Ok(())
+  }
+}
+
+impl Drop for Feeding {
+  fn drop(&mut self) {
+    let id = self.id;
+    // `try_`: at thread exit the list may be gone already.
+    let _ = FEEDING.try_with(|feeding| {
+      if let Ok(mut feeding) = feeding.try_borrow_mut() {
+        feeding.retain(|(other, _)| *other != id);
+      }
+    });
+  }
+}
+
+/// Finish, now, every text still being fed on this thread: each one's JavaScript serializes
+/// the rest at once (an error there is its own call's: it rejects with it).
+pub(crate) fn finish_feeds(env: &Env) -> Result<()> {
+  let all = FEEDING.with(|feeding| std::mem::take(&mut *feeding.borrow_mut()));
+  for (_, finish) in all {
+    finish.borrow_back(env)?.call(())?;
+  }
+  Ok(())
+}

@@ -1,0 +1,42 @@
+//! Strings copied out of JavaScript: a piece of a JSON text as `stringify.js` pushes it (a
+//! string and its four numbers), and any string as UTF-16.
+
+use napi::bindgen_prelude::{JsObjectValue, Object};
+use napi::{sys, Error, JsString, JsValue, Result, Status};
+
+use crate::text::Piece;
+
+/// Text `index` of `texts`, copied out with its four numbers of `meta`: whether a comma
+/// precedes it, and the piece.
+pub(crate) fn read_piece(texts: Object, meta: &[f64], index: u32) -> Result<(bool, Piece)> {
+  let number = |k: u32| {
+    meta
+      .get((index * 4 + k) as usize)
+      .map_or(0, |&n| n as usize)
+  };
+  let (trim_start, trim_end, depth, comma) = (number(0), number(1), number(2), number(3) != 0);
+  let mut units = to_utf16(texts.get_element::<JsString>(index)?)?;
+  units.truncate(units.len().saturating_sub(trim_end));
+  units.drain(..trim_start.min(units.len()));
+  Ok((comma, Piece::new(units, depth)))
+}
+
+/// A string's UTF-16 code units, copied once (napi-rs' `JsStringUtf16` copies them twice).
+pub(crate) fn to_utf16(string: JsString) -> Result<Vec<u16>> {
+  let (env, value) = (string.value().env, string.raw());
+  let length = string.utf16_len()?;
+  // One more unit for the terminating NUL Node-API writes.
+  let mut units = Vec::<u16>::with_capacity(length + 1);
+  let mut copied = 0;
+  // SAFETY: `env` and `value` are live handles of the current call; the buffer has room for
+  // `length + 1` units, the size passed.
+  let status = unsafe {
+    sys::napi_get_value_string_utf16(env, value, units.as_mut_ptr(), length + 1, &mut copied)
+  };
+  if status != sys::Status::napi_ok {
+    return Err(Error::new(Status::from(status), "could not copy a string"));
+  }
+  // SAFETY: Node-API initialised `copied` (≤ length) units.
+  unsafe { units.set_len(copied) };
+  Ok(units)
+}
