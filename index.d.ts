@@ -77,18 +77,18 @@ export interface WriteFileOptions extends Omit<WriteOptions, 'mode'> {
   encoding?: BufferEncoding | null
   /**
    * Permission bits of the written file (0 to 0o7777), applied exactly, without the umask: a
-   * number, or an octal string as `fs` takes it (`'0644'`, `'644'`). `false` means the default.
+   * number, or an octal string as `fs` takes it (`'0644'`, `'644'`). `false` or `null` means the default.
    * @default the existing file's mode, else `0o666 & ~umask`
    */
-  mode?: number | string | false
+  mode?: number | string | false | null
   /**
    * The owner of the written file, set on the temp file before the rename (so the target never
    * appears with another owner). Where this process may not give the file away (`EPERM`: not
    * root), the file is the writer's, as with write-file-atomic. An id of `-1` leaves that one
-   * the writer's. `false` means the default. Nothing on Windows, as `fs.chown` there.
+   * the writer's. `false` or `null` means the default. Nothing on Windows, as `fs.chown` there.
    * @default the existing file's owner where permitted, else the writer's
    */
-  chown?: { uid: number; gid: number } | false
+  chown?: { uid: number; gid: number } | false | null
   /**
    * write-file-atomic's flag: `false` is `durability: 'none'`; `true` is the default, or any
    * `durability` that fsyncs the file (`'full'`, `'data'`). Contradicting `durability`

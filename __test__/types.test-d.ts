@@ -62,6 +62,7 @@ async function usage(): Promise<void> {
   await safeWriteFile('a.txt', 'foo', 'utf16le')
   safeWriteFileSync('a.txt', 'aGk=', { encoding: 'base64' })
   await safeWriteFile('a.txt', 'x', { encoding: null, mode: '0644', chown: { uid: 1000, gid: 1000 }, fsync: false })
+  await safeWriteFile('a.txt', 'x', { mode: null, chown: null })
   safeWriteFileSync('a.txt', 'x', { mode: false, chown: false, fsync: true, durability: 'data' })
   await safeWriteFile('a.bin', new DataView(new ArrayBuffer(4), 1, 2))
   safeWriteFileSync('a.bin', new Float64Array([1.5]))

@@ -65,7 +65,8 @@ function fileOptions(value) {
     given[key] = field
   })
   const { encoding, chown, fsync } = given
-  if (given.mode === false) delete given.mode
+  // `false` and `null` are the default, as write-file-atomic and `fs` take them.
+  if (given.mode === false || given.mode === null) delete given.mode
   else if (typeof given.mode === 'string') given.mode = octalMode(given.mode)
   else if (given.mode !== undefined && typeof given.mode !== 'number')
     throw invalidArgType('options.mode', 'a number, an octal string or false', given.mode)
@@ -74,7 +75,7 @@ function fileOptions(value) {
   return {
     write,
     encoding: encoding === undefined ? 'utf8' : encodingOf('options.encoding', encoding),
-    owner: chown === undefined ? null : ownerOf(chown),
+    owner: chown === undefined || chown === null ? null : ownerOf(chown),
   }
 }
 
