@@ -192,6 +192,35 @@ describe('a serialization error midway', () => {
   })
 })
 
+test('an incremental write that fails midway supersedes no queued write: their data lands, as if it had failed at once', async () => {
+  // An update holds the file, so that both writes queue behind it; the incremental one would
+  // supersede the one before it, and then throw midway: that one's data must not be lost with it.
+  const file = path.join(dir, 'not-lost.json')
+  fs.writeFileSync(file, '{"w":1}')
+  let release
+  const gate = new Promise((resolve) => (release = resolve))
+  const update = updateJson(file, async (current) => {
+    await gate
+    return current
+  })
+  const data = history(1500)
+  Object.defineProperty(data.messages[1499], 'bad', {
+    enumerable: true,
+    get() {
+      throw new RangeError('thrown midway')
+    },
+  })
+  const queued = safeWriteJson(file, { w: 2 }, { backup: true })
+  const failing = safeWriteJson(file, data, fast)
+  release()
+  const outcomes = await Promise.allSettled([update, queued, failing])
+  expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected'])
+  expect(outcomes[2].reason.message).toBe('thrown midway')
+  expect(fs.readFileSync(file, 'utf8')).toBe('{"w":2}')
+  expect(fs.readFileSync(`${file}.bak`, 'utf8')).toBe('{"w":1}')
+  expect(leftovers(dir)).toEqual([])
+})
+
 test('a cycle through big nested arrays rejects with the TypeError of JSON.stringify (not a stack overflow)', async () => {
   const inner = Array.from({ length: 600 }, (_, i) => i)
   inner.push(inner)

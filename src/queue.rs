@@ -48,6 +48,10 @@ pub struct Request {
   pub body: Body,
   /// The options.
   pub options: WriteOptions,
+  /// Its text is still being serialized (`incremental`) and may yet be abandoned (the
+  /// serialization throws): then it supersedes no queued write, whose data would be lost with
+  /// it — as a call that fails at once takes no place in the order.
+  pub unfinished: bool,
 }
 
 /// Called once with the outcome of the write that carried a call's data (or superseded it).
@@ -752,13 +756,15 @@ impl FileQueue {
   }
 
   /// Supersede each queued write by the queued write right after it, unless a call made in
-  /// between is still resolving (it could be a lease, which must see the older data).
+  /// between is still resolving (it could be a lease, which must see the older data) or the
+  /// newer write's text may yet be abandoned.
   fn coalesce(&mut self, unresolved: &BTreeSet<u64>, key: &Path) {
     let mut index = 0;
     while index + 1 < self.jobs.len() {
       let (older, newer) = (&self.jobs[index], &self.jobs[index + 1]);
       let adjacent = unresolved.range(older.seq()..newer.seq()).next().is_none();
-      if let (Job::Write(_), Job::Write(_), true) = (older, newer, adjacent) {
+      let supersedes = matches!(newer, Job::Write(newer) if !newer.request.unfinished);
+      if let (Job::Write(_), true, true) = (older, supersedes, adjacent) {
         let Some(Job::Write(older)) = self.jobs.remove(index) else {
           unreachable!("checked to be a write")
         };
@@ -951,6 +957,7 @@ mod tests {
           durability: crate::options::Durability::None,
           ..WriteOptions::default()
         },
+        unfinished: false,
       };
       submit(request, vec![], Box::new(move |r| settled.send(r).unwrap()));
     }

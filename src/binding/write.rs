@@ -35,14 +35,15 @@ pub(crate) fn write_json<'env>(
   final_newline: bool,
   enclosing: Vec<f64>,
 ) -> Result<Unknown<'env>> {
+  let unfinished = sink.is_being_fed();
   let (target, body) = sink.take(env)?;
-  submit(
-    env,
-    target,
+  let request = Request {
+    path: target.absolute().to_path_buf(),
     body,
-    options.into_core(final_newline),
-    &enclosing,
-  )
+    options: options.into_core(final_newline),
+    unfinished,
+  };
+  submit(env, target, request, &enclosing)
 }
 
 /// `writeJson` on this thread: returns once written.
@@ -76,8 +77,13 @@ pub(crate) fn write_file<'env>(
   owner: Option<Owner>,
   enclosing: Vec<f64>,
 ) -> Result<Unknown<'env>> {
-  let body = file_bytes(data)?;
-  submit(env, target, body, file_options(options, owner), &enclosing)
+  let request = Request {
+    path: target.absolute().to_path_buf(),
+    body: file_bytes(data)?,
+    options: file_options(options, owner),
+    unfinished: false,
+  };
+  submit(env, target, request, &enclosing)
 }
 
 /// `writeFile` on this thread: returns once written.
@@ -116,15 +122,9 @@ fn file_bytes(data: FileData) -> Result<Body> {
 fn submit<'env>(
   env: &'env Env,
   target: TargetPath,
-  body: Body,
-  options: CoreWriteOptions,
+  request: Request,
   enclosing: &[f64],
 ) -> Result<Unknown<'env>> {
-  let request = Request {
-    path: target.absolute().to_path_buf(),
-    body,
-    options,
-  };
   let (settle, promise) = write_promise(env, target)?;
   queue::submit(request, lease_ids(enclosing), settle);
   Ok(promise)
@@ -139,6 +139,7 @@ fn write_now(env: &Env, target: TargetPath, body: Body, options: CoreWriteOption
     path: target.absolute().to_path_buf(),
     body,
     options,
+    unfinished: false,
   };
   queue::write_now(request).map_err(|err| js_error::to_js(env, &err, &target))
 }
