@@ -325,16 +325,22 @@ pub(crate) fn set_mode(file: &File, mode: u32) -> io::Result<()> {
   file.set_permissions(fs::Permissions::from_mode(mode))
 }
 
-/// Give the temp file the previous target's owner, where this process may (see [`set_owner`]).
-pub(crate) fn copy_owner(file: &File, previous: &Metadata) -> io::Result<()> {
-  set_owner(file, Some(previous.uid()), Some(previous.gid()))
+/// Give the temp file (whose metadata is `mine`) the previous target's owner, where this
+/// process may (see [`set_owner`]).
+pub(crate) fn copy_owner(file: &File, mine: &Metadata, previous: &Metadata) -> io::Result<()> {
+  set_owner(file, mine, Some(previous.uid()), Some(previous.gid()))
 }
 
-/// Give the temp file this owner (`None`: leave that id as it is), where this process may. A
-/// user may not give files away (EPERM), which is not an error: the file then belongs to the
-/// writer, as with `fs.writeFile` after an unlink, and as write-file-atomic does for non-root.
-pub(crate) fn set_owner(file: &File, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {
-  let mine = file.metadata()?;
+/// Give the temp file (whose metadata, read by the caller, is `mine`) this owner (`None`: leave
+/// that id as it is), where this process may. A user may not give files away (EPERM), which is
+/// not an error: the file then belongs to the writer, as with `fs.writeFile` after an unlink,
+/// and as write-file-atomic does for non-root.
+pub(crate) fn set_owner(
+  file: &File,
+  mine: &Metadata,
+  uid: Option<u32>,
+  gid: Option<u32>,
+) -> io::Result<()> {
   if uid.is_none_or(|uid| uid == mine.uid()) && gid.is_none_or(|gid| gid == mine.gid()) {
     return Ok(());
   }
