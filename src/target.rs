@@ -87,7 +87,7 @@ pub fn identity(path: &Path) -> Result<PathBuf> {
     _ => (real.as_path(), Vec::new()),
   };
   loop {
-    if let Ok(canonical) = fs::canonicalize(existing) {
+    if let Ok(canonical) = canonicalize(existing) {
       return Ok(
         missing
           .iter()
@@ -103,6 +103,21 @@ pub fn identity(path: &Path) -> Result<PathBuf> {
       _ => return Ok(real),
     }
   }
+}
+
+/// `fs::canonicalize(path)`, which reads every name of the path as a symlink, save where one call
+/// shows that no name is one: then a path spelled as the kernel would spell it (absolute, no `.`,
+/// `..` or doubled `/`, as `path.resolve` makes it) is its own canonical form.
+fn canonicalize(path: &Path) -> io::Result<PathBuf> {
+  let spelled_canonically = path.is_absolute()
+    && path
+      .components()
+      .all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
+    && path.components().collect::<PathBuf>().as_os_str() == path.as_os_str();
+  if spelled_canonically && sys::CANONICAL_RESOLVES_ONLY_LINKS && sys::has_no_symlinks(path) {
+    return Ok(path.to_path_buf());
+  }
+  fs::canonicalize(path)
 }
 
 /// The path of the file `path` finally names, symlinks followed as a write would follow them
@@ -400,6 +415,28 @@ mod tests {
       assert_eq!(resolve(&root.join(link)).unwrap_err().code_name(), code);
     }
     assert!(!root.join("h.json").exists() && !root.join("g.json").exists());
+  }
+
+  #[cfg(unix)]
+  #[test]
+  fn identity_resolves_a_symlinked_directory_and_keeps_a_real_path_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = fs::canonicalize(dir.path()).unwrap();
+    fs::create_dir(root.join("real")).unwrap();
+    std::os::unix::fs::symlink("real", root.join("link")).unwrap();
+    let real = root.join("real/f.json");
+    assert_eq!(identity(&root.join("link/f.json")).unwrap(), real);
+    assert_eq!(identity(&real).unwrap(), real);
+    // A missing directory under a link: the link is resolved all the same.
+    assert_eq!(
+      identity(&root.join("link/new/f.json")).unwrap(),
+      root.join("real/new/f.json")
+    );
+    assert!(!sys::has_no_symlinks(&root.join("link")));
+    assert!(!sys::has_no_symlinks(&root.join("missing")));
+    if cfg!(target_os = "linux") && sys::has_no_symlinks(&root) {
+      assert!(sys::has_no_symlinks(&root.join("real")));
+    }
   }
 
   #[cfg(unix)]

@@ -26,6 +26,12 @@ pub(crate) fn plain(path: std::path::PathBuf) -> std::path::PathBuf {
   path
 }
 
+/// Windows canonicalizes by asking for the final path of an open handle: nothing to spare.
+#[cfg(windows)]
+pub(crate) fn has_no_symlinks(_path: &std::path::Path) -> bool {
+  false
+}
+
 /// Only Windows has a sidecar that cannot be opened while it is being deleted (see
 /// `windows::is_busy`).
 #[cfg(not(windows))]
