@@ -432,6 +432,12 @@ async function spread(ctx) {
   const cfg = CONFIG.spread
   const loaded = await loadAndCheck([...CONTENDERS, ...VARIANTS], 'spread', settings(0), ctx.checks)
   const root = freshDir('spread')
+  // The parallel floor: the full protocol per file (no fsync shared) from as many threads as
+  // writes in flight, in one process (bench/floor `spread`), timed from its threads' start.
+  const src = path.join(root, 'floor-src.json')
+  fs.writeFileSync(src, JSON.stringify(settings(0)))
+  const FLOOR = { id: `Rust floor (${cfg.inFlight} threads)`, fsync: 'file + dir', same: null, floor: true }
+  loaded.push(FLOOR)
   const files = new Map()
   for (const c of loaded) {
     const dir = path.join(root, slug(c.id))
@@ -443,6 +449,10 @@ async function spread(ctx) {
   const rate = new Map(loaded.map((c) => [c.id, []]))
   async function once(c) {
     const list = files.get(c.id)
+    if (c.floor) {
+      const args = ['spread', src, path.dirname(list[0]), String(list.length), String(cfg.inFlight)]
+      return list.length / (JSON.parse(execFileSync(FLOOR_BIN, args, { encoding: 'utf8' })).ns / 1e9)
+    }
     let next = 0
     const worker = async () => {
       while (next < list.length) {
@@ -460,6 +470,7 @@ async function spread(ctx) {
     log(`  spread round ${round + 1}/${cfg.reps}`)
   }
   const wfa = median(rate.get('write-file-atomic'))
+  const floorRate = median(rate.get(FLOOR.id))
   const rows = loaded.map((c) => ({
     id: c.id,
     fsync: c.fsync,
@@ -481,6 +492,13 @@ async function spread(ctx) {
         pkg.median / wfa,
         pkg.median / wfa >= 2,
         `${fmt(pkg.median, 0)} vs ${fmt(wfa, 0)} writes/s`,
+      ),
+      report.goal(
+        'spread',
+        `≥ 1.2× the ${FLOOR.id}'s writes/s (full protocol per file)`,
+        pkg.median / floorRate,
+        pkg.median / floorRate >= 1.2,
+        `${fmt(pkg.median, 0)} vs ${fmt(floorRate, 0)} writes/s`,
       ),
     ],
   }

@@ -133,7 +133,7 @@ fn stage(
   let linked = || -> Result<Staged> {
     // Failpoint `backup.link`: the link fails (with EXDEV, the copy below is made instead).
     failpoint!("backup.link", "link", &target.path);
-    link(&target.dir, name, source).at("link", &target.path)
+    link(&target.dir, name, target.name_max, source).at("link", &target.path)
   };
   match linked() {
     Err(err) if LINK_REFUSED.contains(&err.code_name()) => {
@@ -143,10 +143,11 @@ fn stage(
   }
 }
 
-/// A hard link to `source` at a fresh temp name in `dir`, held.
-fn link(dir: &Path, name: &OsStr, source: &Path) -> io::Result<Staged> {
+/// A hard link to `source` at a fresh temp name in `dir` (names of up to `name_max` bytes), held.
+fn link(dir: &Path, name: &OsStr, name_max: usize, source: &Path) -> io::Result<Staged> {
   for _ in 0..LINK_ATTEMPTS {
-    let path = temp::make_in(dir, name, |staged| hard_link(source, staged))?.into_temp_path();
+    let path =
+      temp::make_in(dir, name, name_max, |staged| hard_link(source, staged))?.into_temp_path();
     // Not through a symlink: `link` makes a link to a symlink itself (Linux), which is not a
     // backup we may open, hold, or rename into place (ELOOP).
     let file = sys::open_existing(&path)?;
@@ -187,13 +188,15 @@ fn copy(
   meta: &Metadata,
   durability: Durability,
 ) -> Result<Staged> {
-  let staged = TempFile::create(&target.dir, name).map_err(|err| err.with_path(&target.path))?;
+  let staged = TempFile::create(&target.dir, name, target.name_max)
+    .map_err(|err| err.with_path(&target.path))?;
   // After the temp file exists, so that a test sees it removed.
   failpoint!("backup.copy", "copyfile", &target.path);
   let mut from = File::open(source).at("copyfile", &target.path)?;
   std::io::copy(&mut from, &mut staged.file()).at("copyfile", &target.path)?;
   // The owner first: changing it clears the setuid and setgid bits the mode may set.
-  sys::copy_owner(staged.file(), meta).at("chown", &target.path)?;
+  let copied = staged.file().metadata().at("fstat", &target.path)?;
+  sys::copy_owner(staged.file(), &copied, meta).at("chown", &target.path)?;
   sys::set_mode(staged.file(), sys::mode_of(meta)).at("chmod", &target.path)?;
   durability.sync(staged.file()).at("fsync", &target.path)?;
   let (file, path) = staged.into_parts();

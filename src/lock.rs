@@ -104,7 +104,7 @@ fn is_same_file(file: &File, sidecar: &Path) -> std::io::Result<bool> {
 
 /// `.<basename>.lock` in the target's directory, the basename cut to fit the name limit.
 pub fn sidecar_path(target: &Target) -> PathBuf {
-  let mut name = hidden_name(&target.name, ".lock".len(), sys::name_max(&target.dir));
+  let mut name = hidden_name(&target.name, ".lock".len(), target.name_max);
   name.push(".lock");
   target.dir.join(name)
 }

@@ -31,24 +31,30 @@ pub struct Target {
   pub name: OsString,
   /// Directories this write created, outermost first (already durable: see `create_parents`).
   pub created_dirs: Vec<PathBuf>,
+  /// The longest name its directory's file system accepts, which the side files' names (temp,
+  /// lock, backup) are cut to fit: read once per write, not once per side file.
+  pub name_max: usize,
 }
 
 impl Target {
   /// Resolve `path` (absolute) and create its missing parent directories. The paths kept are
   /// the ones to hand to the system: verbatim on Windows (see [`sys::verbatim`]).
   pub fn prepare(path: &Path) -> Result<Target> {
-    let path = resolve(path)?;
+    let (path, found) = resolve_found(path)?;
     let (dir, name) = match (path.parent(), path.file_name()) {
       (Some(dir), Some(name)) => (dir.to_path_buf(), name.to_os_string()),
       // "/" or a path ending in "..": not a file anyone can write.
       _ => return Err(Error::os("EISDIR", "open", &path)),
     };
-    let created_dirs = create_parents(&dir)?;
+    // A name found in the directory proves the directory is there: the kernel just walked it.
+    let created_dirs = create_parents(&dir, found)?;
+    let name_max = sys::name_max(&dir);
     Ok(Target {
       path,
       dir,
       name,
       created_dirs,
+      name_max,
     })
   }
 
@@ -79,10 +85,17 @@ impl Target {
 /// are ordered with each other. Creates nothing.
 pub fn identity(path: &Path) -> Result<PathBuf> {
   let real = resolve(path)?;
-  let mut existing = real.as_path();
-  let mut missing = Vec::new();
+  // `resolve` has just found that the file's own name is no symlink (or names nothing): only its
+  // directories can hold one, so canonicalizing starts there, sparing a readlink of the file —
+  // where canonicalizing does nothing else to a name.
+  let (mut existing, mut missing) = match (real.parent(), real.file_name()) {
+    (Some(dir), Some(name)) if sys::CANONICAL_RESOLVES_ONLY_LINKS => {
+      (dir, vec![name.to_os_string()])
+    }
+    _ => (real.as_path(), Vec::new()),
+  };
   loop {
-    if let Ok(canonical) = fs::canonicalize(existing) {
+    if let Ok(canonical) = canonicalize(existing) {
       return Ok(
         missing
           .iter()
@@ -100,17 +113,39 @@ pub fn identity(path: &Path) -> Result<PathBuf> {
   }
 }
 
+/// `fs::canonicalize(path)`, which reads every name of the path as a symlink, save where one call
+/// shows that no name is one: then a path spelled as the kernel would spell it (absolute, no `.`,
+/// `..` or doubled `/`, as `path.resolve` makes it) is its own canonical form.
+fn canonicalize(path: &Path) -> io::Result<PathBuf> {
+  let spelled_canonically = path.is_absolute()
+    && path
+      .components()
+      .all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
+    && path.components().collect::<PathBuf>().as_os_str() == path.as_os_str();
+  if spelled_canonically && sys::CANONICAL_RESOLVES_ONLY_LINKS && sys::has_no_symlinks(path) {
+    return Ok(path.to_path_buf());
+  }
+  fs::canonicalize(path)
+}
+
 /// The path of the file `path` finally names, symlinks followed as a write would follow them
 /// (the file need not exist), in the form to hand to the system. Creates nothing.
 pub fn resolve(path: &Path) -> Result<PathBuf> {
+  Ok(resolve_found(path)?.0)
+}
+
+/// [`resolve`], and whether something exists at the path it returns.
+fn resolve_found(path: &Path) -> Result<(PathBuf, bool)> {
   // Verbatim before (so that a reserved DOS name is looked up as a file) and after (a link's
   // text may be a plain absolute path).
-  Ok(sys::verbatim(&follow_symlinks(&sys::verbatim(path))?))
+  let (real, found) = follow_symlinks(&sys::verbatim(path))?;
+  Ok((sys::verbatim(&real), found))
 }
 
 /// Follow `path` while it is a symlink, to the path of the file it finally names, as a write
-/// follows it (the file need not exist: a dangling link's target is created). Creates nothing.
-fn follow_symlinks(path: &Path) -> Result<PathBuf> {
+/// follows it (the file need not exist: a dangling link's target is created), and say whether
+/// something (not a symlink) is there. Creates nothing.
+fn follow_symlinks(path: &Path) -> Result<(PathBuf, bool)> {
   let mut current = path.to_path_buf();
   for _ in 0..MAX_SYMLINK_HOPS {
     match fs::symlink_metadata(&current) {
@@ -122,7 +157,7 @@ fn follow_symlinks(path: &Path) -> Result<PathBuf> {
         let holder = fs::canonicalize(holder).unwrap_or_else(|_| holder.to_path_buf());
         current = join_real(&holder, &link, path)?;
       }
-      Ok(_) => return Ok(current),
+      Ok(_) => return Ok((current, true)),
       // Not there, or a file where a directory should be: no link to follow. Making the
       // parents says which directory is missing or cannot be made (`mkdir`, naming it).
       Err(err)
@@ -131,7 +166,7 @@ fn follow_symlinks(path: &Path) -> Result<PathBuf> {
           io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
         ) =>
       {
-        return Ok(current)
+        return Ok((current, false))
       }
       Err(err) => return Err(blame(Error::io(&err, "open", &current), &current)),
     }
@@ -179,17 +214,21 @@ fn join_real(base: &Path, text: &Path, reported_as: &Path) -> Result<PathBuf> {
   Ok(out)
 }
 
-/// Create the missing directories of `dir`, outermost first; return the ones created.
+/// Create the missing directories of `dir`, outermost first; return the ones created. `exists`:
+/// the caller has just seen a name in `dir`, so it is a directory and nothing is missing.
 ///
 /// Each new directory's name is made durable (its parent fsynced) before the next one is made,
 /// at every durability: a directory is made once, and a writer that finds it must be able to
 /// rely on it. So whoever returns from here — the writer that made a directory, one whose mkdir
 /// lost the race to it, or one that found it still being made — has a chain of directories that
 /// survives power loss, and the write itself needs to fsync only the file's own directory.
-fn create_parents(dir: &Path) -> Result<Vec<PathBuf>> {
+fn create_parents(dir: &Path, exists: bool) -> Result<Vec<PathBuf>> {
   let mut missing = Vec::new();
   let mut probe = dir;
   let found = loop {
+    if exists {
+      break Some(dir);
+    }
     match fs::metadata(probe) {
       Ok(meta) if meta.is_dir() => break Some(probe),
       Ok(_) => return Err(Error::os("ENOTDIR", "mkdir", probe)),
@@ -384,6 +423,28 @@ mod tests {
       assert_eq!(resolve(&root.join(link)).unwrap_err().code_name(), code);
     }
     assert!(!root.join("h.json").exists() && !root.join("g.json").exists());
+  }
+
+  #[cfg(unix)]
+  #[test]
+  fn identity_resolves_a_symlinked_directory_and_keeps_a_real_path_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = fs::canonicalize(dir.path()).unwrap();
+    fs::create_dir(root.join("real")).unwrap();
+    std::os::unix::fs::symlink("real", root.join("link")).unwrap();
+    let real = root.join("real/f.json");
+    assert_eq!(identity(&root.join("link/f.json")).unwrap(), real);
+    assert_eq!(identity(&real).unwrap(), real);
+    // A missing directory under a link: the link is resolved all the same.
+    assert_eq!(
+      identity(&root.join("link/new/f.json")).unwrap(),
+      root.join("real/new/f.json")
+    );
+    assert!(!sys::has_no_symlinks(&root.join("link")));
+    assert!(!sys::has_no_symlinks(&root.join("missing")));
+    if cfg!(target_os = "linux") && sys::has_no_symlinks(&root) {
+      assert!(sys::has_no_symlinks(&root.join("real")));
+    }
   }
 
   #[cfg(unix)]

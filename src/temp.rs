@@ -43,11 +43,12 @@ const HOLD_WAIT: Duration = Duration::from_secs(2);
 
 impl TempFile {
   /// Create `.<basename>.<random>.tmp` in `dir` for a target called `basename`, held (see the
-  /// module docs) until it is committed or dropped.
-  pub fn create(dir: &Path, basename: &std::ffi::OsStr) -> Result<TempFile> {
+  /// module docs) until it is committed or dropped. `name_max` is the longest name `dir`'s file
+  /// system accepts ([`sys::name_max`], which the caller has usually read already).
+  pub fn create(dir: &Path, basename: &std::ffi::OsStr, name_max: usize) -> Result<TempFile> {
     failpoint!("temp.create", "open", dir);
     for _ in 0..CREATE_ATTEMPTS {
-      let inner = make_in(dir, basename, sys::create_exclusive).at("open", dir)?;
+      let inner = make_in(dir, basename, name_max, sys::create_exclusive).at("open", dir)?;
       if hold(inner.as_file(), inner.path()).at("open", dir)? {
         return Ok(TempFile { inner });
       }
@@ -160,14 +161,15 @@ pub(crate) fn hold(file: &File, path: &Path) -> io::Result<bool> {
 }
 
 /// Make something (a file, a hard link) at a fresh temp name `.<basename>.<random>.tmp` in `dir`
-/// with `make`, retrying with a new name while the name exists. The returned guard removes that
-/// name when dropped.
+/// (whose file system accepts names of up to `name_max` bytes) with `make`, retrying with a new
+/// name while the name exists. The returned guard removes that name when dropped.
 pub(crate) fn make_in<R>(
   dir: &Path,
   basename: &std::ffi::OsStr,
+  name_max: usize,
   make: impl FnMut(&Path) -> std::io::Result<R>,
 ) -> std::io::Result<tempfile::NamedTempFile<R>> {
-  let mut prefix = hidden_name(basename, RANDOM_LEN + ".tmp".len() + 1, sys::name_max(dir));
+  let mut prefix = hidden_name(basename, RANDOM_LEN + ".tmp".len() + 1, name_max);
   prefix.push(".");
   tempfile::Builder::new()
     .prefix(&prefix)
@@ -218,7 +220,12 @@ mod tests {
   #[test]
   fn temp_name_has_the_documented_shape() {
     let dir = tempfile::tempdir().unwrap();
-    let temp = TempFile::create(dir.path(), OsStr::new("settings.json")).unwrap();
+    let temp = TempFile::create(
+      dir.path(),
+      OsStr::new("settings.json"),
+      sys::name_max(dir.path()),
+    )
+    .unwrap();
     let name = temp
       .path()
       .file_name()
@@ -236,7 +243,8 @@ mod tests {
   fn temp_file_is_private_until_committed() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let temp = TempFile::create(dir.path(), OsStr::new("a.json")).unwrap();
+    let temp =
+      TempFile::create(dir.path(), OsStr::new("a.json"), sys::name_max(dir.path())).unwrap();
     assert_eq!(
       temp.file().metadata().unwrap().permissions().mode() & 0o777,
       0o600
@@ -246,7 +254,8 @@ mod tests {
   #[test]
   fn dropped_temp_file_is_removed() {
     let dir = tempfile::tempdir().unwrap();
-    let temp = TempFile::create(dir.path(), OsStr::new("a.json")).unwrap();
+    let temp =
+      TempFile::create(dir.path(), OsStr::new("a.json"), sys::name_max(dir.path())).unwrap();
     let path = temp.path().to_path_buf();
     assert!(path.exists());
     drop(temp);
@@ -268,7 +277,8 @@ mod tests {
   #[test]
   fn a_live_temp_file_is_held_against_cleanup() {
     let dir = tempfile::tempdir().unwrap();
-    let temp = TempFile::create(dir.path(), OsStr::new("a.json")).unwrap();
+    let temp =
+      TempFile::create(dir.path(), OsStr::new("a.json"), sys::name_max(dir.path())).unwrap();
     let options = crate::options::CleanupOptions {
       older_than: std::time::Duration::ZERO,
     };

@@ -304,10 +304,11 @@ pub(crate) struct Utf8Stream<W: Write> {
 
 impl<W: Write> Utf8Stream<W> {
   pub(crate) fn new(out: W) -> Self {
+    // Both buffers grow with the text, to their bounds: a small text costs no 256 KiB zeroed.
     Utf8Stream {
       out,
-      staged: Vec::with_capacity(STAGE),
-      encoded: vec![0; CHUNK],
+      staged: Vec::new(),
+      encoded: Vec::new(),
       total: 0,
     }
   }
@@ -335,6 +336,10 @@ impl<W: Write> Utf8Stream<W> {
           .is_some_and(|&unit| (0xD800..0xDC00).contains(&unit)),
     );
     let whole = &self.staged[..self.staged.len() - keep];
+    let room = utf8_room(whole.len());
+    if self.encoded.len() < room {
+      self.encoded.resize(room, 0);
+    }
     self.total += transcode(whole, &mut self.encoded, &mut self.out)?;
     let kept = self.staged.len() - keep;
     self.staged.drain(..kept);
@@ -346,6 +351,12 @@ impl<W: Write> Utf8Stream<W> {
     self.drain(true)?;
     Ok(self.total)
   }
+}
+
+/// The buffer that encodes `units` UTF-16 code units at once (each makes at most 3 bytes of UTF-8,
+/// a pair 4), or a chunk of them: never more than a text needs.
+fn utf8_room(units: usize) -> usize {
+  units.saturating_mul(3).min(CHUNK)
 }
 
 /// Write `units` as UTF-8 to `out`, a `buffer` at a time; return the bytes written. A lone
@@ -379,7 +390,7 @@ impl Text {
         }
         Ok(bytes.len() as u64)
       }
-      Text::Utf16(units) => transcode(units, &mut vec![0u8; CHUNK], out),
+      Text::Utf16(units) => transcode(units, &mut vec![0u8; utf8_room(units.len())], out),
       Text::Pieces(pieces) => pieces.write_utf8(out),
       Text::Streamed(streamed) => streamed.write_utf8(out),
     }
@@ -404,6 +415,18 @@ mod tests {
       utf8_of(&Text::Utf16(s.encode_utf16().collect())),
       s.as_bytes()
     );
+  }
+
+  #[test]
+  fn texts_of_one_or_two_units_are_written_whole_through_buffers_their_size() {
+    // The buffer is sized to the text: one unit of three UTF-8 bytes, a lone surrogate, a pair.
+    for s in [vec![0x20AC], vec![0xD800], vec![0xD83D, 0xDE00], vec![0x41]] {
+      let expected = String::from_utf16_lossy(&s).into_bytes();
+      assert_eq!(utf8_of(&Text::Utf16(s.clone())), expected);
+      let mut pieces = Pieces::new(Vec::new());
+      pieces.push_piece(Piece::new(s, 0));
+      assert_eq!(utf8_of(&Text::Pieces(pieces)), expected);
+    }
   }
 
   #[test]

@@ -39,8 +39,8 @@ pub fn write_text(target: &Target, body: Body, options: &WriteOptions) -> Result
       // The streamed texts this write superseded must be gone by the time it settles.
       spill::reap();
       // Errors name the target, as `fs.writeFile`'s `open` would, not the directory.
-      let temp =
-        TempFile::create(&target.dir, &target.name).map_err(|err| err.with_path(&target.path))?;
+      let temp = TempFile::create(&target.dir, &target.name, target.name_max)
+        .map_err(|err| err.with_path(&target.path))?;
       let written = fill(&temp, &text, &target.path).map_err(|err| match text.was_abandoned() {
         // Serialization failed midway (an incremental write): say so, as `land` expects.
         true => Error::os("ECANCELED", "write", &target.path),
@@ -54,7 +54,7 @@ pub fn write_text(target: &Target, body: Body, options: &WriteOptions) -> Result
     written += 1;
   }
   truncate_for_test(&temp, written, &target.path)?;
-  verify(&temp, written, &target.path)?;
+  let filled = verify(&temp, written, &target.path)?;
 
   let mode = options
     .mode
@@ -62,7 +62,13 @@ pub fn write_text(target: &Target, body: Body, options: &WriteOptions) -> Result
     .unwrap_or_else(sys::default_mode);
   // Owner and mode before the fsync, so that the fsync makes them durable with the data; the
   // owner first, because changing it clears the setuid and setgid bits the mode may set.
-  set_owner(&temp, options.owner, previous.as_ref(), &target.path)?;
+  set_owner(
+    &temp,
+    &filled,
+    options.owner,
+    previous.as_ref(),
+    &target.path,
+  )?;
   failpoint!("temp.chmod", "chmod", &target.path);
   sys::set_mode(temp.file(), mode).at("chmod", &target.path)?;
   let older_backup = (|| {
@@ -106,10 +112,12 @@ fn truncate_for_test(temp: &TempFile, written: u64, target: &Path) -> Result<()>
   Ok(())
 }
 
-/// Guarantee 3: the size on disk is the number of bytes serialized.
-fn verify(temp: &TempFile, expected: u64, target: &Path) -> Result<()> {
+/// Guarantee 3: the size on disk is the number of bytes serialized. Returns the temp file's
+/// metadata, which says whose it is too (see [`set_owner`]).
+fn verify(temp: &TempFile, expected: u64, target: &Path) -> Result<Metadata> {
   failpoint!("temp.verify", "fstat", target);
-  let found = temp.file().metadata().at("fstat", target)?.len();
+  let filled = temp.file().metadata().at("fstat", target)?;
+  let found = filled.len();
   if found != expected {
     return Err(Error {
       code: Code::Verify { expected, found },
@@ -118,12 +126,15 @@ fn verify(temp: &TempFile, expected: u64, target: &Path) -> Result<()> {
       renamed: false,
     });
   }
-  Ok(())
+  Ok(filled)
 }
 
 /// The owner asked for, else the previous file's, where this process may give the file away.
+/// `filled` is the temp file's metadata, read by [`verify`] just before: nothing but this write
+/// changes its owner (its name is private, its mode 0600), so it need not be read again.
 fn set_owner(
   temp: &TempFile,
+  filled: &Metadata,
   owner: Option<Owner>,
   previous: Option<&Metadata>,
   target: &Path,
@@ -133,8 +144,8 @@ fn set_owner(
   }
   failpoint!("temp.chown", "chown", target);
   match (owner, previous) {
-    (Some(owner), _) => sys::set_owner(temp.file(), owner.uid, owner.gid),
-    (None, Some(previous)) => sys::copy_owner(temp.file(), previous),
+    (Some(owner), _) => sys::set_owner(temp.file(), filled, owner.uid, owner.gid),
+    (None, Some(previous)) => sys::copy_owner(temp.file(), filled, previous),
     (None, None) => Ok(()),
   }
   .at("chown", target)

@@ -26,12 +26,25 @@ pub(crate) fn plain(path: std::path::PathBuf) -> std::path::PathBuf {
   path
 }
 
+/// Windows canonicalizes by asking for the final path of an open handle: nothing to spare.
+#[cfg(windows)]
+pub(crate) fn has_no_symlinks(_path: &std::path::Path) -> bool {
+  false
+}
+
 /// Only Windows has a sidecar that cannot be opened while it is being deleted (see
 /// `windows::is_busy`).
 #[cfg(not(windows))]
 pub(crate) fn is_busy(_err: &std::io::Error) -> bool {
   false
 }
+
+/// Whether a path's canonical form differs from it only by its symlinks resolved, as with
+/// glibc's and musl's `realpath`: then a name that is no symlink is its own canonical form. Not
+/// on Windows nor macOS, whose canonical paths also spell each name as it is stored (its case,
+/// on a file system that ignores case).
+pub(crate) const CANONICAL_RESOLVES_ONLY_LINKS: bool =
+  cfg!(any(target_os = "linux", target_os = "android"));
 
 /// Why the final rename failed: before the name changed, or after (the flush that makes the
 /// rename durable, on Windows). Past the rename the target holds the new file, and the write

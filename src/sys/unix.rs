@@ -325,16 +325,22 @@ pub(crate) fn set_mode(file: &File, mode: u32) -> io::Result<()> {
   file.set_permissions(fs::Permissions::from_mode(mode))
 }
 
-/// Give the temp file the previous target's owner, where this process may (see [`set_owner`]).
-pub(crate) fn copy_owner(file: &File, previous: &Metadata) -> io::Result<()> {
-  set_owner(file, Some(previous.uid()), Some(previous.gid()))
+/// Give the temp file (whose metadata is `mine`) the previous target's owner, where this
+/// process may (see [`set_owner`]).
+pub(crate) fn copy_owner(file: &File, mine: &Metadata, previous: &Metadata) -> io::Result<()> {
+  set_owner(file, mine, Some(previous.uid()), Some(previous.gid()))
 }
 
-/// Give the temp file this owner (`None`: leave that id as it is), where this process may. A
-/// user may not give files away (EPERM), which is not an error: the file then belongs to the
-/// writer, as with `fs.writeFile` after an unlink, and as write-file-atomic does for non-root.
-pub(crate) fn set_owner(file: &File, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {
-  let mine = file.metadata()?;
+/// Give the temp file (whose metadata, read by the caller, is `mine`) this owner (`None`: leave
+/// that id as it is), where this process may. A user may not give files away (EPERM), which is
+/// not an error: the file then belongs to the writer, as with `fs.writeFile` after an unlink,
+/// and as write-file-atomic does for non-root.
+pub(crate) fn set_owner(
+  file: &File,
+  mine: &Metadata,
+  uid: Option<u32>,
+  gid: Option<u32>,
+) -> io::Result<()> {
   if uid.is_none_or(|uid| uid == mine.uid()) && gid.is_none_or(|gid| gid == mine.gid()) {
     return Ok(());
   }
@@ -369,4 +375,57 @@ pub(crate) fn name_max(dir: &Path) -> usize {
   } else {
     USUAL
   }
+}
+
+/// Whether no name on `path` is a symlink, told by one `openat2` with RESOLVE_NO_SYMLINKS (Linux
+/// 5.6+), which fails with ELOOP at the first link, where `realpath` reads every name as a link.
+/// `false` whenever it cannot tell: a link on the way, a missing name, an older kernel (ENOSYS), a
+/// sandbox that refuses the call (EPERM).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn has_no_symlinks(path: &Path) -> bool {
+  use std::os::fd::{FromRawFd, OwnedFd};
+  use std::os::unix::ffi::OsStrExt;
+  let Ok(name) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+    return false;
+  };
+  /// The kernel's `struct open_how` (its first version, which every openat2 accepts; libc's is
+  /// non-exhaustive, so cannot be built field by field).
+  #[repr(C)]
+  struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+  }
+  let how = OpenHow {
+    // O_PATH: nothing is read, no permission beyond the lookup's is needed.
+    flags: (libc::O_PATH | libc::O_CLOEXEC) as u64,
+    mode: 0,
+    resolve: libc::RESOLVE_NO_SYMLINKS,
+  };
+  // SAFETY: `name` is NUL-terminated and `how` is an open_how whose size is the one passed; both
+  // outlive the call, which only reads them.
+  let fd = unsafe {
+    libc::syscall(
+      libc::SYS_openat2,
+      libc::AT_FDCWD,
+      name.as_ptr(),
+      &how as *const OpenHow,
+      std::mem::size_of::<OpenHow>(),
+    )
+  };
+  let Ok(fd) = i32::try_from(fd) else {
+    return false;
+  };
+  if fd < 0 {
+    return false;
+  }
+  // SAFETY: the call just opened `fd`, which nothing else owns; it is closed here.
+  drop(unsafe { OwnedFd::from_raw_fd(fd) });
+  true
+}
+
+/// Other Unixes have no such call: canonicalizing is left to `realpath`.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) fn has_no_symlinks(_path: &Path) -> bool {
+  false
 }

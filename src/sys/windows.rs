@@ -485,12 +485,17 @@ pub(crate) fn set_mode(file: &File, mode: u32) -> io::Result<()> {
 }
 
 /// File ownership is not something a writer can hand over on Windows.
-pub(crate) fn copy_owner(_file: &File, _previous: &Metadata) -> io::Result<()> {
+pub(crate) fn copy_owner(_file: &File, _mine: &Metadata, _previous: &Metadata) -> io::Result<()> {
   Ok(())
 }
 
 /// Nor can it be given by ids: Windows has no uid/gid (`fs.chown` does nothing there either).
-pub(crate) fn set_owner(_file: &File, _uid: Option<u32>, _gid: Option<u32>) -> io::Result<()> {
+pub(crate) fn set_owner(
+  _file: &File,
+  _mine: &Metadata,
+  _uid: Option<u32>,
+  _gid: Option<u32>,
+) -> io::Result<()> {
   Ok(())
 }
 

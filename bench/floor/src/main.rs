@@ -13,6 +13,12 @@
 //! Each write is timed here, so process start-up and reading `<src>` are not measured. Prints
 //! one JSON line: `{"ns":[…]}` (nanoseconds per write).
 //!
+//! `floor spread <src> <dir> <files> <threads>`: the floor of the spread workload. Write `<src>`'s
+//! bytes to `<dir>/f000.json` … (`<files>` files, named as the bench names them) with `<threads>`
+//! threads, each taking the next file until none is left, every file by the full protocol above
+//! (its own temp file, fsync, rename, fsync of the directory: no fsync shared). Prints one JSON
+//! line: `{"ns":…}`, the wall time of the whole run from the moment every thread is ready.
+//!
 //! `floor watch <dir> <name>` (Linux): count, through inotify, what happens to `<dir>`: files
 //! renamed onto `<name>` (IN_MOVED_TO: one per physical write that landed), files created and
 //! files closed after writing. Prints `ready` once the watch is in place; then, each time a file
@@ -24,14 +30,21 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Barrier;
+use std::thread;
 use std::time::Instant;
 
 fn main() {
   let args: Vec<String> = std::env::args().collect();
   let result = match args.get(1).map(String::as_str) {
     Some("write") if args.len() == 5 => write(&args[2], &args[3], &args[4]),
+    Some("spread") if args.len() == 6 => spread(&args[2], &args[3], &args[4], &args[5]),
     Some("watch") if args.len() == 4 => watch::run(&args[2], &args[3]),
-    _ => Err("usage: floor write <src> <dst> <reps> | floor watch <dir> <name>".into()),
+    _ => Err(
+      "usage: floor write <src> <dst> <reps> | floor spread <src> <dir> <files> <threads> | floor watch <dir> <name>"
+        .into(),
+    ),
   };
   if let Err(e) = result {
     eprintln!("floor: {e}");
@@ -43,31 +56,75 @@ fn write(src: &str, dst: &str, reps: &str) -> Result<(), Box<dyn std::error::Err
   let bytes = fs::read(src)?;
   let reps: usize = reps.parse()?;
   let dst = Path::new(dst);
-  let dir = dst
-    .parent()
-    .filter(|d| !d.as_os_str().is_empty())
-    .unwrap_or(Path::new("."));
-  let name = dst.file_name().ok_or("no file name")?.to_string_lossy();
-  let tmp = dir.join(format!(".{name}.floor.tmp"));
   let mut ns = Vec::with_capacity(reps);
   for _ in 0..reps {
     let start = Instant::now();
-    // create_new = O_CREAT|O_EXCL, as a safe writer must (never follow a planted file).
-    let mut file = OpenOptions::new()
-      .write(true)
-      .create_new(true)
-      .mode(0o644)
-      .open(&tmp)?;
-    file.write_all(&bytes)?;
-    file.sync_all()?; // fsync(2) on Linux, as the addon's durability 'full'
-    drop(file);
-    fs::rename(&tmp, dst)?;
-    File::open(dir)?.sync_all()?; // fsync the directory: the rename itself is durable
+    durable_write(&bytes, dst)?;
     ns.push(start.elapsed().as_nanos());
   }
   let list: Vec<String> = ns.iter().map(u128::to_string).collect();
   println!("{{\"ns\":[{}]}}", list.join(","));
   Ok(())
+}
+
+fn spread(
+  src: &str,
+  dir: &str,
+  files: &str,
+  threads: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+  let bytes = fs::read(src)?;
+  let files: usize = files.parse()?;
+  let threads: usize = threads.parse()?;
+  let dir = Path::new(dir);
+  let next = AtomicUsize::new(0);
+  // Every thread made and waiting before the clock starts (the main thread is the last party).
+  let ready = Barrier::new(threads + 1);
+  let wall = thread::scope(|scope| -> Result<u128, Box<dyn std::error::Error>> {
+    let workers: Vec<_> = (0..threads)
+      .map(|_| {
+        scope.spawn(|| -> std::io::Result<()> {
+          ready.wait();
+          loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= files {
+              return Ok(());
+            }
+            durable_write(&bytes, &dir.join(format!("f{i:03}.json")))?;
+          }
+        })
+      })
+      .collect();
+    ready.wait();
+    let start = Instant::now();
+    for worker in workers {
+      worker.join().map_err(|_| "a writer thread panicked")??;
+    }
+    Ok(start.elapsed().as_nanos())
+  })?;
+  println!("{{\"ns\":{wall}}}");
+  Ok(())
+}
+
+/// The least a durable atomic write of `bytes` to `dst` can do.
+fn durable_write(bytes: &[u8], dst: &Path) -> std::io::Result<()> {
+  let dir = dst
+    .parent()
+    .filter(|d| !d.as_os_str().is_empty())
+    .unwrap_or(Path::new("."));
+  let name = dst.file_name().unwrap_or_default().to_string_lossy();
+  let tmp = dir.join(format!(".{name}.floor.tmp"));
+  // create_new = O_CREAT|O_EXCL, as a safe writer must (never follow a planted file).
+  let mut file = OpenOptions::new()
+    .write(true)
+    .create_new(true)
+    .mode(0o644)
+    .open(&tmp)?;
+  file.write_all(bytes)?;
+  file.sync_all()?; // fsync(2) on Linux, as the addon's durability 'full'
+  drop(file);
+  fs::rename(&tmp, dst)?;
+  File::open(dir)?.sync_all() // fsync the directory: the rename itself is durable
 }
 
 #[cfg(target_os = "linux")]
