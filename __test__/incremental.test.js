@@ -221,6 +221,42 @@ test('an incremental write that fails midway supersedes no queued write: their d
   expect(leftovers(dir)).toEqual([])
 })
 
+// A write that fails midway removes the directories it made, when empty. Another write that
+// has just found such a directory (here one started by a getter of the walk, held by the
+// failpoints build between its mkdir and its lock sidecar's open) must not fail for it: it
+// makes the directory again. (Before: ENOENT from that open; found by review.)
+const { FAILPOINTS_ADDON } = require('./torture-helpers')
+const withFailpoints = fs.existsSync(FAILPOINTS_ADDON) ? test : test.skip
+withFailpoints('a directory removed by a write that failed midway is made again by the write that had found it', () => {
+  const d = path.join(tmpDir('swj-rmdir-race'), 'd')
+  const script = `
+    const fs = require('node:fs')
+    const path = require('node:path')
+    const { safeWriteJson } = require(${JSON.stringify(ROOT)})
+    const d = ${JSON.stringify(d)}
+    const data = Array.from({ length: 3000 }, (_, i) => ({ i }))
+    let other
+    Object.defineProperty(data, 1000, { enumerable: true, get() {
+      other = safeWriteJson(path.join(d, 'b.json'), { b: 1 }).then(() => 'resolved', (e) => e.code + ' ' + e.message)
+      return 1000
+    } })
+    Object.defineProperty(data, 2999, { enumerable: true, get() { throw new Error('thrown midway') } })
+    ;(async () => {
+      const failed = await safeWriteJson(path.join(d, 'a.json'), data, { incremental: true, lock: false }).catch((e) => e.message)
+      const out = { failed, other: await other, left: fs.existsSync(d) ? fs.readdirSync(d) : null }
+      console.log(JSON.stringify(out))
+    })()`
+  const env = {
+    ...process.env,
+    NAPI_RS_NATIVE_LIBRARY_PATH: FAILPOINTS_ADDON,
+    FAILPOINTS: 'lock.acquire=1*sleep(1500)',
+    SAFE_WRITE_JSON_SLICE_MICROS: '0',
+  }
+  const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { env, encoding: 'utf8', timeout: 60000 }))
+  expect(out).toEqual({ failed: 'thrown midway', other: 'resolved', left: ['b.json'] })
+  expect(JSON.parse(fs.readFileSync(path.join(d, 'b.json'), 'utf8'))).toEqual({ b: 1 })
+})
+
 test('a cycle through big nested arrays rejects with the TypeError of JSON.stringify (not a stack overflow)', async () => {
   const inner = Array.from({ length: 600 }, (_, i) => i)
   inner.push(inner)

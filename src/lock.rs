@@ -43,25 +43,26 @@ impl FileLock {
     let mut pause = Duration::from_millis(1);
     loop {
       failpoint!("lock.acquire", "lock", &target.path);
-      match sys::open_lock_file(&sidecar) {
-        // Only if the path still names the file locked. If not, the holder we waited for
-        // removed this sidecar on release: the current one is tried after the deadline check
-        // and a pause like any busy try, so that a file system whose file IDs never match on
-        // reopen ends in ELOCKED, not in a loop.
-        Ok(file)
-          if sys::try_lock(&file).at("lock", &target.path)?
-            && is_same_file(&file, &sidecar).at("stat", &target.path)? =>
+      let opened = target.in_dir(|| match sys::open_lock_file(&sidecar) {
+        Ok(file) => Ok(Some(file)),
+        // Windows: the holder removed the sidecar, and a waiter still holds it open (the name
+        // is free once it lets go): as busy as a held lock.
+        Err(err) if sys::is_busy(&err) => Ok(None),
+        Err(err) => Err(Error::io(&err, "open", &target.path)),
+      })?;
+      // Only if the path still names the file locked. If not, the holder we waited for
+      // removed this sidecar on release: the current one is tried after the deadline check
+      // and a pause like any busy try, so that a file system whose file IDs never match on
+      // reopen ends in ELOCKED, not in a loop.
+      if let Some(file) = opened {
+        if sys::try_lock(&file).at("lock", &target.path)?
+          && is_same_file(&file, &sidecar).at("stat", &target.path)?
         {
           return Ok(FileLock {
             _file: file,
             sidecar,
           });
         }
-        Ok(_) => {}
-        // Windows: the holder removed the sidecar, and a waiter still holds it open (the name
-        // is free once it lets go): as busy as a held lock.
-        Err(err) if sys::is_busy(&err) => {}
-        Err(err) => return Err(Error::io(&err, "open", &target.path)),
       }
       let waited = started.elapsed();
       if waited >= timeout {

@@ -187,7 +187,8 @@ pub(crate) fn reap() {
 /// (serialization failed), the directories this created too.
 fn write_pieces(path: &Path, gap: &[u16], pieces: Receiver<Message>) -> Result<Filled> {
   let target = Target::prepare(path)?;
-  let temp = TempFile::create(&target.dir, &target.name, target.name_max)
+  let temp = target
+    .in_dir(|| TempFile::create(&target.dir, &target.name, target.name_max))
     .map_err(|err| err.with_path(&target.path))?;
   let mut stream = Utf8Stream::new(temp.writer());
   loop {

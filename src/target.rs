@@ -36,6 +36,10 @@ pub struct Target {
   pub name_max: usize,
 }
 
+/// How many times a write makes its directory again when it vanished before the write's first
+/// file in it (see [`Target::in_dir`]).
+const DIR_GONE_RETRIES: usize = 3;
+
 impl Target {
   /// Resolve `path` (absolute) and create its missing parent directories. The paths kept are
   /// the ones to hand to the system: verbatim on Windows (see [`sys::verbatim`]).
@@ -58,8 +62,25 @@ impl Target {
     })
   }
 
+  /// Create a file of this write in its directory with `make`. A write that created the
+  /// directory and then failed midway removes it when empty (see [`Target::remove_created_dirs`]),
+  /// which may happen between this write's mkdir and its first file there (of this process or
+  /// another): then the directory is made again and `make` retried, a few times.
+  pub fn in_dir<T>(&self, mut make: impl FnMut() -> Result<T>) -> Result<T> {
+    for _ in 0..DIR_GONE_RETRIES {
+      match make() {
+        Err(err) if err.code_name() == "ENOENT" && !self.dir.is_dir() => {
+          create_parents(&self.dir, false)?;
+        }
+        made => return made,
+      }
+    }
+    make()
+  }
+
   /// Remove the directories this write created, innermost first, as far as they are empty
-  /// (another write may have put a file in one meanwhile: that one stays).
+  /// (another write may have put a file in one meanwhile: that one stays). Writers that just
+  /// made or found one of them cope: see [`Target::in_dir`].
   pub fn remove_created_dirs(&self) {
     for dir in self.created_dirs.iter().rev() {
       let _ = fs::remove_dir(dir);

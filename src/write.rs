@@ -39,7 +39,8 @@ pub fn write_text(target: &Target, body: Body, options: &WriteOptions) -> Result
       // The streamed texts this write superseded must be gone by the time it settles.
       spill::reap();
       // Errors name the target, as `fs.writeFile`'s `open` would, not the directory.
-      let temp = TempFile::create(&target.dir, &target.name, target.name_max)
+      let temp = target
+        .in_dir(|| TempFile::create(&target.dir, &target.name, target.name_max))
         .map_err(|err| err.with_path(&target.path))?;
       let written = fill(&temp, &text, &target.path).map_err(|err| match text.was_abandoned() {
         // Serialization failed midway (an incremental write): say so, as `land` expects.
