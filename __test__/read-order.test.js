@@ -5,7 +5,9 @@
 // `toJSON` is passed); a twin of it is given to JSON.stringify, and the write must log the same
 // sequence and write the same bytes, in the default mode (Sync and async) and incremental.
 // The walk reads big containers (512 members or more) piece by piece, and with `incremental:
-// true` every container down to depth 2, so the values are small ones and big ones.
+// true` every container down to depth 2, so the values are small ones and big ones. Then random
+// values whose getters change random members, before or after themselves, must give the same
+// calls, bytes and errors too.
 // read-order-walked.test.js runs the same with every container of 4 or more members walked,
 // in pieces of ~40 characters.
 const fs = require('node:fs')
@@ -208,4 +210,96 @@ describe.each(Object.entries(shapes))('%s', (_shape, make) => {
       expect(fs.readFileSync(file, 'utf8')).toBe(expected)
     },
   )
+})
+
+/**
+ * A random value (from `seed`) that logs what JSON.stringify does with it: nested arrays and
+ * objects of up to 8 members, leaves of every kind (numbers, strings, undefined, null, boxed
+ * numbers, objects with `toJSON`), and getters on random members that each change three random
+ * places of the value (a new primitive, a deleted key, a mutated member, a new object) — before
+ * or after themselves, in or out of their own container.
+ */
+function randomValue(seed, log) {
+  let state = seed
+  const pick = (n) => {
+    state = (state * 1103515245 + 12345) & 0x7fffffff
+    return Math.floor((state / 0x7fffffff) * n)
+  }
+  const containers = []
+  const leaf = () =>
+    [
+      () => pick(100),
+      () => `s${pick(9)}`,
+      () => undefined,
+      () => null,
+      () => new Number(pick(5)),
+      () => logsToJSON(log, `j${pick(9)}`, pick(2) ? 't' : { inner: 1 }),
+    ][pick(6)]()
+  const node = (depth) => {
+    if (depth > 3 || pick(3) === 0) return leaf()
+    const container = pick(2) ? [] : {}
+    containers.push(container)
+    const count = pick(9)
+    for (let i = 0; i < count; i++) container[Array.isArray(container) ? i : `k${i}`] = node(depth + 1)
+    return container
+  }
+  const root = pick(2) ? [] : {}
+  containers.push(root)
+  const count = 6 + pick(6)
+  for (let i = 0; i < count; i++) root[Array.isArray(root) ? i : `k${i}`] = node(1)
+  const getters = 1 + pick(8)
+  for (let g = 0; g < getters; g++) {
+    const container = containers[pick(containers.length)]
+    const keys = Object.keys(container)
+    if (keys.length === 0) continue
+    const key = keys[pick(keys.length)]
+    const value = container[key]
+    const changes = Array.from({ length: 3 }, () => [containers[pick(containers.length)], pick(9), pick(4)])
+    getter(container, key, log, () => {
+      for (const [target, index, how] of changes) {
+        const at = Array.isArray(target) ? index : `k${index}`
+        if (how === 0) target[at] = `set by ${g}`
+        else if (how === 1) delete target[at]
+        else if (how === 2) {
+          // Its value if a data member (reading a getter here could recurse without end).
+          const member = Object.getOwnPropertyDescriptor(target, at)?.value
+          if (member !== null && typeof member === 'object') member.changed = g
+        } else target[at] = { fresh: g }
+      }
+      return value
+    })
+  }
+  return root
+}
+
+describe.each(writers)('random values whose getters change other members (%s)', (how, write) => {
+  const seeds = 200
+  test(`${seeds} seeds, indented or not: the same calls, bytes and errors as JSON.stringify`, async () => {
+    const file = path.join(dir, 'random.json')
+    let mismatches = 0
+    for (let seed = 1; seed <= seeds; seed++) {
+      for (const [, indent] of indents) {
+        const expectedLog = []
+        const log = []
+        const outcome = (run) => {
+          try {
+            return { text: run() }
+          } catch (err) {
+            return { err: `${err.name}: ${err.message}` }
+          }
+        }
+        const want = outcome(() => JSON.stringify(randomValue(seed, expectedLog), null, indent) ?? 'null')
+        let got
+        try {
+          await write(file, randomValue(seed, log), indent)
+          got = { text: fs.readFileSync(file, 'utf8') }
+        } catch (err) {
+          got = { err: `${err.name}: ${err.message}` }
+        }
+        if (JSON.stringify(got) !== JSON.stringify(want) || log.join('\n') !== expectedLog.join('\n')) mismatches++
+      }
+    }
+    console.log(`read order, random values (${how}): ${seeds * indents.length} writes, ${mismatches} mismatches`)
+    expect(mismatches).toBe(0)
+  })
 })
