@@ -10,19 +10,33 @@
 //
 // Only values where the walk is unobservable are walked: no replacer (index.js checks), an
 // ordinary array or object without `toJSON` anywhere on its prototype chain (looked up without
-// running getters), not a Proxy. Array members are stringified as a slice, where JSON.stringify
-// would pass `toJSON` the index within the slice, so a member with `toJSON` (or a Proxy, or a
-// BigInt) is stringified alone under its real index instead. Members are read (getters run)
-// a few at a time rather than one at a time. A circular structure is reported with the error
+// running getters), not a Proxy. A circular structure is reported with the error
 // JSON.stringify(value) itself throws, found by running it once more.
+//
+// Members are read exactly as JSON.stringify would read them in place, so getters and `toJSON`
+// run once each, in JSON.stringify's order, and see (and make) the same changes. A member read
+// early would run its getter early, and miss what user code run for the members before it
+// changed (JSON.stringify writes the new value). So a piece's members are read ahead only while
+// those read so far are primitives, which JSON.stringify writes without running user code (see
+// `writesWithoutUserCode`): a big array of numbers or strings is a plain slice. From the first
+// other member on, the piece (a slice of an array, a batch of an object's keys, made here) is
+// seen through a Proxy, and each member is read only when JSON.stringify reaches it, after the
+// members before it are written (see `lazy`). A member to walk in turn is recognized when it is
+// read; the piece ends there (the members after it are left unread, their output cut off) and
+// its walk follows at once, as in place. JSON.stringify passes an array member's `toJSON` its
+// index in the slice, so a member that may have one (or a Proxy, or a BigInt) is given through a
+// stand-in whose `toJSON` calls the member's own with its real index. The Proxy costs one trap
+// per member: a slice of objects through it takes about as long as a plain one (V8 takes its
+// slow path for the holder only, not for the members), far less than a JSON.stringify call per
+// member would.
 //
 // The walk stays unobservable only while nothing it relies on changes under it, and user code
 // (getters, `toJSON`) runs in the middle of it. So the functions it calls are the ones captured
-// when this module loaded (replacing `JSON.stringify` later changes nothing); before each slice
-// is stringified, the slice itself (an array made here) must still have no `toJSON`; after, its
-// members must still have none (else `toJSON` was passed the wrong index); and every piece must
-// be framed as expected. If not, the call throws (nothing is written): the getters have run
-// once already, so stringifying the whole value again would not be the same text either.
+// when this module loaded (replacing `JSON.stringify` later changes nothing); before each piece
+// is stringified, Array.prototype and Object.prototype must still have no `toJSON`; and every
+// piece must be framed as expected. If not, the call throws (nothing is written): the getters
+// have run once already, so stringifying the whole value again would not be the same text
+// either.
 //
 // The arrays the walk fills (slices, and the pieces the binding copies out) have no prototype:
 // an index accessor user code put on Array.prototype or Object.prototype would otherwise catch
@@ -38,6 +52,8 @@ const stringify = JSON.stringify
 const { hasOwn, getPrototypeOf, setPrototypeOf, keys: objectKeys, create } = Object
 const { isArray } = Array
 const { max, min, round } = Math
+const { apply } = Reflect
+const ProxyOf = Proxy
 const ArrayPrototype = Array.prototype
 const ObjectPrototype = Object.prototype
 
@@ -109,6 +125,8 @@ class Slices {
    */
   run() {
     this.running = true
+    // User code may have run since the last run: nothing learnt about prototypes still holds.
+    this.walker.proto = undefined
     try {
       this.done = this.steps.next().done
     } catch (err) {
@@ -278,9 +296,10 @@ class Walker {
    * `close` (`close` then a newline before it when indenting, for an array slice). Afterwards
    * the prototype answer is forgotten: getters and `toJSON` may have run.
    *
-   * First, Array.prototype and Object.prototype must still have no `toJSON`: one that a getter
-   * read ahead for this piece installed would be called on members that JSON.stringify wrote
-   * before that getter ran, and on a slice itself.
+   * First, Array.prototype and Object.prototype must still have no `toJSON`. Members are read
+   * as JSON.stringify reads them and each is asked afresh for a `toJSON` when read, so one
+   * installed midway is called where JSON.stringify would call it; the check stays as a guard
+   * (the documented outcome: the call fails, nothing is written) rather than a proof to keep.
    */
   stringify(holder, open, close) {
     if (!arraysArePlain()) throw changed()
@@ -312,10 +331,13 @@ class Walker {
    * while the gap holds no newline of its own.
    */
   walks(member, thin, heavy, depth) {
+    // Asked of every member read: the common answer (an object, not incremental) first.
+    const array = isArray(member)
+    if (!array && !this.feeds) return false
     if (this.gap.includes('\n') || this.isAncestor(member)) return false
     const spine = this.feeds && ((thin && depth < SPINE_DEPTH) || heavy)
-    if (isArray(member)) return member.length >= tuning.walkMin || spine
-    return this.feeds && !isBoxedPrimitive(member) && (spine || objectKeys(member).length >= tuning.walkMin)
+    if (array) return member.length >= tuning.walkMin || spine
+    return !isBoxedPrimitive(member) && (spine || objectKeys(member).length >= tuning.walkMin)
   }
 
   /** Whether `member` is a container being walked (a loop over a list without a prototype). */
@@ -334,6 +356,9 @@ class Walker {
   hasToJSON(object) {
     if (hasOwn(object, 'toJSON')) return true
     const proto = getPrototypeOf(object)
+    // The common case, asked of every member read: Object.prototype is no Proxy and its own
+    // prototype is null for good.
+    if (proto === ObjectPrototype) return hasOwn(ObjectPrototype, 'toJSON')
     if (proto !== this.proto) {
       let found = false
       for (let p = proto; p !== null && !found; p = getPrototypeOf(p)) {
@@ -346,59 +371,84 @@ class Walker {
     return this.protoHasToJSON
   }
 
-  /** `array`, at `depth` in the output: its members a slice at a time. */
+  /**
+   * `array`, at `depth` in the output: its members a slice at a time, read as JSON.stringify
+   * would read them in place (see `writesWithoutUserCode`, `lazy`). A member to walk ends the
+   * slice where it is read: the members after it are left unread (each writes `null`, cut off)
+   * for the next one.
+   */
   *array(array, depth) {
-    const { space } = this
+    const { space, gap } = this
     const length = array.length
     const thin = length < tuning.walkMin
     // Trimmed from a stringified slice: "[" and "]", or "[" and "\n]" when indenting.
     const trimEnd = space ? 2 : 1
+    // What each member left unread writes, after a member written.
+    const unread = space ? `,\n${gap}null` : ',null'
     this.push('[', 0, 0, 0, false)
-    let slice = list()
-    let first = 0 // index of slice[0]
     let want = this.feeds ? 1 : 16
     let heavy = false // a member alone made a big piece: walk the containers that follow
-    const flush = (end) => {
-      if (slice.length === 0) return
-      const text = this.stringify(slice, '[', ']')
-      // And a getter or `toJSON` run in it may have given a member one, which JSON.stringify
-      // then called with the index in the slice, not the real one.
-      for (let i = 0; i < slice.length; i++) {
-        const member = slice[i]
-        if (((typeof member === 'object' && member !== null) || typeof member === 'function') && this.hasToJSON(member))
-          throw changed()
+    let first = 0 // index of the slice's first member
+    while (first < length) {
+      const count = min(want, length - first)
+      const slice = list()
+      let ahead = 0 // members read ahead (see `writesWithoutUserCode`)
+      let primitives = true
+      while (primitives && ahead < count) {
+        const value = array[first + ahead]
+        slice[ahead++] = value
+        primitives = writesWithoutUserCode(value)
       }
-      this.push(text, 1, trimEnd, depth, first > 0)
-      heavy ||= this.isHeavy(slice.length, text.length)
-      want = this.nextWant(want, slice.length, text.length)
-      slice = list()
-      first = end
-    }
-    for (let index = 0; index < length; index++) {
-      const member = array[index]
-      const type = typeof member
-      if ((type === 'object' && member !== null) || type === 'function' || type === 'bigint') {
-        // In a slice, JSON.stringify would pass `toJSON` the wrong index, and a Proxy could tell.
-        const alone = type === 'bigint' || isProxy(member) || this.hasToJSON(member)
-        const walked = !alone && type === 'object' && this.walks(member, thin, heavy, depth)
-        if (alone || walked) {
-          flush(index)
-          if (this.due()) yield
-          // Asked again after the slice ran user code: a `toJSON` now is called with its index.
-          if (walked && !this.hasToJSON(member)) yield* this.nested(member, depth + 1, index > 0)
-          else this.alone(`${index}`, member, depth, index > 0)
-          first = index + 1
-          if (this.due()) yield
-          continue
-        }
+      let found = -1 // index of the member to walk, read as `member`
+      let member
+      let holder = slice
+      if (!primitives) {
+        // The rest is read as JSON.stringify reaches it, after the member read last is written.
+        slice.length = count
+        holder = lazy(slice, (key) => {
+          if (key === 'length') return count
+          const at = +key
+          if (found >= 0 || !(at >= 0 && at < count)) return undefined
+          const index = first + at
+          const value = at < ahead ? slice[at] : array[index]
+          const type = typeof value
+          if ((type === 'object' && value !== null) || type === 'function' || type === 'bigint') {
+            // User code may have run since the last member: nothing learnt before still holds.
+            this.proto = undefined
+            // Its `toJSON` must be passed the real index, not the one in the slice.
+            if (type === 'bigint' || isProxy(value) || this.hasToJSON(value))
+              return at === index ? value : keyed(value, index)
+            if (type === 'object' && this.walks(value, thin, heavy, depth)) {
+              found = index
+              member = value
+              return undefined
+            }
+          }
+          return value
+        })
       }
-      slice[slice.length] = member
-      if (slice.length >= want) {
-        flush(index + 1)
+      const text = this.stringify(holder, '[', ']')
+      const written = found < 0 ? count : found - first
+      if (written > 0) {
+        const cut = (count - written) * unread.length
+        if (!endsWithUnread(text, count - written, unread, text.length - trimEnd))
+          throw changed('a slice ended unexpectedly')
+        this.push(text, 1, trimEnd + cut, depth, first > 0)
+        heavy ||= this.isHeavy(written, text.length - cut)
+        want = this.nextWant(want, written, text.length - cut)
+      }
+      first += written
+      if (this.due()) yield
+      if (found >= 0) {
+        // The members after it were asked for in vain: keep that waste to what was written.
+        want = max(1, min(want, 2 * written))
+        // Asked again after a pause, in which user code may have given it a `toJSON`.
+        if (!this.hasToJSON(member)) yield* this.nested(member, depth + 1, found > 0)
+        else this.alone(`${found}`, member, depth, found > 0)
+        first = found + 1
         if (this.due()) yield
       }
     }
-    flush(length)
     // An empty array is `[]`, indented or not.
     this.push(space && length > 0 ? '\n]' : ']', 0, 0, depth, false)
   }
@@ -442,64 +492,152 @@ class Walker {
     yield* this.walk(member, this.kindOf(member), depth)
   }
 
-  /** `object` (with its `keys`), at `depth` in the output: its members a batch at a time. */
+  /**
+   * `object` (with its `keys`), at `depth` in the output: its members a batch at a time, read as
+   * JSON.stringify would read them in place (see `writesWithoutUserCode`, `lazy`). A member to
+   * walk ends the batch where it is read: the members after it are left unread (each left out)
+   * for the next.
+   */
   *object(object, keys, depth) {
     const { space } = this
     const thin = keys.length < tuning.walkMin
     const trimEnd = space ? 2 : 1
     this.push('{', 0, 0, 0, false)
     let any = false // a member has been written (so the next one needs a comma)
-    // A holder without a prototype, so nothing can give it a `toJSON`; and its members are
-    // under their real keys, so their own `toJSON` is called as in place.
-    let batch = create(null)
-    let count = 0
     let want = this.feeds ? 1 : 16
     let heavy = false // a member alone made a big piece: walk the containers that follow
-    const flush = () => {
-      if (count === 0) return
-      const text = this.stringify(batch, '{', '}')
+    let first = 0 // index in `keys` of the batch's first member
+    while (first < keys.length) {
+      const count = min(want, keys.length - first)
+      // The batch: an object without a prototype (so nothing can give it a `toJSON`), its
+      // members under their real keys, so that their own `toJSON` is called as in place.
+      const batch = create(null)
+      let ahead = 0 // members read ahead (see `writesWithoutUserCode`)
+      let primitives = true
+      while (primitives && ahead < count) {
+        const key = keys[first + ahead++]
+        const value = object[key]
+        batch[key] = value
+        primitives = writesWithoutUserCode(value)
+      }
+      let found = -1 // index in `keys` of the member to walk, read as `member`
+      let member
+      let holder = batch
+      if (!primitives) {
+        // The rest is read as JSON.stringify reaches it, after the member read last is written.
+        for (let i = first + ahead; i < first + count; i++) batch[keys[i]] = undefined
+        let next = first // index in `keys` of the member JSON.stringify asks for next
+        holder = lazy(batch, (key) => {
+          if (found >= 0) return undefined
+          if (key !== keys[next]) throw changed('a batch was read out of order')
+          const value = next - first < ahead ? batch[key] : object[key]
+          next++
+          if (typeof value === 'object' && value !== null) {
+            // User code may have run since the last member: nothing learnt before still holds.
+            this.proto = undefined
+            if (!isProxy(value) && !this.hasToJSON(value) && this.walks(value, thin, heavy, depth)) {
+              found = next - 1
+              member = value
+              return undefined
+            }
+          }
+          return value
+        })
+      }
+      const text = this.stringify(holder, '{', '}')
+      const written = found < 0 ? count : found - first
       if (text.length > 2) {
         this.push(text, 1, trimEnd, depth, any)
         any = true
       }
-      heavy ||= this.isHeavy(count, text.length)
-      want = this.nextWant(want, count, text.length)
-      batch = create(null)
-      count = 0
-    }
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]
-      const member = object[key]
-      // Here the holder has the real key, so only a container to walk needs attention.
-      if (
-        typeof member === 'object' &&
-        member !== null &&
-        !isProxy(member) &&
-        !this.hasToJSON(member) &&
-        this.walks(member, thin, heavy, depth)
-      ) {
-        flush()
-        if (this.due()) yield
-        // Asked again after the batch ran user code: with a `toJSON` now, it goes in a batch.
-        if (!this.hasToJSON(member)) {
+      if (written > 0) {
+        heavy ||= this.isHeavy(written, text.length)
+        want = this.nextWant(want, written, text.length)
+      }
+      first += written
+      if (this.due()) yield
+      if (found >= 0) {
+        // The members after it were asked for in vain: keep that waste to what was written.
+        want = max(1, min(want, 2 * written))
+        const key = keys[found]
+        // Asked again after a pause, in which user code may have given it a `toJSON`: then it
+        // is stringified alone, under its key.
+        if (this.hasToJSON(member)) {
+          const alone = create(null)
+          alone[key] = member
+          const text = this.stringify(alone, '{', '}')
+          if (text.length > 2) {
+            this.push(text, 1, trimEnd, depth, any)
+            any = true
+          }
+        } else {
           const name = stringify(key) + (space ? ': ' : ':')
           if (space) this.push('\n', 0, 0, depth + 1, any)
           this.push(name, 0, 0, 0, any && !space)
           yield* this.walk(member, this.kindOf(member), depth + 1)
           any = true
-          if (this.due()) yield
-          continue
         }
-      }
-      batch[key] = member
-      if (++count >= want) {
-        flush()
+        first = found + 1
         if (this.due()) yield
       }
     }
-    flush()
     this.push(space && any ? '\n}' : '}', 0, 0, depth, false)
   }
+}
+
+/**
+ * Whether JSON.stringify writes `value` without running user code: a primitive other than a
+ * BigInt (whose `toJSON` it looks up).
+ *
+ * A piece's members are read (getters run) ahead of JSON.stringify, in order, only while each
+ * member read so far is such a value. That is exact: in place, nothing runs between
+ * reading such a member and reading the next, so the next is read in the same state, its getter
+ * runs at the same point in the sequence, and it cannot change a value already read. The first
+ * other member (an object, which may hold getters or a `toJSON`) is read ahead too — it is read
+ * in the same state as well — but the members after it are read only as JSON.stringify reaches
+ * them (`lazy`). A big array of numbers or strings is thus stringified as a plain slice, without
+ * a Proxy trap per member.
+ */
+function writesWithoutUserCode(value) {
+  const type = typeof value
+  return (type !== 'object' || value === null) && type !== 'function' && type !== 'bigint'
+}
+
+/**
+ * `holder` (an array or object made here) as seen through `read`: JSON.stringify asks it for
+ * each member as it reaches it, so `read` gets the real member then — after the members before
+ * it are written, with their `toJSON`, getters and nested getters run — exactly as in place.
+ * Reading members ahead instead would run their getters early, and miss what the members before
+ * them change. The handler has no prototype, so user code cannot add traps to it.
+ */
+function lazy(holder, read) {
+  const handler = create(null)
+  handler.get = (_, key) => (key === 'toJSON' ? undefined : read(key))
+  return new ProxyOf(holder, handler)
+}
+
+/**
+ * `value`, an array member with a possible `toJSON` (or a BigInt, or a Proxy), that JSON.stringify
+ * would pass its index in the slice: a stand-in whose `toJSON` looks up and calls the member's
+ * own with its real index instead (JSON.stringify looks `toJSON` up once, as this does, and
+ * writes what it returns, or the member itself when it has none).
+ */
+function keyed(value, index) {
+  const key = `${index}`
+  const standIn = create(null)
+  standIn.toJSON = () => {
+    const toJSON = value.toJSON
+    return typeof toJSON === 'function' ? apply(toJSON, value, [key]) : value
+  }
+  return standIn
+}
+
+/** Whether `text` has `count` times `unread` just before `end`. */
+function endsWithUnread(text, count, unread, end) {
+  const start = end - count * unread.length
+  if (start < 1) return false
+  for (let i = start; i < end; i++) if (text[i] !== unread[(i - start) % unread.length]) return false
+  return true
 }
 
 module.exports = { walkInto, stringify }
