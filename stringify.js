@@ -57,6 +57,11 @@ const ProxyOf = Proxy
 const ArrayPrototype = Array.prototype
 const ObjectPrototype = Object.prototype
 
+// Containers walked inside one another at most: the walk spends far more stack per level than
+// JSON.stringify does, so a member deeper than this is stringified whole, and nesting that
+// JSON.stringify handles never overflows the walk's stack.
+const MAX_WALK_DEPTH = 64
+
 const tuning = {
   // Containers with fewer members are stringified in one piece: walking them gains nothing.
   walkMin: Number(process.env.SAFE_WRITE_JSON_WALK_MIN) || 512,
@@ -334,7 +339,7 @@ class Walker {
     // Asked of every member read: the common answer (an object, not incremental) first.
     const array = isArray(member)
     if (!array && !this.feeds) return false
-    if (this.gap.includes('\n') || this.isAncestor(member)) return false
+    if (this.gap.includes('\n') || this.ancestors.length >= MAX_WALK_DEPTH || this.isAncestor(member)) return false
     const spine = this.feeds && ((thin && depth < SPINE_DEPTH) || heavy)
     if (array) return member.length >= tuning.walkMin || spine
     return !isBoxedPrimitive(member) && (spine || objectKeys(member).length >= tuning.walkMin)

@@ -162,3 +162,22 @@ describe('user code runs exactly once per call, in order', () => {
     expectFileBytes(path.join(dir, 'long.json'), expected(data.map((_, i) => (i % 10 === 3 ? String(i) : { v: i }))))
   })
 })
+
+// Big arrays nested deeper than the walk descends (each level one big array holding the next):
+// JSON.stringify handles the depth, and so must every writer (before: a RangeError, stack
+// overflow, at about 1,200 levels; found by review).
+test.each([
+  ['safeWriteJsonSync', (file, value) => safeWriteJsonSync(file, value, { durability: 'none' })],
+  ['safeWriteJson', (file, value) => safeWriteJson(file, value, { durability: 'none' })],
+  ['safeWriteJson incremental', (file, value) => safeWriteJson(file, value, { durability: 'none', incremental: true })],
+])('%s: big arrays nested 2,000 deep are JSON.stringify bytes', async (_, write) => {
+  let value = []
+  for (let depth = 0; depth < 2000; depth++) {
+    const level = new Array(512).fill(0)
+    level[0] = value
+    value = level
+  }
+  const file = path.join(dir, 'deep.json')
+  await write(file, value)
+  expectFileBytes(file, Buffer.from(JSON.stringify(value)))
+})

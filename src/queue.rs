@@ -48,10 +48,6 @@ pub struct Request {
   pub body: Body,
   /// The options.
   pub options: WriteOptions,
-  /// Its text is still being serialized (`incremental`) and may yet be abandoned (the
-  /// serialization throws): then it supersedes no queued write, whose data would be lost with
-  /// it — as a call that fails at once takes no place in the order.
-  pub unfinished: bool,
 }
 
 /// Called once with the outcome of the write that carried a call's data (or superseded it).
@@ -763,7 +759,10 @@ impl FileQueue {
     while index + 1 < self.jobs.len() {
       let (older, newer) = (&self.jobs[index], &self.jobs[index + 1]);
       let adjacent = unresolved.range(older.seq()..newer.seq()).next().is_none();
-      let supersedes = matches!(newer, Job::Write(newer) if !newer.request.unfinished);
+      // A text still being made (`incremental`, or copied in later turns) may yet be
+      // abandoned (the serialization throws): it supersedes nothing until it is complete, or
+      // the data it replaced would be lost with it. Each pump looks again.
+      let supersedes = matches!(newer, Job::Write(newer) if newer.request.body.is_complete());
       if let (Job::Write(_), true, true) = (older, supersedes, adjacent) {
         let Some(Job::Write(older)) = self.jobs.remove(index) else {
           unreachable!("checked to be a write")
@@ -957,7 +956,6 @@ mod tests {
           durability: crate::options::Durability::None,
           ..WriteOptions::default()
         },
-        unfinished: false,
       };
       submit(request, vec![], Box::new(move |r| settled.send(r).unwrap()));
     }

@@ -51,6 +51,8 @@ pub struct Flow {
   /// count in flight stays as it was, so without this a sender paused at the limit would wait
   /// for a wake that no write will ever send.
   closed: AtomicBool,
+  /// The sender sent the whole text ([`PieceSender::finish`]): it can no longer be abandoned.
+  finished: AtomicBool,
   resume: Box<dyn Fn() + Send + Sync>,
 }
 
@@ -74,6 +76,7 @@ impl Flow {
       in_flight: AtomicUsize::new(0),
       paused: AtomicBool::new(false),
       closed: AtomicBool::new(false),
+      finished: AtomicBool::new(false),
       resume: Box::new(resume),
     })
   }
@@ -137,6 +140,7 @@ impl PieceSender {
 
   /// The text is complete.
   pub fn finish(self) {
+    self.flow.finished.store(true, Ordering::SeqCst);
     let _ = self.pieces.send(None);
   }
 }
@@ -375,6 +379,15 @@ fn transcode(units: &[u16], buffer: &mut [u8], out: &mut impl Write) -> io::Resu
 }
 
 impl Text {
+  /// Whether the whole text is there or on its way: not a streamed text whose sender has not
+  /// finished yet (and so may still abandon it).
+  pub fn is_complete(&self) -> bool {
+    match self {
+      Text::Streamed(streamed) => streamed.flow.finished.load(Ordering::SeqCst),
+      _ => true,
+    }
+  }
+
   /// Whether writing it failed because it was abandoned before it was complete (its sender
   /// went away): no I/O failed, the text will never exist.
   pub fn was_abandoned(&self) -> bool {

@@ -25,6 +25,16 @@ pub enum Body {
   Filled(Box<Spilled>),
 }
 
+impl Body {
+  /// Whether its text is complete (see [`Text::is_complete`]); a filled temp file's is.
+  pub fn is_complete(&self) -> bool {
+    match self {
+      Body::Text(text) => text.is_complete(),
+      Body::Filled(_) => true,
+    }
+  }
+}
+
 /// Replace the file at `target` (already resolved, parents created) with `body`, atomically.
 ///
 /// On any error the temp file is removed and the target holds its previous content.

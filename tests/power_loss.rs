@@ -166,7 +166,6 @@ fn write(path: &Path, version: u64, durability: Durability) -> safe_write_json::
       backup: version.is_multiple_of(2),
       ..WriteOptions::default()
     },
-    unfinished: false,
   })
 }
 

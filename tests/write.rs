@@ -54,7 +54,6 @@ fn utf16_text_is_written_as_utf8() {
     path: path.clone(),
     body: Body::Text(Text::Utf16(text.encode_utf16().collect())),
     options: WriteOptions::default(),
-    unfinished: false,
   };
   queue::write_now(req).unwrap();
   assert_eq!(fs::read_to_string(&path).unwrap(), text);

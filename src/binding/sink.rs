@@ -200,12 +200,6 @@ impl JsonSink {
 }
 
 impl JsonSink {
-  /// Whether its text is still being fed, slice by slice (`incremental`), and so may yet be
-  /// abandoned.
-  pub(crate) fn is_being_fed(&self) -> bool {
-    self.feeding.is_some() && self.state != State::Complete
-  }
-
   /// The target and the complete text pushed, leaving the sink done.
   pub(crate) fn take(&mut self, env: &Env) -> Result<(TargetPath, Body)> {
     if let Some(text) = self.feeding.as_mut().and_then(Feeding::take_text) {

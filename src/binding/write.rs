@@ -35,13 +35,11 @@ pub(crate) fn write_json<'env>(
   final_newline: bool,
   enclosing: Vec<f64>,
 ) -> Result<Unknown<'env>> {
-  let unfinished = sink.is_being_fed();
   let (target, body) = sink.take(env)?;
   let request = Request {
     path: target.absolute().to_path_buf(),
     body,
     options: options.into_core(final_newline),
-    unfinished,
   };
   submit(env, target, request, &enclosing)
 }
@@ -81,7 +79,6 @@ pub(crate) fn write_file<'env>(
     path: target.absolute().to_path_buf(),
     body: file_bytes(data)?,
     options: file_options(options, owner),
-    unfinished: false,
   };
   submit(env, target, request, &enclosing)
 }
@@ -139,7 +136,6 @@ fn write_now(env: &Env, target: TargetPath, body: Body, options: CoreWriteOption
     path: target.absolute().to_path_buf(),
     body,
     options,
-    unfinished: false,
   };
   queue::write_now(request).map_err(|err| js_error::to_js(env, &err, &target))
 }

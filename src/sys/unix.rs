@@ -381,7 +381,7 @@ pub(crate) fn name_max(dir: &Path) -> usize {
 /// 5.6+), which fails with ELOOP at the first link, where `realpath` reads every name as a link.
 /// `false` whenever it cannot tell: a link on the way, a missing name, an older kernel (ENOSYS), a
 /// sandbox that refuses the call (EPERM).
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(target_os = "linux")]
 pub(crate) fn has_no_symlinks(path: &Path) -> bool {
   use std::os::fd::{FromRawFd, OwnedFd};
   use std::os::unix::ffi::OsStrExt;
@@ -425,7 +425,7 @@ pub(crate) fn has_no_symlinks(path: &Path) -> bool {
 }
 
 /// Other Unixes have no such call: canonicalizing is left to `realpath`.
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[cfg(not(target_os = "linux"))]
 pub(crate) fn has_no_symlinks(_path: &Path) -> bool {
   false
 }

@@ -38,7 +38,6 @@ pub fn request(path: &Path, content: &str) -> Request {
     path: path.to_path_buf(),
     body: Body::Text(Text::Bytes(content.as_bytes().to_vec())),
     options: WriteOptions::default(),
-    unfinished: false,
   }
 }
 
