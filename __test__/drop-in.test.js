@@ -315,21 +315,7 @@ describe('fsync as the system sees it', () => {
 })
 
 // Each misuse of the call forms: its error (class, code, message) and no change on disk.
-const type = (name, expected, received) => ({
-  kind: TypeError,
-  code: 'ERR_INVALID_ARG_TYPE',
-  message: `The "${name}" ${name.includes('.') ? 'property' : 'argument'} must be ${expected}. Received ${received}`,
-})
-const value = (name, reason, received) => ({
-  kind: TypeError,
-  code: 'ERR_INVALID_ARG_VALUE',
-  message: `The ${name.includes('.') ? 'property' : 'argument'} '${name}' ${reason}. Received ${received}`,
-})
-const range = (name, limit, received) => ({
-  kind: RangeError,
-  code: 'ERR_OUT_OF_RANGE',
-  message: `The value of "${name}" is out of range. It must be ${limit}. Received ${received}`,
-})
+const { type, value, range } = require('./expected-errors')
 const boom = new Error('getter boom')
 const throwing = (key) =>
   Object.defineProperty({}, key, {
