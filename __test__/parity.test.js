@@ -173,7 +173,7 @@ test.each([
 ])('%s: big arrays nested 2,000 deep are JSON.stringify bytes', async (_, write) => {
   let value = []
   for (let depth = 0; depth < 2000; depth++) {
-    const level = new Array(512).fill(0)
+    const level = Array.from({ length: 512 }, () => 0)
     level[0] = value
     value = level
   }
