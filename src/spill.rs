@@ -187,9 +187,7 @@ pub(crate) fn reap() {
 /// (serialization failed), the directories this created too.
 fn write_pieces(path: &Path, gap: &[u16], pieces: Receiver<Message>) -> Result<Filled> {
   let target = Target::prepare(path)?;
-  let temp = target
-    .in_dir(|| TempFile::create(&target.dir, &target.name, target.name_max))
-    .map_err(|err| err.with_path(&target.path))?;
+  let temp = TempFile::for_target(&target)?;
   let mut stream = Utf8Stream::new(temp.writer());
   loop {
     let abandoned = match pieces.recv() {

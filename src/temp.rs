@@ -22,6 +22,7 @@ use crate::error::{Error, IoResultExt, Result};
 use crate::failpoint::{self, failpoint};
 use crate::options::Durability;
 use crate::sys::{self, RenameError};
+use crate::target::Target;
 
 /// Random letters and digits in a temp name.
 const RANDOM_LEN: usize = 8;
@@ -58,6 +59,15 @@ impl TempFile {
       let _ = path.keep();
     }
     Err(io::Error::from(io::ErrorKind::NotFound)).at("open", dir)
+  }
+
+  /// The temp file of a write to `target`, in its directory (made again if it vanished: see
+  /// [`Target::in_dir`]). Errors name the target, as `fs.writeFile`'s `open` would, not the
+  /// directory.
+  pub fn for_target(target: &Target) -> Result<TempFile> {
+    target
+      .in_dir(|| TempFile::create(&target.dir, &target.name, target.name_max))
+      .map_err(|err| err.with_path(&target.path))
   }
 
   /// The open file.

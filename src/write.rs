@@ -48,10 +48,7 @@ pub fn write_text(target: &Target, body: Body, options: &WriteOptions) -> Result
     Body::Text(text) => {
       // The streamed texts this write superseded must be gone by the time it settles.
       spill::reap();
-      // Errors name the target, as `fs.writeFile`'s `open` would, not the directory.
-      let temp = target
-        .in_dir(|| TempFile::create(&target.dir, &target.name, target.name_max))
-        .map_err(|err| err.with_path(&target.path))?;
+      let temp = TempFile::for_target(target)?;
       let written = fill(&temp, &text, &target.path).map_err(|err| match text.was_abandoned() {
         // Serialization failed midway (an incremental write): say so, as `land` expects.
         true => Error::os("ECANCELED", "write", &target.path),
