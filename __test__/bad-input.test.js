@@ -371,7 +371,7 @@ test.each(rows)('%s: %s', async (name, _label, call, expected) => {
     expect(err).toBe(expected.same)
   } else if (expected.thrown) {
     // What V8 throws while the addon reads a value (a revoked Proxy) belongs to the addon's
-    // realm, as Node's own fs errors do (README, "Errors belong to your test's realm"): the
+    // realm, as Node's own fs errors do (docs/jest.md): the
     // class is matched by name.
     expect(err.constructor.name).toBe(expected.thrown.kind.name)
     expect(err.message).toBe(expected.thrown.message)

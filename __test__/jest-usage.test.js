@@ -1,4 +1,4 @@
-// The README's "Testing your code with jest", checked: the pattern it recommends (a real
+// docs/jest.md, "Testing your code with jest", checked: the pattern it recommends (a real
 // temporary directory per test, fake timers allowed), and why: an fs mock never reaches the
 // addon, which makes its own system calls.
 const fs = require('node:fs')

@@ -134,7 +134,7 @@ npmTest(
       path.join(consumer, 'package.json'),
       JSON.stringify({ name: 'extension', private: true, optionalDependencies }),
     )
-    // `vsce package --target` name → the npm flags of the README's table → the package installed.
+    // `vsce package --target` name → the npm flags of docs/vscode-electron.md's table → the package installed.
     const vsceTargets = {
       'win32-x64': ['--os=win32', '--cpu=x64', 'win32-x64-msvc'],
       'win32-arm64': ['--os=win32', '--cpu=arm64', 'win32-arm64-msvc'],

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The package as a fresh consumer project gets it, by the documented path (README, "Install from
+// The package as a fresh consumer project gets it, by the documented path (docs/platforms.md, "Install from
 // a local build"): `npm run pack:local`, then one `npm install <clone>/target/pack/*.tgz` in a new
 // project under a temp dir. There it checks, each in a child process: TypeScript strict (CJS and
 // ESM), a plain CJS require and an ESM import doing a real write, jest with fake timers doing a
