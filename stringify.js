@@ -273,7 +273,14 @@ class Walker {
     // Incremental walks hand their pieces over between slices instead.
     if (this.feeds) return
     if (this.streaming ? this.held >= tuning.flushChars : this.held * 2 > tuning.spillBytes) {
-      this.sink.stream(...this.drain())
+      const [texts, meta] = this.drain()
+      this.sink.stream(texts, meta)
+      // Copied: let go of the pieces now. A list V8 has pretenured (allocated in old space,
+      // which it may decide for `list()` arrays) is a root to every scavenge until the next
+      // full GC: the pieces it held would be promoted and pile up in old space (a 700 MB text
+      // then took 300 MB more memory in about half the runs).
+      texts.length = 0
+      meta.length = 0
       this.streaming = true
     }
   }
