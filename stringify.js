@@ -83,6 +83,9 @@ const tuning = {
 // small ones (`{ version, messages: [...] }`): a big member can hide only deeper than that.
 const SPINE_DEPTH = 2
 
+// Members walked in a row, each small, after which a heavy container is batched again.
+const SMALL_WALKS = 16
+
 /**
  * Walk `value` if that is worth it and unobservable: push its pieces into `sink` as `texts` and
  * `meta` — each text to be written without `trimStart` leading and `trimEnd` trailing
@@ -202,6 +205,8 @@ class Walker {
     // Pieces pushed and pieces handed over (in `texts` or copied out); the first and the last.
     this.pushed = 0
     this.stored = 0
+    // Characters pushed in all (to tell how much text a member walked in turn made).
+    this.made = 0
     this.first = ''
     this.last = ''
     this.streaming = false
@@ -270,6 +275,7 @@ class Walker {
     if (this.pushed++ === 0) this.first = text
     this.last = text
     this.held += text.length
+    this.made += text.length
     // Incremental walks hand their pieces over between slices instead.
     if (this.feeds) return
     if (this.streaming ? this.held >= tuning.flushChars : this.held * 2 > tuning.spillBytes) {
@@ -399,7 +405,7 @@ class Walker {
     const unread = space ? `,\n${gap}null` : ',null'
     this.push('[', 0, 0, 0, false)
     let want = this.feeds ? 1 : 16
-    let heavy = false // a member alone made a big piece: walk the containers that follow
+    const heft = new Heft(this.feeds)
     let first = 0 // index of the slice's first member
     while (first < length) {
       const count = min(want, length - first)
@@ -430,7 +436,7 @@ class Walker {
             // Its `toJSON` must be passed the real index, not the one in the slice.
             if (type === 'bigint' || isProxy(value) || this.hasToJSON(value))
               return at === index ? value : keyed(value, index)
-            if (type === 'object' && this.walks(value, thin, heavy, depth)) {
+            if (type === 'object' && this.walks(value, thin, heft.heavy, depth)) {
               found = index
               member = value
               return undefined
@@ -446,7 +452,7 @@ class Walker {
         if (!endsWithUnread(text, count - written, unread, text.length - trimEnd))
           throw changed('a slice ended unexpectedly')
         this.push(text, 1, trimEnd + cut, depth, first > 0)
-        heavy ||= this.isHeavy(written, text.length - cut)
+        heft.wrote(text.length - cut)
         want = this.nextWant(want, written, text.length - cut)
       }
       first += written
@@ -455,8 +461,10 @@ class Walker {
         // The members after it were asked for in vain: keep that waste to what was written.
         want = max(1, min(want, 2 * written))
         // Asked again after a pause, in which user code may have given it a `toJSON`.
+        const before = this.made
         if (!this.hasToJSON(member)) yield* this.nested(member, depth + 1, found > 0)
         else this.alone(`${found}`, member, depth, found > 0)
+        heft.walked(this.made - before)
         first = found + 1
         if (this.due()) yield
       }
@@ -473,11 +481,6 @@ class Walker {
   nextWant(want, count, chars) {
     const fit = round((tuning.pieceChars * count) / max(chars, 1))
     return max(1, min(4096, this.feeds ? want * 4 : 4096, fit))
-  }
-
-  /** Whether `count` members that made `chars` characters were one big member (incremental). */
-  isHeavy(count, chars) {
-    return this.feeds && count === 1 && chars > 4 * tuning.pieceChars
   }
 
   /** A member that must be stringified under its real key: alone, in a holder of its own. */
@@ -517,7 +520,7 @@ class Walker {
     this.push('{', 0, 0, 0, false)
     let any = false // a member has been written (so the next one needs a comma)
     let want = this.feeds ? 1 : 16
-    let heavy = false // a member alone made a big piece: walk the containers that follow
+    const heft = new Heft(this.feeds)
     let first = 0 // index in `keys` of the batch's first member
     while (first < keys.length) {
       const count = min(want, keys.length - first)
@@ -547,7 +550,7 @@ class Walker {
           if (typeof value === 'object' && value !== null) {
             // User code may have run since the last member: nothing learnt before still holds.
             this.proto = undefined
-            if (!isProxy(value) && !this.hasToJSON(value) && this.walks(value, thin, heavy, depth)) {
+            if (!isProxy(value) && !this.hasToJSON(value) && this.walks(value, thin, heft.heavy, depth)) {
               found = next - 1
               member = value
               return undefined
@@ -563,7 +566,7 @@ class Walker {
         any = true
       }
       if (written > 0) {
-        heavy ||= this.isHeavy(written, text.length)
+        heft.wrote(text.length)
         want = this.nextWant(want, written, text.length)
       }
       first += written
@@ -586,7 +589,9 @@ class Walker {
           const name = stringify(key) + (space ? ': ' : ':')
           if (space) this.push('\n', 0, 0, depth + 1, any)
           this.push(name, 0, 0, 0, any && !space)
+          const before = this.made
           yield* this.walk(member, this.kindOf(member), depth + 1)
+          heft.walked(this.made - before)
           any = true
         }
         first = found + 1
@@ -594,6 +599,38 @@ class Walker {
       }
     }
     this.push(space && any ? '\n}' : '}', 0, 0, depth, false)
+  }
+}
+
+/**
+ * Incremental: whether a container is `heavy` — its members made a big piece — so
+ * that the containers among the members that follow are walked in turn (one of them may hide a
+ * big member deeper than the spine, which one JSON.stringify call of a batch would stall on).
+ * Walking every small member alone is slow (a 1 MiB string followed by 100,000 small objects took
+ * 20 times as long as without `incremental`), so it wears off: after `SMALL_WALKS` members in a
+ * row that each made less than a piece, members are batched again (and a big one in a batch makes
+ * the container heavy once more).
+ */
+class Heft {
+  constructor(feeds) {
+    this.feeds = feeds
+    this.heavy = false
+    this.small = 0 // members walked in a row since the last big one, each less than a piece
+  }
+
+  /** Members stringified in one piece made `chars` characters. */
+  wrote(chars) {
+    if (this.feeds && chars > 4 * tuning.pieceChars) {
+      this.heavy = true
+      this.small = 0
+    }
+  }
+
+  /** A member walked in turn made `chars` characters. */
+  walked(chars) {
+    if (!this.heavy) return
+    if (chars >= tuning.pieceChars) this.small = 0
+    else if (++this.small >= SMALL_WALKS) this.heavy = false
   }
 }
 

@@ -76,6 +76,19 @@ const values = {
     Object.fromEntries(many(150, (i) => [`key ${i} "quoted" é`, i % 5 ? { i } : undefined])),
     { list: many(200, (i) => ({ i, s: 'x'.repeat(i % 50) })) },
   ),
+  // Incremental: the big string makes the container heavy (its containers walked alone), the run
+  // of small ones after it wears that off, the big member after them makes it heavy again.
+  'a big member, a run of small ones, a big one again': [
+    'h'.repeat(140000),
+    ...many(600, (i) => ({ i, tags: [i, { t: 'x' }] })),
+    { deep: { list: many(300, (i) => ({ i, s: 'y'.repeat(200) })) } },
+    'é'.repeat(140000),
+    ...many(40, (i) => [i]),
+  ],
+  'a big object: a big member, then a run of small ones': Object.assign(
+    { big: 'b'.repeat(140000) },
+    Object.fromEntries(many(600, (i) => [`k${i}`, { i, o: { n: i } }])),
+  ),
   'a big object with integer-like keys': Object.fromEntries(many(120, (i) => [String((i * 7919) % 1000), i])),
 }
 
