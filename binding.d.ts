@@ -29,8 +29,8 @@ export declare class JsonFile {
  * start and at the end, extra indent depth, whether a comma precedes it.
  */
 export declare class JsonSink {
-  /** A sink for the text of a write to `target`'s path; `later`: an async write's. */
-  constructor(target: TargetPath, later: boolean)
+  /** A sink for the text of a write to `target`'s path. */
+  constructor(target: TargetPath)
   /** Start a walked text: its deeper pieces are indented with `gap`. */
   begin(gap: string): void
   /**
@@ -39,9 +39,9 @@ export declare class JsonSink {
    */
   stream(texts: string[], meta: number[]): void
   /**
-   * Incremental: copy these pieces now and send them to the write, which may already be
-   * queued (the text is then taken before it is complete); `finish` serializes the rest at
-   * once, when a Sync write needs this thread. `false` if the write no longer wants the text
+   * Copy these pieces now and send them to the write, which may already be queued (the text
+   * is then taken before it is complete); `finish` serializes (or feeds) the rest at once,
+   * when a Sync write needs this thread. `false` if the write no longer wants the text
    * (superseded, or failed): stop serializing.
    */
   feed(texts: string[], meta: number[], finish: () => void): boolean
@@ -50,9 +50,9 @@ export declare class JsonSink {
    * fake timers do not touch it).
    */
   due(micros: number): boolean
-  /** Incremental: a promise that resolves in a later turn, when the next slice may run. */
+  /** A promise that resolves in a later turn, when the next slice may be fed. */
   next(): Promise<void>
-  /** The last pieces: copied in later turns if they may be and it is worth it, else now. */
+  /** The last pieces, copied now (or, if the text is being fed, sent): the text is complete. */
   push(texts: string[], meta: number[]): void
   /**
    * Serialization failed: let the text go, and with it, if it was streaming, the temp file

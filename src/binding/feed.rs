@@ -1,5 +1,6 @@
-//! The native half of `incremental: true`: the text of a write that JavaScript serializes in
-//! slices, over several turns of the event loop, while its write is already queued.
+//! The native half of a text fed in later turns: the text of a write that JavaScript
+//! serializes in slices (`incremental: true`), or whose pieces it copies out in slices (a big
+//! async write), over several turns of the event loop, while its write is already queued.
 //!
 //! - Each slice's pieces are copied at once ([`Feeding::send`]) and sent to the write through
 //!   the channel of a [`Streamed`] text, which the write transcodes into its temp file as they

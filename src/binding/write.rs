@@ -7,12 +7,13 @@ use napi::bindgen_prelude::{Either, Uint8ArraySlice, Unknown};
 use napi::{Env, JsString, Result};
 use napi_derive::napi;
 
+use super::feed;
 use super::js_error;
 use super::options::{Owner, WriteOptions};
 use super::path::TargetPath;
 use super::pieces;
 use super::settle::{self, to_value};
-use super::sink::{self, JsonSink};
+use super::sink::JsonSink;
 use crate::options::WriteOptions as CoreWriteOptions;
 use crate::queue::{self, Request, Settle};
 use crate::text::Text;
@@ -131,7 +132,7 @@ fn submit<'env>(
 /// of JavaScript needs this thread to do that; finish those copies first, or a write of the
 /// same file that this one waits for could never end.
 fn write_now(env: &Env, target: TargetPath, body: Body, options: CoreWriteOptions) -> Result<()> {
-  sink::finish_copies(env)?;
+  feed::finish_feeds(env)?;
   let request = Request {
     path: target.absolute().to_path_buf(),
     body,
