@@ -20,10 +20,11 @@ use napi::bindgen_prelude::{Function, JsObjectValue, Object, Unknown};
 use napi::{Env, Error, JsString, Result};
 use napi_derive::napi;
 
-use super::feed::{Feeding, SliceClock};
+use super::feed::Feeding;
 use super::js_error;
 use super::path::TargetPath;
 use super::pieces::{read_piece, to_utf16};
+use crate::feed::SliceClock;
 use crate::spill::Spill;
 use crate::text::{Piece, Pieces, Text};
 use crate::write::Body;
