@@ -93,12 +93,6 @@ export interface CleanupOptions {
   olderThanMs?: number
 }
 
-/**
- * Remove the temp files and lock sidecars crashed writes left in the directory (the public
- * `cleanupTempFiles`, documented in index.d.ts); resolve with their paths, sorted.
- */
-export declare function cleanupTempFiles(target: TargetPath, options: CleanupOptions): Promise<string[]>
-
 /** How far a write goes to survive power loss. */
 export declare const enum Durability {
   /** fsync the temp file before the rename and the directory after it (F_FULLFSYNC on macOS). */
@@ -109,19 +103,20 @@ export declare const enum Durability {
   None = 'none',
 }
 
-/**
- * The leftovers `cleanupTempFiles` would remove from `dir`, found the same way but not
- * removed: `{ kind: 'temp' | 'lock', path }`, sorted by path. For the CLI's `check`.
- */
-export declare function findLeftovers(target: TargetPath, options: CleanupOptions): Promise<Leftover[]>
-
-/** A file `findLeftovers` found. */
+/** A leftover file, found or removed. */
 export interface Leftover {
   /** `'temp'` or `'lock'`. */
   kind: string
   /** The directory as the caller spelled it, joined with the file's name. */
   path: string
 }
+
+/**
+ * The temp files and lock sidecars crashed writes left in the directory, `{ kind, path }`
+ * sorted by path: removed (`remove`, the public `cleanupTempFiles`, documented in index.d.ts,
+ * whose paths these are) or only found (the CLI's `check`), by the same listing.
+ */
+export declare function leftovers(target: TargetPath, options: CleanupOptions, remove: boolean): Promise<Leftover[]>
 
 /**
  * Lock `target`'s path for a read-modify-write and read it: resolves with a lease once this

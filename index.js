@@ -124,13 +124,13 @@ exports.safeReadJson = async function safeReadJson(path, options) {
 exports.cleanupTempFiles = async function cleanupTempFiles(dir, options) {
   const target = targetPath(dir)
   // An array of the caller's realm.
-  return Array.from(await binding.cleanupTempFiles(target, cleanupOptions(options)))
+  return Array.from(await binding.leftovers(target, cleanupOptions(options), true), (leftover) => leftover.path)
 }
 
 // For the CLI's `check`: the leftovers cleanupTempFiles would remove, found by the same code
 // but not removed. Not public API, so under a symbol: no name of the ESM namespace or the d.ts.
 exports[Symbol.for('safe-write-json.findLeftovers')] = async function findLeftovers(dir, options) {
-  return binding.findLeftovers(targetPath(dir), cleanupOptions(options))
+  return binding.leftovers(targetPath(dir), cleanupOptions(options), false)
 }
 
 /**
