@@ -1,7 +1,7 @@
 //! `cleanupTempFiles` and the CLI's `check`: the scan and the removals run on the worker pool;
 //! the main thread only makes the list of what was found.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use napi::bindgen_prelude::Unknown;
 use napi::{Env, Result};
@@ -38,7 +38,7 @@ pub(crate) fn leftovers(
         Orphan::Temp => "temp",
       }
       .into(),
-      path: shown(target, path),
+      path: target.shown(path),
     };
     Ok(found.iter().map(leftover).collect::<Vec<_>>())
   })
@@ -51,14 +51,4 @@ pub(crate) struct Leftover {
   pub kind: String,
   /// The directory as the caller spelled it, joined with the file's name.
   pub path: String,
-}
-
-/// A file found in the directory, as the directory (spelled as the caller spelled it) joined
-/// with its name.
-fn shown(target: &TargetPath, path: &Path) -> String {
-  let name = path.file_name().unwrap_or_default();
-  Path::new(&target.given)
-    .join(name)
-    .to_string_lossy()
-    .into_owned()
 }
