@@ -26,7 +26,8 @@ export declare class JsonFile {
 /**
  * The text of one JSON write, as it is pushed (used by index.js and stringify.js; not public
  * API). Each push is `texts` and `meta`, four numbers per text: characters to trim at the
- * start and at the end, extra indent depth, whether a comma precedes it.
+ * start and at the end, extra indent depth, whether a comma precedes it. What is done with
+ * them is the core's `Sink`'s; this copies them out of V8.
  */
 export declare class JsonSink {
   /** A sink for the text of a write to `target`'s path. */

@@ -68,6 +68,7 @@ mod poison;
 mod pool;
 pub mod queue;
 pub mod read;
+pub mod sink;
 pub mod spelling;
 pub mod spill;
 pub mod syntax;

@@ -2,8 +2,8 @@
 //! serializes in slices (`incremental: true`), or whose pieces it copies out in slices (a big
 //! async write), over several turns of the event loop, while its write is already queued.
 //!
-//! - Each slice's pieces are copied at once ([`Feeding::send`]) and sent to the write through a
-//!   [`Feed`].
+//! - Each slice's pieces are copied at once ([`send`]) and sent to the write through the core
+//!   sink's [`Feed`].
 //! - Between slices JavaScript awaits [`Feeding::next`]: a promise settled in a later turn of
 //!   the event loop by an empty Node-API async work (libuv's thread pool: fake timers cannot
 //!   hold it back), or — while the write has more than [`crate::text::Flow::LIMIT`] to catch
@@ -30,15 +30,14 @@ use super::pieces::read_piece;
 use super::settle::{self, to_value, Outcome, Pending};
 use crate::feed::{Feed, SliceClock};
 use crate::poison::lock;
-use crate::text::Text;
 
 /// The function JavaScript gave to finish its serialization at once (for a Sync write).
 type Finish = FunctionRef<(), ()>;
 
-/// A text being fed to its write, slice by slice.
+/// The JavaScript side of a text being fed (its [`Feed`] is the core sink's): the promise a
+/// paused feeder awaits, and the function registered to finish the text at once.
 pub(crate) struct Feeding {
   id: u64,
-  feed: Feed,
   /// The promise of [`Feeding::next`], parked while the write catches up.
   parked: Arc<Mutex<Option<Pending>>>,
   clock: SliceClock,
@@ -52,78 +51,58 @@ thread_local! {
 }
 
 impl Feeding {
-  /// Start feeding a text whose deeper pieces are indented with `gap`; `finish` (JavaScript)
-  /// serializes the rest at once when a Sync write needs this thread.
-  pub(crate) fn start(
-    gap: Vec<u16>,
-    clock: SliceClock,
-    finish: Function<(), ()>,
-  ) -> Result<Feeding> {
-    let parked: Arc<Mutex<Option<Pending>>> = Arc::new(Mutex::new(None));
-    let waker = (parked.clone(), clock.clone());
-    // The write caught up (or let the text go): the parked promise resolves.
-    let feed = Feed::new(gap, move || {
-      if let Some(pending) = lock(&waker.0).take() {
-        pending.settle(begin_slice(&waker.1));
-      }
-    });
+  /// Start feeding a text; `finish` (JavaScript) serializes the rest at once when a Sync write
+  /// needs this thread.
+  pub(crate) fn start(clock: SliceClock, finish: Function<(), ()>) -> Result<Feeding> {
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let finish = finish.create_ref()?;
     FEEDING.with(|feeding| feeding.borrow_mut().push((id, finish)));
-    Ok(Feeding {
-      id,
-      feed,
-      parked,
-      clock,
-    })
+    let parked = Arc::new(Mutex::new(None));
+    Ok(Feeding { id, parked, clock })
   }
 
-  /// The text, for the write (once).
-  pub(crate) fn take_text(&mut self) -> Option<Text> {
-    self.feed.take_text()
-  }
-
-  /// Whether the write has taken the text.
-  pub(crate) fn is_taken(&self) -> bool {
-    self.feed.is_taken()
-  }
-
-  /// Copy `texts` (with `meta`) now and send them; `false` if the write no longer wants the
-  /// text (superseded, or failed): the caller stops serializing.
-  pub(crate) fn send(&mut self, texts: Object, meta: &[f64]) -> Result<bool> {
-    if !self.feed.is_open() {
-      return Ok(false);
-    }
-    for index in 0..texts.get_array_length()? {
-      let (comma, piece) = read_piece(texts, meta, index)?;
-      if !self.feed.send(comma, piece) {
-        return Ok(false);
+  /// What the write calls once it has caught up (or let the text go): the parked promise
+  /// resolves.
+  pub(crate) fn resume(&self) -> impl Fn() + Send + Sync + 'static {
+    let (parked, clock) = (self.parked.clone(), self.clock.clone());
+    move || {
+      if let Some(pending) = lock(&parked).take() {
+        pending.settle(begin_slice(&clock));
       }
     }
-    Ok(true)
   }
 
   /// A promise that resolves in a later turn, when the next slice may run: at once if the
-  /// write keeps up, else once it has caught up (or let the text go).
-  pub(crate) fn next<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
-    if !self.feed.is_behind() {
+  /// write keeps up with `feed`, else once it has caught up (or let the text go).
+  pub(crate) fn next<'env>(&self, env: &'env Env, feed: &Feed) -> Result<Unknown<'env>> {
+    if !feed.is_behind() {
       return later_turn(env, self.clock.clone());
     }
     let (pending, promise) = settle::promise(env)?;
     // Parked before pausing: a wake between the two then finds it (and settles it).
     *lock(&self.parked) = Some(pending);
-    if !self.feed.pause() {
+    if !feed.pause() {
       if let Some(pending) = lock(&self.parked).take() {
         pending.settle(begin_slice(&self.clock));
       }
     }
     Ok(promise)
   }
+}
 
-  /// The last piece was sent: the text is complete.
-  pub(crate) fn finish(&mut self) {
-    self.feed.finish();
+/// Copy `texts` (with `meta`) now and send them to `feed`; `false` if the write no longer
+/// wants the text (superseded, or failed): the caller stops serializing.
+pub(crate) fn send(feed: &mut Feed, texts: Object, meta: &[f64]) -> Result<bool> {
+  if !feed.is_open() {
+    return Ok(false);
   }
+  for index in 0..texts.get_array_length()? {
+    let (comma, piece) = read_piece(texts, meta, index)?;
+    if !feed.send(comma, piece) {
+      return Ok(false);
+    }
+  }
+  Ok(true)
 }
 
 /// The outcome of a `next` promise: the slice begins as it resolves.

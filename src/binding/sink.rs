@@ -1,5 +1,5 @@
-//! The sink `index.js` and `stringify.js` push a JSON text into, piece by piece, and the one
-//! place that holds it until its write takes it:
+//! The sink `index.js` and `stringify.js` push a JSON text into, piece by piece: it copies the
+//! pieces out of V8 into the core's [`Sink`], which holds the text until its write takes it:
 //! - pieces of a text too big to hold ([`JsonSink::stream`]) are copied at once and streamed
 //!   to a writer thread that writes them into the temp file as they come, so any size fits in
 //!   bounded memory;
@@ -20,44 +20,26 @@ use napi::bindgen_prelude::{Function, JsObjectValue, Object, Unknown};
 use napi::{Env, Error, JsString, Result};
 use napi_derive::napi;
 
-use super::feed::Feeding;
+use super::feed::{self, Feeding};
 use super::js_error;
 use super::path::TargetPath;
 use super::pieces::{read_piece, to_utf16};
 use crate::feed::SliceClock;
-use crate::spill::Spill;
-use crate::text::{Piece, Pieces, Text};
+use crate::sink::Sink;
 use crate::write::Body;
 
 /// The text of one JSON write, as it is pushed (used by index.js and stringify.js; not public
 /// API). Each push is `texts` and `meta`, four numbers per text: characters to trim at the
-/// start and at the end, extra indent depth, whether a comma precedes it.
+/// start and at the end, extra indent depth, whether a comma precedes it. What is done with
+/// them is the core's `Sink`'s; this copies them out of V8.
 #[napi]
 pub struct JsonSink {
   target: TargetPath,
-  /// One level of indentation of deeper pieces (JSON.stringify's `gap`).
-  gap: Vec<u16>,
-  /// The text pushed, once copied or being copied.
-  text: Option<Text>,
-  /// The writer the text streams to, once it is too big to hold.
-  spill: Option<Spill>,
-  /// The text fed slice by slice to a write already queued.
+  sink: Sink,
+  /// While the text is being fed: the promise a feeder awaits, and the function that finishes.
   feeding: Option<Feeding>,
   /// When the current slice of an incremental serialization began.
   clock: SliceClock,
-  /// Where the sink is: only a complete text (`push`ed) is ever written, once; an abandoned
-  /// sink takes nothing more. (index.js keeps to that; the checks make a sink used any other
-  /// way an error, never an empty or partial file.)
-  state: State,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum State {
-  Filling,
-  /// Being fed slice by slice (`feed`): its write may take it before it is complete.
-  Feeding,
-  Complete,
-  Done,
 }
 
 #[napi]
@@ -66,20 +48,17 @@ impl JsonSink {
   #[napi(constructor)]
   pub fn new(target: TargetPath) -> Self {
     JsonSink {
+      sink: Sink::new(target.absolute().to_path_buf()),
       target,
-      gap: Vec::new(),
-      text: None,
-      spill: None,
       feeding: None,
       clock: SliceClock::start(),
-      state: State::Filling,
     }
   }
 
   /// Start a walked text: its deeper pieces are indented with `gap`.
   #[napi]
   pub fn begin(&mut self, gap: JsString) -> Result<()> {
-    self.gap = to_utf16(gap)?;
+    self.sink.begin(to_utf16(gap)?);
     Ok(())
   }
 
@@ -87,13 +66,7 @@ impl JsonSink {
   /// text is too big to hold. Throws the write's error if that failed.
   #[napi(ts_args_type = "texts: string[], meta: number[]")]
   pub fn stream(&mut self, env: &Env, texts: Object, meta: Vec<f64>) -> Result<()> {
-    self.expect(env, State::Filling)?;
-    if self.spill.is_none() {
-      self.spill = Some(Spill::start(
-        self.target.absolute().to_path_buf(),
-        self.gap.clone(),
-      ));
-    }
+    self.sink.spill().map_err(|_| no_text(env))?;
     let copied = self.copy_now(env, texts, &meta);
     self.abandon_on_error(copied)
   }
@@ -110,17 +83,13 @@ impl JsonSink {
     meta: Vec<f64>,
     finish: Function<(), ()>,
   ) -> Result<bool> {
-    if self.state == State::Filling && self.spill.is_none() && self.feeding.is_none() {
-      self.feeding = Some(Feeding::start(
-        self.gap.clone(),
-        self.clock.clone(),
-        finish,
-      )?);
-      self.state = State::Feeding;
+    if self.sink.may_feed() {
+      let feeding = Feeding::start(self.clock.clone(), finish)?;
+      self.sink.start_feed(feeding.resume());
+      self.feeding = Some(feeding);
     }
-    self.expect(env, State::Feeding)?;
-    let feeding = self.feeding.as_mut().ok_or_else(|| no_text(env))?;
-    let sent = feeding.send(texts, &meta);
+    let fed = self.sink.fed().map_err(|_| no_text(env))?;
+    let sent = feed::send(fed, texts, &meta);
     if sent.is_err() {
       self.abandon();
     }
@@ -138,9 +107,9 @@ impl JsonSink {
 
   /// A promise that resolves in a later turn, when the next slice may be fed.
   #[napi(ts_return_type = "Promise<void>")]
-  pub fn next<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
-    match (&self.feeding, self.state) {
-      (Some(feeding), State::Feeding) => feeding.next(env),
+  pub fn next<'env>(&mut self, env: &'env Env) -> Result<Unknown<'env>> {
+    match (self.feeding.as_ref(), self.sink.fed()) {
+      (Some(feeding), Ok(fed)) => feeding.next(env, fed),
       _ => Err(no_text(env)),
     }
   }
@@ -148,12 +117,17 @@ impl JsonSink {
   /// The last pieces, copied now (or, if the text is being fed, sent): the text is complete.
   #[napi(ts_args_type = "texts: string[], meta: number[]")]
   pub fn push(&mut self, env: &Env, texts: Object, meta: Vec<f64>) -> Result<()> {
-    if self.state == State::Feeding {
-      return self.push_last_fed(env, texts, &meta);
+    if let Ok(fed) = self.sink.fed() {
+      let sent = feed::send(fed, texts, &meta).map(drop);
+      if sent.is_ok() {
+        self.sink.finish_feed();
+        self.let_go_of_feeding();
+      }
+      return self.abandon_on_error(sent);
     }
-    self.expect(env, State::Filling)?;
+    self.sink.filling().map_err(|_| no_text(env))?;
     let copied = self.copy_now(env, texts, &meta);
-    self.state = State::Complete;
+    self.sink.complete();
     self.abandon_on_error(copied)
   }
 
@@ -162,70 +136,24 @@ impl JsonSink {
   /// nothing behind).
   #[napi]
   pub fn abandon(&mut self) {
-    self.state = State::Done;
-    self.text = None;
-    // Unfinished, its write fails (ECANCELED) and removes its temp file and directories.
+    self.sink.abandon();
     self.feeding = None;
-    if let Some(spilled) = self.spill.take().and_then(Spill::finish) {
-      spilled.abandon();
-    }
   }
 }
 
 impl JsonSink {
-  /// The target and the complete text pushed, leaving the sink done.
+  /// The target and the text pushed (complete, or being fed), for its write.
   pub(crate) fn take(&mut self, env: &Env) -> Result<(TargetPath, Body)> {
-    if let Some(text) = self.feeding.as_mut().and_then(Feeding::take_text) {
-      // Taken while still being fed (or complete, fed): the write reads it as it comes.
-      if self.state == State::Complete {
-        self.state = State::Done;
-        self.feeding = None;
-      }
-      return Ok((self.target.clone(), Body::Text(text)));
-    }
-    self.expect(env, State::Complete)?;
-    self.state = State::Done;
-    let body = match self.spill.take().map(Spill::finish) {
-      Some(Some(spilled)) => Some(Body::Filled(Box::new(spilled))),
-      // The writer failed (and the copy that learnt it threw): there is no text.
-      Some(None) => None,
-      // A text of no pieces is no JSON text (index.js always pushes one).
-      None => match self.text.take() {
-        Some(Text::Pieces(pieces)) if pieces.is_empty() => None,
-        text => text.map(Body::Text),
-      },
-    };
-    let body = body.ok_or_else(|| no_text(env))?;
+    let body = self.sink.take().map_err(|_| no_text(env))?;
+    self.let_go_of_feeding();
     Ok((self.target.clone(), body))
   }
 
-  /// The last pieces of a fed text: sent, and the text ends. Once its write has taken it, the
-  /// sink is done.
-  fn push_last_fed(&mut self, env: &Env, texts: Object, meta: &[f64]) -> Result<()> {
-    let feeding = self.feeding.as_mut().ok_or_else(|| no_text(env))?;
-    let sent = feeding.send(texts, meta);
-    if sent.is_err() {
-      self.abandon();
-      return sent.map(drop);
-    }
-    feeding.finish();
-    // Not taken yet (its write is made after): `take` gives it, complete. Taken: let go of it
-    // now, and with it of the function JavaScript registered (which holds the whole value).
-    match feeding.is_taken() {
-      true => {
-        self.state = State::Done;
-        self.feeding = None;
-      }
-      false => self.state = State::Complete,
-    }
-    Ok(())
-  }
-
-  /// `ERR_INVALID_STATE` unless the sink is `state`.
-  fn expect(&self, env: &Env, state: State) -> Result<()> {
-    match self.state == state {
-      true => Ok(()),
-      false => Err(no_text(env)),
+  /// Once the text is no longer being fed, let go of the function JavaScript registered to
+  /// finish it (which holds the whole value).
+  fn let_go_of_feeding(&mut self) {
+    if !self.sink.is_feeding() {
+      self.feeding = None;
     }
   }
 
@@ -236,24 +164,15 @@ impl JsonSink {
     result
   }
 
-  /// Copy the pieces now: into the spill if the text streams, else into the text held.
+  /// Copy the pieces now into the sink: held, or streamed if the text streams.
   fn copy_now(&mut self, env: &Env, texts: Object, meta: &[f64]) -> Result<()> {
-    let mut held = match self.text.take() {
-      Some(Text::Pieces(pieces)) => pieces,
-      _ => Pieces::new(self.gap.clone()),
-    };
     for index in 0..texts.get_array_length()? {
       let (comma, piece) = read_piece(texts, meta, index)?;
-      for piece in comma.then(Piece::comma).into_iter().chain([piece]) {
-        match self.spill.as_mut() {
-          Some(spill) => spill
-            .send(piece)
-            .map_err(|err| js_error::to_js(env, &err, &self.target))?,
-          None => held.push_piece(piece),
-        }
-      }
+      self
+        .sink
+        .add(comma, piece)
+        .map_err(|err| js_error::to_js(env, &err, &self.target))?;
     }
-    self.text = Some(Text::Pieces(held));
     Ok(())
   }
 }
