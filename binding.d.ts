@@ -14,7 +14,7 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class JsonFile {
   /** The path read (a backup beside the file a symlink names, for instance). */
   get path(): string
-  /** The text, as one string. */
+  /** The text, as one string (a memcpy of its units). */
   text(): unknown
   /**
    * After `JSON.parse` threw: throws `EJSONPARSE` saying where the text stops being JSON;
@@ -67,10 +67,8 @@ export declare class JsonSink {
 export declare class UpdateLease {
   /** This lease's id, for the calls its updater makes (their `enclosing`). */
   get id(): number
-  /** The file's text as one string; `null` if the file did not exist. */
-  text(): string | null
-  /** After `JSON.parse` threw: throws `EJSONPARSE` saying where the text stops being JSON. */
-  throwSyntaxError(): void
+  /** The file as it was when locked, read and decoded (once); `null` if it did not exist. */
+  file(): JsonFile | null
   /**
    * Write the JSON text pushed into `sink` under the held locks, then release them. The
    * promise settles when the write is done.

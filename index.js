@@ -68,8 +68,8 @@ exports.updateJson = async function updateJson(path, updater, options) {
   const lease = await binding.lockForUpdate(target, write, finalNewline, enclosing())
   let next
   try {
-    const text = lease.text()
-    const current = text === null ? fallback : parse(lease, text)
+    const file = lease.file()
+    const current = file === null ? fallback : parse(file)
     next = await updating.run([...enclosing(), lease.id], () => updater(current))
     if (next === undefined) {
       await lease.release()
@@ -379,12 +379,13 @@ async function read(target, backup, reviver) {
   }
 }
 
-/** JSON.parse of the text an update read; EJSONPARSE if it is not JSON. */
-function parse(lease, text) {
+/** JSON.parse of the file an update read; EJSONPARSE if it is not JSON. */
+function parse(file) {
+  const text = file.text()
   try {
     return JSON.parse(text)
   } catch (err) {
-    lease.throwSyntaxError()
+    file.throwSyntaxError()
     throw err
   }
 }
