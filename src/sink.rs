@@ -184,3 +184,49 @@ impl Sink {
     }
   }
 }
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  fn piece(text: &str) -> Piece {
+    Piece::new(text.encode_utf16().collect(), 0)
+  }
+
+  #[test]
+  fn a_complete_text_is_taken_once() {
+    let mut sink = Sink::new(PathBuf::from("/nowhere/a.json"));
+    sink.add(false, piece("[1")).unwrap();
+    sink.add(true, piece("2]")).unwrap();
+    sink.complete();
+    assert!(matches!(sink.take(), Ok(Body::Text(Text::Pieces(_)))));
+    assert!(sink.take().is_err());
+  }
+
+  #[test]
+  fn a_text_of_no_pieces_or_not_complete_or_abandoned_is_no_text() {
+    let mut empty = Sink::new(PathBuf::from("/nowhere/a.json"));
+    empty.complete();
+    assert!(empty.take().is_err());
+    let mut unfinished = Sink::new(PathBuf::from("/nowhere/a.json"));
+    unfinished.add(false, piece("[]")).unwrap();
+    assert!(unfinished.take().is_err());
+    let mut abandoned = Sink::new(PathBuf::from("/nowhere/a.json"));
+    abandoned.add(false, piece("[]")).unwrap();
+    abandoned.complete();
+    abandoned.abandon();
+    assert!(abandoned.take().is_err());
+  }
+
+  #[test]
+  fn a_fed_text_is_taken_before_it_is_complete_and_then_done() {
+    let mut sink = Sink::new(PathBuf::from("/nowhere/a.json"));
+    assert!(sink.may_feed());
+    sink.start_feed(|| {});
+    assert!(sink.fed().unwrap().send(false, piece("[]")));
+    assert!(matches!(sink.take(), Ok(Body::Text(Text::Streamed(_)))));
+    assert!(sink.is_feeding());
+    sink.finish_feed();
+    assert!(!sink.is_feeding() && sink.fed().is_err() && sink.take().is_err());
+  }
+}
