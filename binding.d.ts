@@ -14,7 +14,7 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class JsonFile {
   /** The path read (a backup beside the file a symlink names, for instance). */
   get path(): string
-  /** The text, as one string. */
+  /** The text, as one string (a memcpy of its units). */
   text(): unknown
   /**
    * After `JSON.parse` threw: throws `EJSONPARSE` saying where the text stops being JSON;
@@ -26,11 +26,12 @@ export declare class JsonFile {
 /**
  * The text of one JSON write, as it is pushed (used by index.js and stringify.js; not public
  * API). Each push is `texts` and `meta`, four numbers per text: characters to trim at the
- * start and at the end, extra indent depth, whether a comma precedes it.
+ * start and at the end, extra indent depth, whether a comma precedes it. What is done with
+ * them is the core's `Sink`'s; this copies them out of V8.
  */
 export declare class JsonSink {
-  /** A sink for the text of a write to `target`'s path; `later`: an async write's. */
-  constructor(target: TargetPath, later: boolean)
+  /** A sink for the text of a write to `target`'s path. */
+  constructor(target: TargetPath)
   /** Start a walked text: its deeper pieces are indented with `gap`. */
   begin(gap: string): void
   /**
@@ -39,9 +40,9 @@ export declare class JsonSink {
    */
   stream(texts: string[], meta: number[]): void
   /**
-   * Incremental: copy these pieces now and send them to the write, which may already be
-   * queued (the text is then taken before it is complete); `finish` serializes the rest at
-   * once, when a Sync write needs this thread. `false` if the write no longer wants the text
+   * Copy these pieces now and send them to the write, which may already be queued (the text
+   * is then taken before it is complete); `finish` serializes (or feeds) the rest at once,
+   * when a Sync write needs this thread. `false` if the write no longer wants the text
    * (superseded, or failed): stop serializing.
    */
   feed(texts: string[], meta: number[], finish: () => void): boolean
@@ -50,9 +51,9 @@ export declare class JsonSink {
    * fake timers do not touch it).
    */
   due(micros: number): boolean
-  /** Incremental: a promise that resolves in a later turn, when the next slice may run. */
+  /** A promise that resolves in a later turn, when the next slice may be fed. */
   next(): Promise<void>
-  /** The last pieces: copied in later turns if they may be and it is worth it, else now. */
+  /** The last pieces, copied now (or, if the text is being fed, sent): the text is complete. */
   push(texts: string[], meta: number[]): void
   /**
    * Serialization failed: let the text go, and with it, if it was streaming, the temp file
@@ -66,10 +67,8 @@ export declare class JsonSink {
 export declare class UpdateLease {
   /** This lease's id, for the calls its updater makes (their `enclosing`). */
   get id(): number
-  /** The file's text as one string; `null` if the file did not exist. */
-  text(): string | null
-  /** After `JSON.parse` threw: throws `EJSONPARSE` saying where the text stops being JSON. */
-  throwSyntaxError(): void
+  /** The file as it was when locked, read and decoded (once); `null` if it did not exist. */
+  file(): JsonFile | null
   /**
    * Write the JSON text pushed into `sink` under the held locks, then release them. The
    * promise settles when the write is done.
@@ -93,12 +92,6 @@ export interface CleanupOptions {
   olderThanMs?: number
 }
 
-/**
- * Remove the temp files and lock sidecars crashed writes left in the directory (the public
- * `cleanupTempFiles`, documented in index.d.ts); resolve with their paths, sorted.
- */
-export declare function cleanupTempFiles(target: TargetPath, options: CleanupOptions): Promise<string[]>
-
 /** How far a write goes to survive power loss. */
 export declare const enum Durability {
   /** fsync the temp file before the rename and the directory after it (F_FULLFSYNC on macOS). */
@@ -109,19 +102,20 @@ export declare const enum Durability {
   None = 'none',
 }
 
-/**
- * The leftovers `cleanupTempFiles` would remove from `dir`, found the same way but not
- * removed: `{ kind: 'temp' | 'lock', path }`, sorted by path. For the CLI's `check`.
- */
-export declare function findLeftovers(target: TargetPath, options: CleanupOptions): Promise<Leftover[]>
-
-/** A file `findLeftovers` found. */
+/** A leftover file, found or removed. */
 export interface Leftover {
   /** `'temp'` or `'lock'`. */
   kind: string
   /** The directory as the caller spelled it, joined with the file's name. */
   path: string
 }
+
+/**
+ * The temp files and lock sidecars crashed writes left in the directory, `{ kind, path }`
+ * sorted by path: removed (`remove`, the public `cleanupTempFiles`, documented in index.d.ts,
+ * whose paths these are) or only found (the CLI's `check`), by the same listing.
+ */
+export declare function leftovers(target: TargetPath, options: CleanupOptions, remove: boolean): Promise<Leftover[]>
 
 /**
  * Lock `target`'s path for a read-modify-write and read it: resolves with a lease once this

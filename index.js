@@ -37,14 +37,14 @@ exports.safeWriteJson = async function safeWriteJson(path, data, options) {
   const { write, indent, replacer, finalNewline, incremental } = jsonOptions(options)
   const submit = (sink) => binding.writeJson(sink, write, finalNewline, enclosing())
   if (incremental) return writeIncrementally(target, data, replacer, indent, submit)
-  return submit(serialize(target, data, replacer, indent, true))
+  return writeCopyingLater(target, data, replacer, indent, submit)
 }
 
 exports.safeWriteJsonSync = function safeWriteJsonSync(path, data, options) {
   const target = targetPath(path)
   const { write, indent, replacer, finalNewline, incremental } = jsonOptions(options)
   if (incremental) throw invalidArgValue('options.incremental', 'is only supported by the async functions', true)
-  binding.writeJsonSync(serialize(target, data, replacer, indent, false), write, finalNewline)
+  binding.writeJsonSync(serialize(new JsonSink(target), data, replacer, indent), write, finalNewline)
 }
 
 exports.safeWriteFile = async function safeWriteFile(path, data, options) {
@@ -68,8 +68,8 @@ exports.updateJson = async function updateJson(path, updater, options) {
   const lease = await binding.lockForUpdate(target, write, finalNewline, enclosing())
   let next
   try {
-    const text = lease.text()
-    const current = text === null ? fallback : parse(lease, text)
+    const file = lease.file()
+    const current = file === null ? fallback : parse(file)
     next = await updating.run([...enclosing(), lease.id], () => updater(current))
     if (next === undefined) {
       await lease.release()
@@ -93,7 +93,7 @@ exports.updateJson = async function updateJson(path, updater, options) {
   }
   let committed
   try {
-    committed = lease.commit(serialize(target, next, replacer, indent, false))
+    committed = lease.commit(serialize(new JsonSink(target), next, replacer, indent))
   } catch (err) {
     await lease.release()
     throw err
@@ -124,26 +124,24 @@ exports.safeReadJson = async function safeReadJson(path, options) {
 exports.cleanupTempFiles = async function cleanupTempFiles(dir, options) {
   const target = targetPath(dir)
   // An array of the caller's realm.
-  return Array.from(await binding.cleanupTempFiles(target, cleanupOptions(options)))
+  return Array.from(await binding.leftovers(target, cleanupOptions(options), true), (leftover) => leftover.path)
 }
 
 // For the CLI's `check`: the leftovers cleanupTempFiles would remove, found by the same code
 // but not removed. Not public API, so under a symbol: no name of the ESM namespace or the d.ts.
 exports[Symbol.for('safe-write-json.findLeftovers')] = async function findLeftovers(dir, options) {
-  return binding.findLeftovers(targetPath(dir), cleanupOptions(options))
+  return binding.leftovers(targetPath(dir), cleanupOptions(options), false)
 }
 
 /**
- * A sink holding the JSON text of `data` for a write to `target` (`later`: an async write's,
- * which may copy it out in later turns): pushed whole, or — for a big value — piece by piece
- * by stringify.js. On a throw (user code, a circular structure) the sink lets go of what it
- * holds, on the disk too.
+ * `sink`, given the JSON text of `data`: pushed whole, or — for a big value — piece by piece by
+ * stringify.js, through `into` (the sink itself, or one that holds the last pieces back). On a
+ * throw (user code, a circular structure) the sink lets go of what it holds, on the disk too.
  */
-function serialize(target, data, replacer, indent, later) {
-  const sink = new JsonSink(target, later)
+function serialize(sink, data, replacer, indent, into = sink) {
   try {
-    const slices = replacer === undefined ? walkInto(data, indent, sink) : null
-    if (slices === null) pushWhole(sink, data, replacer, indent)
+    const slices = replacer === undefined ? walkInto(data, indent, into) : null
+    if (slices === null) pushWhole(into, data, replacer, indent)
     // Not incremental: one run walks it all.
     else if (!slices.run()) throw new Error('safe-write-json: a walk stopped midway (a bug: please report it)')
   } catch (err) {
@@ -151,6 +149,93 @@ function serialize(target, data, replacer, indent, later) {
     throw err
   }
   return sink
+}
+
+/**
+ * An async write's text, serialized in the call. Its last pieces, if nothing of the text
+ * streamed and they are worth it, are copied out of JavaScript in later turns — fed to the
+ * write already queued, as the slices of an incremental text are: V8 flattens each string
+ * before Node-API can read it, which costs half as much again as JSON.stringify, and done
+ * later it never lengthens the call's own stall. What is written is fixed when the call
+ * returns (strings are immutable).
+ */
+function writeCopyingLater(target, data, replacer, indent, submit) {
+  const sink = new JsonSink(target)
+  let held = null
+  let streamed = false
+  // The sink as stringify.js sees it, holding back the last pieces when worth it.
+  const holding = {
+    begin: (gap) => sink.begin(gap),
+    due: (micros) => sink.due(micros),
+    stream: (texts, meta) => {
+      streamed = true
+      sink.stream(texts, meta)
+    },
+    push: (texts, meta) => {
+      if (!streamed && worthLater(texts)) held = new HeldPieces(sink, texts, meta)
+      else sink.push(texts, meta)
+    },
+  }
+  serialize(sink, data, replacer, indent, holding)
+  return held === null ? submit(sink) : feedTheRest(sink, held, submit)
+}
+
+// Texts shorter than this (UTF-16 units) are copied during the call: a later turn would cost more.
+const LATER_FROM_UNITS = 64 * 1024
+// UTF-16 units copied per later turn: about a millisecond of work.
+const UNITS_PER_TURN = 1 << 19
+
+/** Whether `texts` hold enough to be copied in later turns. */
+function worthLater(texts) {
+  let units = 0
+  for (let i = 0; i < texts.length && units < LATER_FROM_UNITS; i++) units += texts[i].length
+  return units >= LATER_FROM_UNITS
+}
+
+/**
+ * Pieces already made, fed to `sink` UNITS_PER_TURN at a time: the slices `feedTheRest` feeds
+ * (as a walk's, but no user code runs in them), the last ones pushed. Each string is dropped
+ * once handed over, so the flat copy V8 made of it can go as soon as it is copied.
+ */
+class HeldPieces {
+  constructor(sink, texts, meta) {
+    this.sink = sink
+    this.texts = texts
+    this.meta = meta
+    this.budget = UNITS_PER_TURN
+    this.drained = 0 // pieces handed over
+    this.ready = 0 // pieces in the slices run so far
+    this.running = false
+    this.done = false
+  }
+
+  run() {
+    const { texts } = this
+    for (let units = 0; this.ready < texts.length && units < this.budget;) units += texts[this.ready++].length
+    if (this.ready < texts.length) return false
+    this.done = true
+    this.sink.push(...this.drain())
+    return true
+  }
+
+  unbound() {
+    this.budget = Infinity
+  }
+
+  /** The pieces of the slices run since the last drain, as `[texts, meta]`. */
+  drain() {
+    // Without a prototype, and filled by indexed stores: no accessor user code put on
+    // Array.prototype or Object.prototype can intercept them (see stringify.js' `list`).
+    const texts = Object.setPrototypeOf([], null)
+    const meta = Object.setPrototypeOf([], null)
+    for (let i = this.drained; i < this.ready; i++) {
+      texts[texts.length] = this.texts[i]
+      this.texts[i] = undefined
+      for (let k = i * 4; k < i * 4 + 4; k++) meta[meta.length] = this.meta[k]
+    }
+    this.drained = this.ready
+    return [texts, meta]
+  }
 }
 
 /** The text of `data`, stringified whole, into `sink`. */
@@ -175,7 +260,7 @@ function pushWhole(sink, data, replacer, indent) {
  * `toJSON`), is stringified in one slice.
  */
 async function writeIncrementally(target, data, replacer, indent, submit) {
-  const sink = new JsonSink(target, true)
+  const sink = new JsonSink(target)
   let slices = null
   try {
     slices = replacer === undefined ? walkInto(data, indent, sink, true) : null
@@ -294,12 +379,13 @@ async function read(target, backup, reviver) {
   }
 }
 
-/** JSON.parse of the text an update read; EJSONPARSE if it is not JSON. */
-function parse(lease, text) {
+/** JSON.parse of the file an update read; EJSONPARSE if it is not JSON. */
+function parse(file) {
+  const text = file.text()
   try {
     return JSON.parse(text)
   } catch (err) {
-    lease.throwSyntaxError()
+    file.throwSyntaxError()
     throw err
   }
 }

@@ -140,6 +140,16 @@ fn read_dir(dir: &Path) -> Result<fs::ReadDir> {
 
 /// Remove the leftovers in `dir`; return the paths removed (`dir` joined with each name), sorted.
 pub fn cleanup(dir: &Path, options: &CleanupOptions) -> Result<Vec<PathBuf>> {
+  Ok(
+    remove(dir, options)?
+      .into_iter()
+      .map(|(path, _)| path)
+      .collect(),
+  )
+}
+
+/// [`cleanup`], saying what each file removed was.
+pub fn remove(dir: &Path, options: &CleanupOptions) -> Result<Vec<(PathBuf, Orphan)>> {
   let mut removed = Vec::new();
   for (path, kind) in find(dir, options)? {
     failpoint!("cleanup.unlink", "unlink", &path);
@@ -151,7 +161,7 @@ pub fn cleanup(dir: &Path, options: &CleanupOptions) -> Result<Vec<PathBuf>> {
       false => Err(io::ErrorKind::NotFound.into()),
     });
     match gone {
-      Ok(()) => removed.push(path),
+      Ok(()) => removed.push((path, kind)),
       // Another cleaner (or the writer's own guard) was faster.
       Err(err) if err.kind() == io::ErrorKind::NotFound => {}
       Err(err) => return Err(Error::io(&err, "unlink", path)),

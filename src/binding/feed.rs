@@ -1,9 +1,9 @@
-//! The native half of `incremental: true`: the text of a write that JavaScript serializes in
-//! slices, over several turns of the event loop, while its write is already queued.
+//! The native half of a text fed in later turns: the text of a write that JavaScript
+//! serializes in slices (`incremental: true`), or whose pieces it copies out in slices (a big
+//! async write), over several turns of the event loop, while its write is already queued.
 //!
-//! - Each slice's pieces are copied at once ([`Feeding::send`]) and sent to the write through
-//!   the channel of a [`Streamed`] text, which the write transcodes into its temp file as they
-//!   come.
+//! - Each slice's pieces are copied at once ([`send`]) and sent to the write through the core
+//!   sink's [`Feed`].
 //! - Between slices JavaScript awaits [`Feeding::next`]: a promise settled in a later turn of
 //!   the event loop by an empty Node-API async work (libuv's thread pool: fake timers cannot
 //!   hold it back), or — while the write has more than [`crate::text::Flow::LIMIT`] to catch
@@ -12,68 +12,32 @@
 //!   1000 queued calls (and the microtasks after each) in one go, and a slice queues the next
 //!   call from such a microtask, so every slice would run in one turn and the loop would never
 //!   get a turn in between. An async work's completion, queued during another's, is seen only
-//!   by the next poll of the loop. The slice budget is
-//!   measured by a monotonic clock here ([`SliceClock`]), never by `Date` or `performance.now`,
-//!   which fake timers replace.
+//!   by the next poll of the loop. The slice budget is measured by a [`SliceClock`].
 //! - A Sync write blocks the JavaScript thread, and may wait for the write this text feeds: so
 //!   it first has every text still being fed finished at once ([`finish_feeds`]), through the
 //!   function JavaScript registered for that.
-//! - Dropped unfinished (serialization threw, or the sink was abandoned), the sender tells the
-//!   write its text was abandoned: the write fails with ECANCELED and removes its temp file.
+//! - Dropped unfinished (serialization threw, or the sink was abandoned), its write fails with
+//!   ECANCELED and removes its temp file (see [`Feed`]).
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use napi::bindgen_prelude::{Function, FunctionRef, JsObjectValue, Object, Unknown};
 use napi::{Env, JsValue, Result, Task};
 
 use super::pieces::read_piece;
 use super::settle::{self, to_value, Outcome, Pending};
+use crate::feed::{Feed, SliceClock};
 use crate::poison::lock;
-use crate::text::{Flow, Piece, PieceSender, Streamed, Text};
-
-/// When the current slice began: set as a sink is made (the call's own slice) and again as
-/// each later slice's turn begins.
-#[derive(Clone)]
-pub(crate) struct SliceClock(Arc<Mutex<Instant>>);
-
-impl SliceClock {
-  pub(crate) fn start() -> SliceClock {
-    SliceClock(Arc::new(Mutex::new(Instant::now())))
-  }
-
-  fn restart(&self) {
-    *lock(&self.0) = Instant::now();
-  }
-
-  /// Whether the slice has run for `budget` or more.
-  pub(crate) fn spent(&self, budget: Duration) -> bool {
-    lock(&self.0).elapsed() >= budget
-  }
-
-  /// The outcome of a `next` promise: the slice begins as it resolves.
-  fn begin_slice(&self) -> Outcome {
-    let clock = self.clone();
-    Box::new(move |env| {
-      clock.restart();
-      to_value(env, ())
-    })
-  }
-}
 
 /// The function JavaScript gave to finish its serialization at once (for a Sync write).
 type Finish = FunctionRef<(), ()>;
 
-/// A text being fed to its write, slice by slice.
+/// The JavaScript side of a text being fed (its [`Feed`] is the core sink's): the promise a
+/// paused feeder awaits, and the function registered to finish the text at once.
 pub(crate) struct Feeding {
   id: u64,
-  /// `None` once finished (or once the write let the text go).
-  sender: Option<PieceSender>,
-  /// The write's end, until the write takes it.
-  streamed: Option<Streamed>,
-  flow: Arc<Flow>,
   /// The promise of [`Feeding::next`], parked while the write catches up.
   parked: Arc<Mutex<Option<Pending>>>,
   clock: SliceClock,
@@ -87,84 +51,67 @@ thread_local! {
 }
 
 impl Feeding {
-  /// Start feeding a text whose deeper pieces are indented with `gap`; `finish` (JavaScript)
-  /// serializes the rest at once when a Sync write needs this thread.
-  pub(crate) fn start(
-    gap: Vec<u16>,
-    clock: SliceClock,
-    finish: Function<(), ()>,
-  ) -> Result<Feeding> {
-    let parked: Arc<Mutex<Option<Pending>>> = Arc::new(Mutex::new(None));
-    let waker = (parked.clone(), clock.clone());
-    // The write caught up (or let the text go): the parked promise resolves.
-    let flow = Flow::new(move || {
-      if let Some(pending) = lock(&waker.0).take() {
-        pending.settle(waker.1.begin_slice());
-      }
-    });
-    let (sender, streamed) = Streamed::channel(gap, flow.clone());
+  /// Start feeding a text; `finish` (JavaScript) serializes the rest at once when a Sync write
+  /// needs this thread.
+  pub(crate) fn start(clock: SliceClock, finish: Function<(), ()>) -> Result<Feeding> {
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let finish = finish.create_ref()?;
     FEEDING.with(|feeding| feeding.borrow_mut().push((id, finish)));
-    Ok(Feeding {
-      id,
-      sender: Some(sender),
-      streamed: Some(streamed),
-      flow,
-      parked,
-      clock,
-    })
+    let parked = Arc::new(Mutex::new(None));
+    Ok(Feeding { id, parked, clock })
   }
 
-  /// The text, for the write (once).
-  pub(crate) fn take_text(&mut self) -> Option<Text> {
-    self.streamed.take().map(Text::Streamed)
-  }
-
-  /// Whether the write has taken the text.
-  pub(crate) fn is_taken(&self) -> bool {
-    self.streamed.is_none()
-  }
-
-  /// Copy `texts` (with `meta`) now and send them; `false` if the write no longer wants the
-  /// text (superseded, or failed): the caller stops serializing.
-  pub(crate) fn send(&mut self, texts: Object, meta: &[f64]) -> Result<bool> {
-    let Some(sender) = self.sender.as_ref() else {
-      return Ok(false);
-    };
-    for index in 0..texts.get_array_length()? {
-      let (comma, piece) = read_piece(texts, meta, index)?;
-      if !((!comma || sender.send(Piece::comma())) && sender.send(piece)) {
-        self.sender = None;
-        return Ok(false);
+  /// What the write calls once it has caught up (or let the text go): the parked promise
+  /// resolves.
+  pub(crate) fn resume(&self) -> impl Fn() + Send + Sync + 'static {
+    let (parked, clock) = (self.parked.clone(), self.clock.clone());
+    move || {
+      if let Some(pending) = lock(&parked).take() {
+        pending.settle(begin_slice(&clock));
       }
     }
-    Ok(true)
   }
 
   /// A promise that resolves in a later turn, when the next slice may run: at once if the
-  /// write keeps up, else once it has caught up (or let the text go).
-  pub(crate) fn next<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
-    if !self.flow.is_full() {
+  /// write keeps up with `feed`, else once it has caught up (or let the text go).
+  pub(crate) fn next<'env>(&self, env: &'env Env, feed: &Feed) -> Result<Unknown<'env>> {
+    if !feed.is_behind() {
       return later_turn(env, self.clock.clone());
     }
     let (pending, promise) = settle::promise(env)?;
     // Parked before pausing: a wake between the two then finds it (and settles it).
     *lock(&self.parked) = Some(pending);
-    if !self.flow.pause() {
+    if !feed.pause() {
       if let Some(pending) = lock(&self.parked).take() {
-        pending.settle(self.clock.begin_slice());
+        pending.settle(begin_slice(&self.clock));
       }
     }
     Ok(promise)
   }
+}
 
-  /// The last piece was sent: the text is complete.
-  pub(crate) fn finish(&mut self) {
-    if let Some(sender) = self.sender.take() {
-      sender.finish();
+/// Copy `texts` (with `meta`) now and send them to `feed`; `false` if the write no longer
+/// wants the text (superseded, or failed): the caller stops serializing.
+pub(crate) fn send(feed: &mut Feed, texts: Object, meta: &[f64]) -> Result<bool> {
+  if !feed.is_open() {
+    return Ok(false);
+  }
+  for index in 0..texts.get_array_length()? {
+    let (comma, piece) = read_piece(texts, meta, index)?;
+    if !feed.send(comma, piece) {
+      return Ok(false);
     }
   }
+  Ok(true)
+}
+
+/// The outcome of a `next` promise: the slice begins as it resolves.
+fn begin_slice(clock: &SliceClock) -> Outcome {
+  let clock = clock.clone();
+  Box::new(move |env| {
+    clock.restart();
+    to_value(env, ())
+  })
 }
 
 /// A promise that resolves in a later turn of the event loop, as the next slice begins.

@@ -1,14 +1,11 @@
 //! The one converter from a core error to the JavaScript error callers see: an `Error` with
 //! `code`, `errno`, `syscall`, `path` and Node's message form, like those of `fs`.
 
-use std::path::Path;
-
 use napi::bindgen_prelude::Object;
 use napi::{Env, JsError, JsValue, Result};
 
 use super::path::TargetPath;
 use crate::error::{Code, Error};
-use crate::target::normalize;
 
 /// `EACCES: permission denied, open 'settings.json'` as a JavaScript error, naming the path the
 /// way the caller wrote it.
@@ -29,7 +26,7 @@ pub(crate) fn to_js(env: &Env, err: &Error, target: &TargetPath) -> napi::Error 
     } else {
       error.set("syscall", err.syscall)?;
     }
-    error.set("path", shown_path(&err.path, target))?;
+    error.set("path", target.shown(&err.path))?;
     if err.renamed {
       error.set("renamed", true)?;
     }
@@ -40,42 +37,7 @@ pub(crate) fn to_js(env: &Env, err: &Error, target: &TargetPath) -> napi::Error 
 
 /// The error's message, naming the path the way the caller wrote it.
 pub(crate) fn message(err: &Error, target: &TargetPath) -> String {
-  err
-    .clone()
-    .with_path(shown_path(&err.path, target))
-    .to_string()
-}
-
-/// The caller's own spelling of the target; for an error caused by an ancestor directory (a
-/// file where a directory should be), that ancestor, spelled the same way.
-fn shown_path(failed: &Path, target: &TargetPath) -> String {
-  // A file inside the directory the caller named (cleanupTempFiles failing to remove an
-  // orphan): that file, under the caller's spelling of the directory.
-  let absolute = target.absolute();
-  if let Ok(rest) = failed.strip_prefix(absolute) {
-    if !rest.as_os_str().is_empty() {
-      return Path::new(&target.given)
-        .join(rest)
-        .to_string_lossy()
-        .into_owned();
-    }
-  }
-  if failed == absolute || !absolute.starts_with(failed) {
-    return target.given.clone();
-  }
-  let levels_up = absolute.components().count() - failed.components().count();
-  let given = Path::new(&target.given);
-  if let Some(ancestor) = given
-    .ancestors()
-    .nth(levels_up)
-    .filter(|a| !a.as_os_str().is_empty())
-  {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    if normalize(&cwd.join(ancestor)) == failed {
-      return ancestor.to_string_lossy().into_owned();
-    }
-  }
-  failed.to_string_lossy().into_owned()
+  err.clone().with_path(target.shown(&err.path)).to_string()
 }
 
 /// For the errno test only, in the build with `--features failpoints`: what a failed `open` of

@@ -4,6 +4,8 @@ use std::path::Path;
 
 use napi_derive::napi;
 
+use crate::spelling;
+
 /// A target path as the caller gave it (for error messages) and as the core uses it.
 #[napi(object)]
 #[derive(Debug, Clone)]
@@ -18,5 +20,10 @@ impl TargetPath {
   /// The absolute path, for the core.
   pub(crate) fn absolute(&self) -> &Path {
     Path::new(&self.absolute)
+  }
+
+  /// `path` (the target, an ancestor of it, or a file inside it) as the caller spelled it.
+  pub(crate) fn shown(&self, path: &Path) -> String {
+    spelling::as_given(path, self.absolute(), &self.given)
   }
 }

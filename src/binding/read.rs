@@ -26,9 +26,7 @@ pub(crate) fn read_json(env: &Env, target: TargetPath, backup: bool) -> Result<U
       false => target.absolute().to_path_buf(),
       true => read::backup_path(target.absolute())?,
     };
-    let text = read::load(&path)?;
-    let target = target.clone();
-    Ok(JsonFile { text, path, target })
+    Ok(JsonFile::new(read::load(&path)?, path, target.clone()))
   })
 }
 
@@ -40,6 +38,13 @@ pub struct JsonFile {
   target: TargetPath,
 }
 
+impl JsonFile {
+  /// `text`, read from `path` for a call on `target`.
+  pub(crate) fn new(text: JsonText, path: PathBuf, target: TargetPath) -> JsonFile {
+    JsonFile { text, path, target }
+  }
+}
+
 #[napi]
 impl JsonFile {
   /// The path read (a backup beside the file a symlink names, for instance).
@@ -48,47 +53,34 @@ impl JsonFile {
     self.path.to_string_lossy().into_owned()
   }
 
-  /// The text, as one string.
+  /// The text, as one string (a memcpy of its units).
   #[napi]
   pub fn text<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
-    js_string(env, &self.text)
+    let string = match self.text.units() {
+      Units::Latin1(bytes) if bytes.len() <= MAX_STRING_LENGTH => {
+        env.create_string_latin1(bytes)?
+      }
+      Units::Utf16(units) if units.len() <= MAX_STRING_LENGTH => env.create_string_utf16(units)?,
+      // What `fs.readFile(path, 'utf8')` says of a file too large for one string.
+      _ => {
+        let message =
+          format!("Cannot create a string longer than 0x{MAX_STRING_LENGTH:x} characters");
+        return Err(js_error::coded(env, "ERR_STRING_TOO_LONG", &message));
+      }
+    };
+    Ok(string.to_unknown())
   }
 
   /// After `JSON.parse` threw: throws `EJSONPARSE` saying where the text stops being JSON;
   /// returns if it is JSON (then the reviver threw).
   #[napi(js_name = "throwSyntaxError")]
   pub fn throw_syntax_error(&self, env: &Env) -> Result<()> {
-    throw_syntax_error(env, &self.text, &self.path, &self.target)
-  }
-}
-
-/// One string of a decoded text (a memcpy of its units).
-pub(crate) fn js_string<'env>(env: &'env Env, text: &JsonText) -> Result<Unknown<'env>> {
-  let string = match text.units() {
-    Units::Latin1(bytes) if bytes.len() <= MAX_STRING_LENGTH => env.create_string_latin1(bytes)?,
-    Units::Utf16(units) if units.len() <= MAX_STRING_LENGTH => env.create_string_utf16(units)?,
-    // What `fs.readFile(path, 'utf8')` says of a file too large for one string.
-    _ => {
-      let message =
-        format!("Cannot create a string longer than 0x{MAX_STRING_LENGTH:x} characters");
-      return Err(js_error::coded(env, "ERR_STRING_TOO_LONG", &message));
+    match self.text.syntax_error(&self.path) {
+      Some(err) => Err(js_error::to_js(env, &err, &self.target)),
+      None => Ok(()),
     }
-  };
-  Ok(string.to_unknown())
+  }
 }
 
 /// V8's longest string (`buffer.constants.MAX_STRING_LENGTH` on 64-bit Node).
 const MAX_STRING_LENGTH: usize = 0x1fff_ffe8;
-
-/// `EJSONPARSE` for `text` read from `path`, thrown; nothing if it is JSON.
-pub(crate) fn throw_syntax_error(
-  env: &Env,
-  text: &JsonText,
-  path: &std::path::Path,
-  target: &TargetPath,
-) -> Result<()> {
-  match text.syntax_error(path) {
-    Some(err) => Err(js_error::to_js(env, &err, target)),
-    None => Ok(()),
-  }
-}

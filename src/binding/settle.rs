@@ -71,15 +71,25 @@ pub(crate) fn on_pool<T: ToNapiValue + Send + 'static>(
   target: TargetPath,
   work: impl FnOnce(&TargetPath) -> crate::Result<T> + Send + 'static,
 ) -> Result<Unknown<'_>> {
+  let (settle, promise) = for_target(env, target.clone())?;
+  pool::spawn(move || settle(work(&target)));
+  Ok(promise)
+}
+
+/// A promise for a call on `target`, and what settles it (from any thread, once): it resolves
+/// with the value, or rejects with the error naming the path as the caller wrote it.
+pub(crate) fn for_target<T: ToNapiValue + Send + 'static>(
+  env: &Env,
+  target: TargetPath,
+) -> Result<(impl FnOnce(crate::Result<T>) + Send + 'static, Unknown<'_>)> {
   let (pending, promise) = promise(env)?;
-  pool::spawn(move || {
-    let outcome = work(&target);
+  let settle = move |outcome: crate::Result<T>| {
     pending.settle(Box::new(move |env| match outcome {
       Ok(value) => to_value(env, value),
       Err(err) => Err(js_error::to_js(env, &err, &target)),
     }))
-  });
-  Ok(promise)
+  };
+  Ok((settle, promise))
 }
 
 /// A new promise of `env`'s thread, and the handle that settles it.

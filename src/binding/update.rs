@@ -10,10 +10,10 @@ use napi_derive::napi;
 use super::js_error;
 use super::options::WriteOptions;
 use super::path::TargetPath;
-use super::read::{js_string, throw_syntax_error};
-use super::settle::{self, to_value};
+use super::read::JsonFile;
+use super::settle;
 use super::sink::JsonSink;
-use super::write::{lease_ids, write_promise};
+use super::write::lease_ids;
 use crate::pool;
 use crate::queue::{self, Lease};
 
@@ -31,23 +31,17 @@ pub(crate) fn lock_for_update(
   final_newline: bool,
   enclosing: Vec<f64>,
 ) -> Result<Unknown<'_>> {
-  let (pending, promise) = settle::promise(env)?;
+  let (settle, promise) = settle::for_target(env, target.clone())?;
+  let path = target.absolute().to_path_buf();
+  let lease = move |lease| UpdateLease {
+    lease: Some(lease),
+    target,
+  };
   queue::lease(
-    target.absolute().to_path_buf(),
+    path,
     options.into_core(final_newline),
     lease_ids(&enclosing),
-    Box::new(move |held| {
-      pending.settle(Box::new(move |env| match held {
-        Ok(lease) => to_value(
-          env,
-          UpdateLease {
-            lease: Some(lease),
-            target,
-          },
-        ),
-        Err(err) => Err(js_error::to_js(env, &err, &target)),
-      }))
-    }),
+    Box::new(move |held| settle(held.map(lease))),
   );
   Ok(promise)
 }
@@ -67,26 +61,16 @@ impl UpdateLease {
     self.lease.as_ref().map_or(0.0, |lease| lease.id() as f64)
   }
 
-  /// The file's text as one string; `null` if the file did not exist.
-  #[napi(ts_return_type = "string | null")]
-  pub fn text<'env>(&self, env: &'env Env) -> Result<Option<Unknown<'env>>> {
-    match self.lease.as_ref().and_then(|lease| lease.content.as_ref()) {
-      Some(text) => js_string(env, text).map(Some),
-      None => Ok(None),
-    }
-  }
-
-  /// After `JSON.parse` threw: throws `EJSONPARSE` saying where the text stops being JSON.
-  #[napi(js_name = "throwSyntaxError")]
-  pub fn throw_syntax_error(&self, env: &Env) -> Result<()> {
-    match self.lease.as_ref() {
-      Some(Lease {
-        content: Some(text),
-        target: resolved,
-        ..
-      }) => throw_syntax_error(env, text, &resolved.path, &self.target),
-      _ => Ok(()),
-    }
+  /// The file as it was when locked, read and decoded (once); `null` if it did not exist.
+  #[napi]
+  pub fn file(&mut self) -> Option<JsonFile> {
+    let lease = self.lease.as_mut()?;
+    let text = lease.content.take()?;
+    Some(JsonFile::new(
+      text,
+      lease.target.path.clone(),
+      self.target.clone(),
+    ))
   }
 
   /// Write the JSON text pushed into `sink` under the held locks, then release them. The
@@ -98,8 +82,8 @@ impl UpdateLease {
       let message = "This lease was already committed or released";
       return Err(js_error::coded(env, "ERR_INVALID_STATE", message));
     };
-    let (settle, promise) = write_promise(env, self.target.clone())?;
-    lease.commit(body, settle);
+    let (settle, promise) = settle::for_target(env, self.target.clone())?;
+    lease.commit(body, Box::new(settle));
     Ok(promise)
   }
 
@@ -107,10 +91,10 @@ impl UpdateLease {
   /// promise settles once they are released.
   #[napi(ts_return_type = "Promise<void>")]
   pub fn release<'env>(&mut self, env: &'env Env) -> Result<Unknown<'env>> {
-    let (settle, promise) = write_promise(env, self.target.clone())?;
+    let (settle, promise) = settle::for_target(env, self.target.clone())?;
     let lease = self.lease.take();
     pool::spawn(move || match lease {
-      Some(lease) => lease.release(settle),
+      Some(lease) => lease.release(Box::new(settle)),
       None => settle(Ok(())),
     });
     Ok(promise)

@@ -7,14 +7,15 @@ use napi::bindgen_prelude::{Either, Uint8ArraySlice, Unknown};
 use napi::{Env, JsString, Result};
 use napi_derive::napi;
 
+use super::feed;
 use super::js_error;
 use super::options::{Owner, WriteOptions};
 use super::path::TargetPath;
 use super::pieces;
-use super::settle::{self, to_value};
-use super::sink::{self, JsonSink};
+use super::settle;
+use super::sink::JsonSink;
 use crate::options::WriteOptions as CoreWriteOptions;
-use crate::queue::{self, Request, Settle};
+use crate::queue::{self, Request};
 use crate::text::Text;
 use crate::write::Body;
 
@@ -122,8 +123,8 @@ fn submit<'env>(
   request: Request,
   enclosing: &[f64],
 ) -> Result<Unknown<'env>> {
-  let (settle, promise) = write_promise(env, target)?;
-  queue::submit(request, lease_ids(enclosing), settle);
+  let (settle, promise) = settle::for_target(env, target)?;
+  queue::submit(request, lease_ids(enclosing), Box::new(settle));
   Ok(promise)
 }
 
@@ -131,7 +132,7 @@ fn submit<'env>(
 /// of JavaScript needs this thread to do that; finish those copies first, or a write of the
 /// same file that this one waits for could never end.
 fn write_now(env: &Env, target: TargetPath, body: Body, options: CoreWriteOptions) -> Result<()> {
-  sink::finish_copies(env)?;
+  feed::finish_feeds(env)?;
   let request = Request {
     path: target.absolute().to_path_buf(),
     body,
@@ -143,18 +144,4 @@ fn write_now(env: &Env, target: TargetPath, body: Body, options: CoreWriteOption
 /// Lease ids as they cross from JavaScript (numbers).
 pub(crate) fn lease_ids(enclosing: &[f64]) -> Vec<u64> {
   enclosing.iter().map(|&id| id as u64).collect()
-}
-
-/// A promise for a write to `target`'s path, and the callback the core settles it with: it
-/// resolves, or rejects with the error naming the path as the caller wrote it. Promises settle
-/// in the order the core settles them (see [`settle`]).
-pub(crate) fn write_promise(env: &Env, target: TargetPath) -> Result<(Settle, Unknown<'_>)> {
-  let (pending, promise) = settle::promise(env)?;
-  let settle: Settle = Box::new(move |outcome| {
-    pending.settle(Box::new(move |env| match outcome {
-      Ok(()) => to_value(env, ()),
-      Err(err) => Err(js_error::to_js(env, &err, &target)),
-    }))
-  });
-  Ok((settle, promise))
 }
