@@ -1,5 +1,5 @@
 // Guarantee 13 for the copier, which copies an async write's text out of JavaScript in later
-// turns through a threadsafe function: whatever happens to the JavaScript thread while a copy is
+// turns (fed from index.js, each turn an async work's completion): whatever happens to the JavaScript thread while a copy is
 // paused (its write waits behind another job, with 8M UTF-16 units in flight), the process
 // survives and the write either lands or fails, leaving no temp file. Each case runs in a child
 // process (fixtures/paused-copy.js) so that an abort is seen as a signal, and a hang as a timeout.
@@ -40,7 +40,7 @@ test(
 )
 
 // A paused copy whose write is let go unread (superseded, or given up with ELOCKED, as when
-// another window's update holds the file) must end too: else its threadsafe function keeps the
+// another window's update holds the file) must end too: else its pending turn keeps the
 // event loop alive (the process never exits) and its strings stay pinned. 30 s: the fixture
 // itself takes a few.
 describe.each([
