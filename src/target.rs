@@ -29,8 +29,9 @@ pub struct Target {
   pub dir: PathBuf,
   /// Its file name.
   pub name: OsString,
-  /// Directories this write created, outermost first (already durable: see `create_parents`).
-  pub created_dirs: Vec<PathBuf>,
+  /// Directories this write created, outermost first (already durable: see `create_parents`);
+  /// those it made again (see [`Target::in_dir`]) after them.
+  created_dirs: Mutex<Vec<PathBuf>>,
   /// The longest name its directory's file system accepts, which the side files' names (temp,
   /// lock, backup) are cut to fit: read once per write, not once per side file.
   pub name_max: usize,
@@ -57,7 +58,7 @@ impl Target {
       path,
       dir,
       name,
-      created_dirs,
+      created_dirs: Mutex::new(created_dirs),
       name_max,
     })
   }
@@ -65,12 +66,14 @@ impl Target {
   /// Create a file of this write in its directory with `make`. A write that created the
   /// directory and then failed midway removes it when empty (see [`Target::remove_created_dirs`]),
   /// which may happen between this write's mkdir and its first file there (of this process or
-  /// another): then the directory is made again and `make` retried, a few times.
+  /// another): then the directory is made again and `make` retried, a few times. The
+  /// directories made again are this write's: it removes them too if it fails.
   pub fn in_dir<T>(&self, mut make: impl FnMut() -> Result<T>) -> Result<T> {
     for _ in 0..DIR_GONE_RETRIES {
       match make() {
         Err(err) if err.code_name() == "ENOENT" && !self.dir.is_dir() => {
-          create_parents(&self.dir, false)?;
+          let made = create_parents(&self.dir, false)?;
+          lock(&self.created_dirs).extend(made);
         }
         made => return made,
       }
@@ -82,9 +85,14 @@ impl Target {
   /// (another write may have put a file in one meanwhile: that one stays). Writers that just
   /// made or found one of them cope: see [`Target::in_dir`].
   pub fn remove_created_dirs(&self) {
-    for dir in self.created_dirs.iter().rev() {
+    for dir in lock(&self.created_dirs).iter().rev() {
       let _ = fs::remove_dir(dir);
     }
+  }
+
+  /// The directories this write created so far, outermost first (those made again last).
+  pub fn created_dirs(&self) -> Vec<PathBuf> {
+    lock(&self.created_dirs).clone()
   }
 
   /// The previous file's metadata, or `None` if there is none yet. A directory is EISDIR; any
@@ -378,13 +386,33 @@ mod tests {
     assert!(dir.path().join("x/y").is_dir());
     // In the form handed to the system (verbatim on Windows).
     assert_eq!(
-      target.created_dirs,
+      target.created_dirs(),
       vec![
         sys::verbatim(&dir.path().join("x")),
         sys::verbatim(&dir.path().join("x/y"))
       ]
     );
     assert_eq!(target.name, "z.json");
+  }
+
+  #[test]
+  fn a_directory_made_again_is_removed_by_the_write_that_made_it() {
+    // Another write made the directory, this one found it; that write failed and removed it
+    // before this one's first file there: this one makes it again, and if it fails too, the
+    // directory must not stay behind, empty.
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("new")).unwrap();
+    let target = Target::prepare(&dir.path().join("new/z.json")).unwrap();
+    assert!(target.created_dirs().is_empty());
+    fs::remove_dir(dir.path().join("new")).unwrap();
+    let file = target.dir.join("temp");
+    target
+      .in_dir(|| fs::File::create(&file).map_err(|err| Error::io(&err, "open", &file)))
+      .unwrap();
+    assert_eq!(target.created_dirs(), vec![target.dir.clone()]);
+    fs::remove_file(&file).unwrap();
+    target.remove_created_dirs();
+    assert!(!dir.path().join("new").exists());
   }
 
   #[test]
