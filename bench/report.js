@@ -38,7 +38,7 @@ function markdown(m, ctx) {
   )
   const goals = ctx.sections.flatMap((s) => s.goals)
   if (goals.length) {
-    out.push('## Goals of issue 3', '')
+    out.push('## Goals (issues 3 and 12)', '')
     out.push(
       table(
         ['workload', 'goal', 'measured', 'ratio', 'result'],
