@@ -2,8 +2,8 @@
 //! serializes in slices (`incremental: true`), or whose pieces it copies out in slices (a big
 //! async write), over several turns of the event loop, while its write is already queued.
 //!
-//! - Each slice's pieces are copied at once ([`send`]) and sent to the write through the core
-//!   sink's [`Feed`].
+//! - Each slice's pieces are copied at once and sent to the write through the core sink's
+//!   [`Feed`] (see [`super::sink::JsonSink::feed`]).
 //! - Between slices JavaScript awaits [`Feeding::next`]: a promise settled in a later turn of
 //!   the event loop by an empty Node-API async work (libuv's thread pool: fake timers cannot
 //!   hold it back), or — while the write has more than [`crate::text::Flow::LIMIT`] to catch
@@ -23,10 +23,9 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use napi::bindgen_prelude::{Function, FunctionRef, JsObjectValue, Object, Unknown};
+use napi::bindgen_prelude::{Function, FunctionRef, Unknown};
 use napi::{Env, JsValue, Result, Task};
 
-use super::pieces::read_piece;
 use super::settle::{self, to_value, Outcome, Pending};
 use crate::feed::{Feed, SliceClock};
 use crate::poison::lock;
@@ -88,21 +87,6 @@ impl Feeding {
     }
     Ok(promise)
   }
-}
-
-/// Copy `texts` (with `meta`) now and send them to `feed`; `false` if the write no longer
-/// wants the text (superseded, or failed): the caller stops serializing.
-pub(crate) fn send(feed: &mut Feed, texts: Object, meta: &[f64]) -> Result<bool> {
-  if !feed.is_open() {
-    return Ok(false);
-  }
-  for index in 0..texts.get_array_length()? {
-    let (comma, piece) = read_piece(texts, meta, index)?;
-    if !feed.send(comma, piece) {
-      return Ok(false);
-    }
-  }
-  Ok(true)
 }
 
 /// The outcome of a `next` promise: the slice begins as it resolves.

@@ -20,7 +20,7 @@ use napi::bindgen_prelude::{Function, JsObjectValue, Object, Unknown};
 use napi::{Env, Error, JsString, Result};
 use napi_derive::napi;
 
-use super::feed::{self, Feeding};
+use super::feed::Feeding;
 use super::js_error;
 use super::path::TargetPath;
 use super::pieces::{read_piece, to_utf16};
@@ -67,8 +67,7 @@ impl JsonSink {
   #[napi(ts_args_type = "texts: string[], meta: number[]")]
   pub fn stream(&mut self, env: &Env, texts: Object, meta: Vec<f64>) -> Result<()> {
     self.sink.spill().map_err(|_| no_text(env))?;
-    let copied = self.copy_now(env, texts, &meta);
-    self.abandon_on_error(copied)
+    self.copy(env, texts, &meta).map(drop)
   }
 
   /// Copy these pieces now and send them to the write, which may already be queued (the text
@@ -88,12 +87,10 @@ impl JsonSink {
       self.sink.start_feed(feeding.resume());
       self.feeding = Some(feeding);
     }
-    let fed = self.sink.fed().map_err(|_| no_text(env))?;
-    let sent = feed::send(fed, texts, &meta);
-    if sent.is_err() {
-      self.abandon();
+    if !self.sink.is_feeding() {
+      return Err(no_text(env));
     }
-    sent
+    self.copy(env, texts, &meta)
   }
 
   /// Whether the current slice has run for `micros` microseconds or more (a monotonic clock:
@@ -117,18 +114,11 @@ impl JsonSink {
   /// The last pieces, copied now (or, if the text is being fed, sent): the text is complete.
   #[napi(ts_args_type = "texts: string[], meta: number[]")]
   pub fn push(&mut self, env: &Env, texts: Object, meta: Vec<f64>) -> Result<()> {
-    if let Ok(fed) = self.sink.fed() {
-      let sent = feed::send(fed, texts, &meta).map(drop);
-      if sent.is_ok() {
-        self.sink.finish_feed();
-        self.let_go_of_feeding();
-      }
-      return self.abandon_on_error(sent);
-    }
-    self.sink.filling().map_err(|_| no_text(env))?;
-    let copied = self.copy_now(env, texts, &meta);
+    self.sink.open().map_err(|_| no_text(env))?;
+    self.copy(env, texts, &meta)?;
     self.sink.complete();
-    self.abandon_on_error(copied)
+    self.let_go_of_feeding();
+    Ok(())
   }
 
   /// Serialization failed: let the text go, and with it, if it was streaming, the temp file
@@ -157,23 +147,24 @@ impl JsonSink {
     }
   }
 
-  fn abandon_on_error(&mut self, result: Result<()>) -> Result<()> {
-    if result.is_err() {
+  /// Copy the pieces out of V8, now, into the sink (see [`Sink::add`]); `false` if the write
+  /// no longer wants them. If that fails, the text is abandoned.
+  fn copy(&mut self, env: &Env, texts: Object, meta: &[f64]) -> Result<bool> {
+    let mut copy = || {
+      for index in 0..texts.get_array_length()? {
+        let (comma, piece) = read_piece(texts, meta, index)?;
+        let added = self.sink.add(comma, piece);
+        if !added.map_err(|err| js_error::to_js(env, &err, &self.target))? {
+          return Ok(false);
+        }
+      }
+      Ok(true)
+    };
+    let copied = copy();
+    if copied.is_err() {
       self.abandon();
     }
-    result
-  }
-
-  /// Copy the pieces now into the sink: held, or streamed if the text streams.
-  fn copy_now(&mut self, env: &Env, texts: Object, meta: &[f64]) -> Result<()> {
-    for index in 0..texts.get_array_length()? {
-      let (comma, piece) = read_piece(texts, meta, index)?;
-      self
-        .sink
-        .add(comma, piece)
-        .map_err(|err| js_error::to_js(env, &err, &self.target))?;
-    }
-    Ok(())
+    copied
   }
 }
 
