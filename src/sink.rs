@@ -117,11 +117,10 @@ impl Sink {
     self.state == State::Filling && self.spill.is_none() && self.feed.is_none()
   }
 
-  /// Start feeding the text (if it [may](Sink::may_feed)): `resume` wakes a feeder paused
-  /// while the write catches up.
-  pub fn start_feed(&mut self, resume: impl Fn() + Send + Sync + 'static) {
+  /// Start feeding the text (if it [may](Sink::may_feed)).
+  pub fn start_feed(&mut self) {
     if self.may_feed() {
-      self.feed = Some(Feed::new(self.gap.clone(), resume));
+      self.feed = Some(Feed::new(self.gap.clone()));
       self.state = State::Feeding;
     }
   }
@@ -224,7 +223,7 @@ mod tests {
   fn a_fed_text_is_taken_before_it_is_complete_and_then_done() {
     let mut sink = Sink::new(PathBuf::from("/nowhere/a.json"));
     assert!(sink.may_feed());
-    sink.start_feed(|| {});
+    sink.start_feed();
     assert!(sink.add(false, piece("[]")).unwrap());
     assert!(matches!(sink.take(), Ok(Body::Text(Text::Streamed(_)))));
     assert!(sink.is_feeding());

@@ -20,7 +20,7 @@ use napi::bindgen_prelude::{Function, JsObjectValue, Object, Unknown};
 use napi::{Env, Error, JsString, Result};
 use napi_derive::napi;
 
-use super::feed::Feeding;
+use super::feed::{self, Feeding};
 use super::js_error;
 use super::path::TargetPath;
 use super::pieces::{read_piece, to_utf16};
@@ -36,7 +36,7 @@ use crate::write::Body;
 pub struct JsonSink {
   target: TargetPath,
   sink: Sink,
-  /// While the text is being fed: the promise a feeder awaits, and the function that finishes.
+  /// While the text is being fed: its function to finish it at once, registered.
   feeding: Option<Feeding>,
   /// When the current slice of an incremental serialization began.
   clock: SliceClock,
@@ -83,9 +83,8 @@ impl JsonSink {
     finish: Function<(), ()>,
   ) -> Result<bool> {
     if self.sink.may_feed() {
-      let feeding = Feeding::start(self.clock.clone(), finish)?;
-      self.sink.start_feed(feeding.resume());
-      self.feeding = Some(feeding);
+      self.feeding = Some(Feeding::start(finish)?);
+      self.sink.start_feed();
     }
     if !self.sink.is_feeding() {
       return Err(no_text(env));
@@ -105,10 +104,8 @@ impl JsonSink {
   /// A promise that resolves in a later turn, when the next slice may be fed.
   #[napi(ts_return_type = "Promise<void>")]
   pub fn next<'env>(&mut self, env: &'env Env) -> Result<Unknown<'env>> {
-    match (self.feeding.as_ref(), self.sink.fed()) {
-      (Some(feeding), Ok(fed)) => feeding.next(env, fed),
-      _ => Err(no_text(env)),
-    }
+    let fed = self.sink.fed().map_err(|_| no_text(env))?;
+    feed::next(env, fed, &self.clock)
   }
 
   /// The last pieces, copied now (or, if the text is being fed, sent): the text is complete.
