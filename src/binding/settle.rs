@@ -177,7 +177,7 @@ impl Queue {
     });
     let finalize_data = Arc::into_raw(queue.clone()).cast_mut().cast::<c_void>();
     let mut function = ptr::null_mut();
-    // SAFETY: no JavaScript function (`deliver_settling` does the work); one thread count,
+    // SAFETY: no JavaScript function (`deliver` does the work); one thread count,
     // never given back (the function lasts as long as its environment); `finalize_data` is a
     // strong count of `queue`, reclaimed by `finalize`, which Node calls exactly once if the
     // function was created.
@@ -192,7 +192,7 @@ impl Queue {
         finalize_data,
         Some(finalize),
         ptr::null_mut(),
-        Some(deliver_settling),
+        Some(deliver),
         &mut function,
       )
     };
@@ -217,8 +217,8 @@ impl Queue {
     };
     let data = Box::into_raw(Box::new(settling)).cast::<c_void>();
     // SAFETY: `raw` is alive: it is still in the mutex, which `finalize` empties before Node
-    // frees it, and we hold that mutex. `data` is reclaimed by `deliver_settling` (which
-    // Node-API calls, with a null env at teardown, for every item queued).
+    // frees it, and we hold that mutex. `data` is reclaimed by `deliver` (which Node-API
+    // calls, with a null env at teardown, for every item queued).
     let status = unsafe {
       sys::napi_call_threadsafe_function(*raw, data, sys::ThreadsafeFunctionCallMode::nonblocking)
     };
@@ -266,24 +266,21 @@ unsafe extern "C" fn finalize(_env: sys::napi_env, data: *mut c_void, _hint: *mu
   });
 }
 
-/// The threadsafe function's call on the JavaScript thread: settle one promise.
-unsafe extern "C" fn deliver_settling(
+/// The threadsafe function's call on the JavaScript thread: settle one promise; once none of
+/// this thread is pending, the loop may exit without the queue.
+unsafe extern "C" fn deliver(
   env: sys::napi_env,
   _js_callback: sys::napi_value,
   _context: *mut c_void,
   data: *mut c_void,
 ) {
   // SAFETY: `data` came from `Box::into_raw` in `Queue::send`, and each item is delivered once.
-  let (deferred, outcome) = *unsafe { Box::from_raw(data.cast::<Settling>()) };
+  let (Deferred(deferred), outcome) = *unsafe { Box::from_raw(data.cast::<Settling>()) };
   if env.is_null() {
     return; // the environment is going away: nothing can run, the promise is dropped
   }
-  deliver(&Env::from_raw(env), deferred, outcome);
-}
-
-/// On the JavaScript thread: settle `deferred` with what `outcome` makes.
-fn deliver(env: &Env, Deferred(deferred): Deferred, outcome: Outcome) {
-  let status = match outcome(env) {
+  let env = Env::from_raw(env);
+  let status = match outcome(&env) {
     // SAFETY: `deferred` is settled exactly once, here, on its own thread.
     Ok(value) => unsafe { sys::napi_resolve_deferred(env.raw(), deferred, value) },
     Err(error) => {
@@ -296,16 +293,11 @@ fn deliver(env: &Env, Deferred(deferred): Deferred, outcome: Outcome) {
     }
   };
   debug_assert_eq!(status, sys::Status::napi_ok);
-  settled(env);
-}
-
-/// One promise of this thread settled: once none is pending, the loop may exit without it.
-fn settled(env: &Env) {
   THIS_THREAD.with(|this_thread| {
     if let Some(this_thread) = this_thread.borrow_mut().as_mut() {
       this_thread.pending -= 1;
       if this_thread.pending == 0 {
-        this_thread.queue.keep_loop_alive(env, false);
+        this_thread.queue.keep_loop_alive(&env, false);
       }
     }
   });
