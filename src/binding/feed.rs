@@ -20,7 +20,7 @@
 //!   ECANCELED and removes its temp file (see [`Feed`]).
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::rc::{Rc, Weak};
 
 use napi::bindgen_prelude::{Function, FunctionRef, Unknown};
 use napi::{Env, JsValue, Result, Task};
@@ -31,39 +31,30 @@ use crate::feed::{Feed, SliceClock};
 /// The function JavaScript gave to finish its serialization at once (for a Sync write).
 type Finish = FunctionRef<(), ()>;
 
-/// A text being fed on this thread, as long as it is: its function to finish it at once stays
-/// registered for [`finish_feeds`] until this is dropped.
+/// A text being fed on this thread: while this lives, its function to finish it at once is
+/// registered for [`finish_feeds`].
 pub(crate) struct Feeding {
-  id: u64,
+  /// Held, not read: the registry's reference to it lives as long as this.
+  _finish: Rc<Finish>,
 }
 
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
 thread_local! {
-  /// The texts being fed on this (JavaScript) thread, each with its function to finish at once.
-  static FEEDING: RefCell<Vec<(u64, Finish)>> = const { RefCell::new(Vec::new()) };
+  /// The texts being fed on this (JavaScript) thread: the function to finish each at once, for
+  /// as long as its [`Feeding`] lives.
+  static FEEDING: RefCell<Vec<Weak<Finish>>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Feeding {
   /// Start feeding a text; `finish` (JavaScript) serializes the rest at once when a Sync write
   /// needs this thread.
   pub(crate) fn start(finish: Function<(), ()>) -> Result<Feeding> {
-    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let finish = finish.create_ref()?;
-    FEEDING.with(|feeding| feeding.borrow_mut().push((id, finish)));
-    Ok(Feeding { id })
-  }
-}
-
-impl Drop for Feeding {
-  fn drop(&mut self) {
-    let id = self.id;
-    // `try_`: at thread exit the list may be gone already.
-    let _ = FEEDING.try_with(|feeding| {
-      if let Ok(mut feeding) = feeding.try_borrow_mut() {
-        feeding.retain(|(other, _)| *other != id);
-      }
+    let finish = Rc::new(finish.create_ref()?);
+    FEEDING.with(|feeding| {
+      let mut feeding = feeding.borrow_mut();
+      feeding.retain(|fed| fed.strong_count() > 0);
+      feeding.push(Rc::downgrade(&finish));
     });
+    Ok(Feeding { _finish: finish })
   }
 }
 
@@ -116,7 +107,7 @@ impl Task for Turn {
 /// the rest at once (an error there is its own call's: it rejects with it).
 pub(crate) fn finish_feeds(env: &Env) -> Result<()> {
   let all = FEEDING.with(|feeding| std::mem::take(&mut *feeding.borrow_mut()));
-  for (_, finish) in all {
+  for finish in all.iter().filter_map(Weak::upgrade) {
     finish.borrow_back(env)?.call(())?;
   }
   Ok(())
