@@ -1,18 +1,11 @@
 //! The sink `index.js` and `stringify.js` push a JSON text into, piece by piece: it copies the
-//! pieces out of V8 into the core's [`Sink`], which holds the text until its write takes it:
-//! - pieces of a text too big to hold ([`JsonSink::stream`]) are copied at once and streamed
-//!   to a writer thread that writes them into the temp file as they come, so any size fits in
-//!   bounded memory;
-//! - pieces fed ([`JsonSink::feed`], [`super::feed`]) are copied as they come and sent to a
-//!   write already queued: JavaScript feeds them in later turns of the event loop (awaiting
-//!   [`JsonSink::next`]) — the slices of an `incremental: true` serialization, and the last
-//!   pieces of a big async write's text, whose copy out of JavaScript (V8 flattens each string
-//!   before Node-API can read it) then never lengthens the call's own stall;
-//! - everything else ([`JsonSink::push`]) is copied during the call.
-//!
-//! A Sync write blocks the JavaScript thread, so it first has every text still being fed
-//! finished ([`super::feed::finish_feeds`]): an async write of the same file may be waiting
-//! for one.
+//! pieces out of V8 into the core's [`Sink`], which decides where each goes (held, streamed
+//! into the temp file, or fed to a write already queued) and holds the text until its write
+//! takes it. JavaScript pushes the pieces of a text too big to hold with [`JsonSink::stream`],
+//! those it feeds in later turns (see [`super::feed`]) with [`JsonSink::feed`] — the slices of
+//! an `incremental: true` serialization, and the last pieces of a big async write's text, whose
+//! copy out of JavaScript (V8 flattens each string before Node-API can read it) then never
+//! lengthens the call's own stall — and the rest with [`JsonSink::push`].
 
 use std::time::Duration;
 
