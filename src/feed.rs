@@ -1,8 +1,8 @@
 //! A JSON text fed to its write as JavaScript makes it, slice by slice, over several turns of
 //! the event loop, while the write is already queued: the pieces go through the channel of a
 //! [`Streamed`] text, which the write transcodes into its temp file as they come, paced by a
-//! [`Flow`] so the pieces held between the two stay bounded. (The turns themselves, and the
-//! promise that waits while the write catches up, are the binding's.)
+//! [`Flow`] so the pieces held between the two stay bounded: a feeder ahead of its write
+//! [waits](Feed::wait) until the write has caught up. (The turns themselves are the binding's.)
 //!
 //! Dropped unfinished (serialization threw, or the text was abandoned), the sender tells the
 //! write its text was abandoned: the write fails with ECANCELED and removes its temp file.
@@ -20,18 +20,27 @@ pub struct Feed {
   /// The write's end, until the write takes it.
   streamed: Option<Streamed>,
   flow: Arc<Flow>,
+  /// What wakes the feeder waiting for the write (see [`Feed::wait`]), until it is called.
+  waiting: Arc<Mutex<Option<Wake>>>,
 }
 
+/// Called once, from any thread, when a waiting feeder may go on.
+type Wake = Box<dyn FnOnce() + Send>;
+
 impl Feed {
-  /// A text whose deeper pieces are indented with `gap`; `resume` is called (from the write's
-  /// thread) when a feeder paused by [`Feed::pause`] may go on.
-  pub fn new(gap: Vec<u16>, resume: impl Fn() + Send + Sync + 'static) -> Feed {
-    let flow = Flow::new(resume);
+  /// A text whose deeper pieces are indented with `gap`.
+  pub fn new(gap: Vec<u16>) -> Feed {
+    let waiting: Arc<Mutex<Option<Wake>>> = Arc::default();
+    let flow = Flow::new({
+      let waiting = waiting.clone();
+      move || wake(&waiting)
+    });
     let (sender, streamed) = Streamed::channel(gap, flow.clone());
     Feed {
       sender: Some(sender),
       streamed: Some(streamed),
       flow,
+      waiting,
     }
   }
 
@@ -68,10 +77,14 @@ impl Feed {
     self.flow.is_full()
   }
 
-  /// The feeder waits until `resume` is called; `false` if the write caught up (or let the
-  /// text go) meanwhile: then it goes on at once, and nobody calls `resume` for this pause.
-  pub fn pause(&self) -> bool {
-    self.flow.pause()
+  /// The feeder waits for the write to catch up (or let the text go): `wake_up` is called then,
+  /// from the write's thread — or at once, here, if that happened meanwhile.
+  pub fn wait(&self, wake_up: impl FnOnce() + Send + 'static) {
+    // Set before pausing: a wake between the two then finds it (and calls it).
+    *lock(&self.waiting) = Some(Box::new(wake_up));
+    if !self.flow.pause() {
+      wake(&self.waiting);
+    }
   }
 
   /// The last piece was sent: the text is complete.
@@ -79,6 +92,14 @@ impl Feed {
     if let Some(sender) = self.sender.take() {
       sender.finish();
     }
+  }
+}
+
+/// Call the waiting feeder's wake, if it is still there.
+fn wake(waiting: &Mutex<Option<Wake>>) {
+  let wake = lock(waiting).take();
+  if let Some(wake) = wake {
+    wake();
   }
 }
 

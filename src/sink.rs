@@ -64,23 +64,30 @@ impl Sink {
     self.gap = gap;
   }
 
-  /// `OutOfOrder` unless the sink still takes pieces (not fed, not complete, not abandoned).
-  pub fn filling(&self) -> std::result::Result<(), OutOfOrder> {
-    self.expect(State::Filling)
+  /// `OutOfOrder` unless the sink still takes pieces (not complete, not abandoned).
+  pub fn open(&self) -> std::result::Result<(), OutOfOrder> {
+    match self.state {
+      State::Filling | State::Feeding => Ok(()),
+      State::Complete | State::Done => Err(OutOfOrder),
+    }
   }
 
   /// From now on the pieces added stream into the temp file: the text is too big to hold.
   pub fn spill(&mut self) -> std::result::Result<(), OutOfOrder> {
-    self.filling()?;
+    self.expect(State::Filling)?;
     if self.spill.is_none() {
       self.spill = Some(Spill::start(self.path.clone(), self.gap.clone()));
     }
     Ok(())
   }
 
-  /// Add `piece`, after a comma if `comma`: into the temp file if the text streams (then the
-  /// writer's error, if it failed), else held.
-  pub fn add(&mut self, comma: bool, piece: Piece) -> Result<()> {
+  /// Add `piece`, after a comma if `comma`: sent to the write if the text is fed (`false` if
+  /// the write no longer wants it: superseded, or failed), into the temp file if the text
+  /// streams (then the writer's error, if it failed), else held.
+  pub fn add(&mut self, comma: bool, piece: Piece) -> Result<bool> {
+    if let Some(feed) = self.feed.as_mut() {
+      return Ok(feed.send(comma, piece));
+    }
     for piece in comma.then(Piece::comma).into_iter().chain([piece]) {
       match self.spill.as_mut() {
         Some(spill) => spill.send(piece)?,
@@ -90,12 +97,19 @@ impl Sink {
           .push_piece(piece),
       }
     }
-    Ok(())
+    Ok(true)
   }
 
-  /// The last pieces were added: the text is complete.
+  /// The last pieces were added: the text is complete. A fed text, once its write has taken
+  /// it, leaves the sink done.
   pub fn complete(&mut self) {
     self.state = State::Complete;
+    if let Some(feed) = self.feed.as_mut() {
+      feed.finish();
+      if feed.is_taken() {
+        self.done();
+      }
+    }
   }
 
   /// Whether the text may start being fed: still filling, nothing streamed.
@@ -103,11 +117,10 @@ impl Sink {
     self.state == State::Filling && self.spill.is_none() && self.feed.is_none()
   }
 
-  /// Start feeding the text (if it [may](Sink::may_feed)): `resume` wakes a feeder paused
-  /// while the write catches up.
-  pub fn start_feed(&mut self, resume: impl Fn() + Send + Sync + 'static) {
+  /// Start feeding the text (if it [may](Sink::may_feed)).
+  pub fn start_feed(&mut self) {
     if self.may_feed() {
-      self.feed = Some(Feed::new(self.gap.clone(), resume));
+      self.feed = Some(Feed::new(self.gap.clone()));
       self.state = State::Feeding;
     }
   }
@@ -121,18 +134,6 @@ impl Sink {
   pub fn fed(&mut self) -> std::result::Result<&mut Feed, OutOfOrder> {
     self.expect(State::Feeding)?;
     self.feed.as_mut().ok_or(OutOfOrder)
-  }
-
-  /// The last pieces of a fed text were sent: the text is complete. Once its write has taken
-  /// it, the sink is done.
-  pub fn finish_feed(&mut self) {
-    if let Some(feed) = self.feed.as_mut() {
-      feed.finish();
-      match feed.is_taken() {
-        true => self.done(),
-        false => self.state = State::Complete,
-      }
-    }
   }
 
   /// The text for its write, leaving the sink done — or, fed and not yet complete, still
@@ -222,11 +223,11 @@ mod tests {
   fn a_fed_text_is_taken_before_it_is_complete_and_then_done() {
     let mut sink = Sink::new(PathBuf::from("/nowhere/a.json"));
     assert!(sink.may_feed());
-    sink.start_feed(|| {});
-    assert!(sink.fed().unwrap().send(false, piece("[]")));
+    sink.start_feed();
+    assert!(sink.add(false, piece("[]")).unwrap());
     assert!(matches!(sink.take(), Ok(Body::Text(Text::Streamed(_)))));
     assert!(sink.is_feeding());
-    sink.finish_feed();
+    sink.complete();
     assert!(!sink.is_feeding() && sink.fed().is_err() && sink.take().is_err());
   }
 }

@@ -2,13 +2,13 @@
 //! serializes in slices (`incremental: true`), or whose pieces it copies out in slices (a big
 //! async write), over several turns of the event loop, while its write is already queued.
 //!
-//! - Each slice's pieces are copied at once ([`send`]) and sent to the write through the core
-//!   sink's [`Feed`].
-//! - Between slices JavaScript awaits [`Feeding::next`]: a promise settled in a later turn of
+//! - Each slice's pieces are copied at once and sent to the write through the core sink's
+//!   [`Feed`] (see [`super::sink::JsonSink::feed`]).
+//! - Between slices JavaScript awaits [`next`]: a promise settled in a later turn of
 //!   the event loop by an empty Node-API async work (libuv's thread pool: fake timers cannot
 //!   hold it back), or — while the write has more than [`crate::text::Flow::LIMIT`] to catch
-//!   up with — through the thread's settle queue once the write has caught up, so the pieces
-//!   held stay bounded. Not the settle queue for every turn: a threadsafe function runs up to
+//!   up with — through the thread's settle queue once the write has caught up ([`Feed::wait`]), so the
+//!   pieces held stay bounded. Not the settle queue for every turn: a threadsafe function runs up to
 //!   1000 queued calls (and the microtasks after each) in one go, and a slice queues the next
 //!   call from such a microtask, so every slice would run in one turn and the loop would never
 //!   get a turn in between. An async work's completion, queued during another's, is seen only
@@ -20,94 +20,59 @@
 //!   ECANCELED and removes its temp file (see [`Feed`]).
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::rc::{Rc, Weak};
 
-use napi::bindgen_prelude::{Function, FunctionRef, JsObjectValue, Object, Unknown};
+use napi::bindgen_prelude::{Function, FunctionRef, Unknown};
 use napi::{Env, JsValue, Result, Task};
 
-use super::pieces::read_piece;
-use super::settle::{self, to_value, Outcome, Pending};
+use super::settle::{self, to_value, Outcome};
 use crate::feed::{Feed, SliceClock};
-use crate::poison::lock;
 
 /// The function JavaScript gave to finish its serialization at once (for a Sync write).
 type Finish = FunctionRef<(), ()>;
 
-/// The JavaScript side of a text being fed (its [`Feed`] is the core sink's): the promise a
-/// paused feeder awaits, and the function registered to finish the text at once.
+/// A text being fed on this thread: while this lives, its function to finish it at once is
+/// registered for [`finish_feeds`].
 pub(crate) struct Feeding {
-  id: u64,
-  /// The promise of [`Feeding::next`], parked while the write catches up.
-  parked: Arc<Mutex<Option<Pending>>>,
-  clock: SliceClock,
+  /// Held, not read: the registry's reference to it lives as long as this.
+  _finish: Rc<Finish>,
 }
 
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
 thread_local! {
-  /// The texts being fed on this (JavaScript) thread, each with its function to finish at once.
-  static FEEDING: RefCell<Vec<(u64, Finish)>> = const { RefCell::new(Vec::new()) };
+  /// The texts being fed on this (JavaScript) thread: the function to finish each at once, for
+  /// as long as its [`Feeding`] lives.
+  static FEEDING: RefCell<Vec<Weak<Finish>>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Feeding {
   /// Start feeding a text; `finish` (JavaScript) serializes the rest at once when a Sync write
   /// needs this thread.
-  pub(crate) fn start(clock: SliceClock, finish: Function<(), ()>) -> Result<Feeding> {
-    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let finish = finish.create_ref()?;
-    FEEDING.with(|feeding| feeding.borrow_mut().push((id, finish)));
-    let parked = Arc::new(Mutex::new(None));
-    Ok(Feeding { id, parked, clock })
-  }
-
-  /// What the write calls once it has caught up (or let the text go): the parked promise
-  /// resolves.
-  pub(crate) fn resume(&self) -> impl Fn() + Send + Sync + 'static {
-    let (parked, clock) = (self.parked.clone(), self.clock.clone());
-    move || {
-      if let Some(pending) = lock(&parked).take() {
-        pending.settle(begin_slice(&clock));
-      }
-    }
-  }
-
-  /// A promise that resolves in a later turn, when the next slice may run: at once if the
-  /// write keeps up with `feed`, else once it has caught up (or let the text go).
-  pub(crate) fn next<'env>(&self, env: &'env Env, feed: &Feed) -> Result<Unknown<'env>> {
-    if !feed.is_behind() {
-      return later_turn(env, self.clock.clone());
-    }
-    let (pending, promise) = settle::promise(env)?;
-    // Parked before pausing: a wake between the two then finds it (and settles it).
-    *lock(&self.parked) = Some(pending);
-    if !feed.pause() {
-      if let Some(pending) = lock(&self.parked).take() {
-        pending.settle(begin_slice(&self.clock));
-      }
-    }
-    Ok(promise)
+  pub(crate) fn start(finish: Function<(), ()>) -> Result<Feeding> {
+    let finish = Rc::new(finish.create_ref()?);
+    FEEDING.with(|feeding| {
+      let mut feeding = feeding.borrow_mut();
+      feeding.retain(|fed| fed.strong_count() > 0);
+      feeding.push(Rc::downgrade(&finish));
+    });
+    Ok(Feeding { _finish: finish })
   }
 }
 
-/// Copy `texts` (with `meta`) now and send them to `feed`; `false` if the write no longer
-/// wants the text (superseded, or failed): the caller stops serializing.
-pub(crate) fn send(feed: &mut Feed, texts: Object, meta: &[f64]) -> Result<bool> {
-  if !feed.is_open() {
-    return Ok(false);
+/// A promise that resolves in a later turn, when the next slice of `feed` may run (its slice
+/// timed by `clock`): at once if the write keeps up, else once it has caught up (or let the
+/// text go).
+pub(crate) fn next<'env>(env: &'env Env, feed: &Feed, clock: &SliceClock) -> Result<Unknown<'env>> {
+  if !feed.is_behind() {
+    return later_turn(env, clock.clone());
   }
-  for index in 0..texts.get_array_length()? {
-    let (comma, piece) = read_piece(texts, meta, index)?;
-    if !feed.send(comma, piece) {
-      return Ok(false);
-    }
-  }
-  Ok(true)
+  let (pending, promise) = settle::promise(env)?;
+  let clock = clock.clone();
+  feed.wait(move || pending.settle(begin_slice(clock)));
+  Ok(promise)
 }
 
 /// The outcome of a `next` promise: the slice begins as it resolves.
-fn begin_slice(clock: &SliceClock) -> Outcome {
-  let clock = clock.clone();
+fn begin_slice(clock: SliceClock) -> Outcome {
   Box::new(move |env| {
     clock.restart();
     to_value(env, ())
@@ -138,23 +103,11 @@ impl Task for Turn {
   }
 }
 
-impl Drop for Feeding {
-  fn drop(&mut self) {
-    let id = self.id;
-    // `try_`: at thread exit the list may be gone already.
-    let _ = FEEDING.try_with(|feeding| {
-      if let Ok(mut feeding) = feeding.try_borrow_mut() {
-        feeding.retain(|(other, _)| *other != id);
-      }
-    });
-  }
-}
-
 /// Finish, now, every text still being fed on this thread: each one's JavaScript serializes
 /// the rest at once (an error there is its own call's: it rejects with it).
 pub(crate) fn finish_feeds(env: &Env) -> Result<()> {
   let all = FEEDING.with(|feeding| std::mem::take(&mut *feeding.borrow_mut()));
-  for (_, finish) in all {
+  for finish in all.iter().filter_map(Weak::upgrade) {
     finish.borrow_back(env)?.call(())?;
   }
   Ok(())

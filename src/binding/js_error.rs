@@ -14,7 +14,9 @@ use crate::error::{Code, Error};
 /// settles, after the caller's realm is gone from the stack.
 pub(crate) fn to_js(env: &Env, err: &Error, target: &TargetPath) -> napi::Error {
   let build = || -> Result<napi::Error> {
-    let mut error = error_object(env, err.code_name(), &message(err, target));
+    // Node's message form, naming the path the way the caller wrote it.
+    let message = err.clone().with_path(target.shown(&err.path)).to_string();
+    let mut error = error_object(env, err.code_name(), &message);
     if let Some(errno) = err.errno() {
       error.set("errno", f64::from(errno))?;
     }
@@ -33,11 +35,6 @@ pub(crate) fn to_js(env: &Env, err: &Error, target: &TargetPath) -> napi::Error 
     Ok(napi::Error::from(error.to_unknown()))
   };
   build().unwrap_or_else(|failure| failure)
-}
-
-/// The error's message, naming the path the way the caller wrote it.
-pub(crate) fn message(err: &Error, target: &TargetPath) -> String {
-  err.clone().with_path(target.shown(&err.path)).to_string()
 }
 
 /// For the errno test only, in the build with `--features failpoints`: what a failed `open` of

@@ -5,7 +5,6 @@
 mod cleanup;
 mod feed;
 mod js_error;
-mod later;
 mod options;
 mod path;
 mod pieces;

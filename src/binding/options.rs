@@ -24,12 +24,10 @@ pub enum Durability {
 /// Options every writer accepts.
 #[napi(object)]
 pub(crate) struct WriteOptions {
-  /// How far the write goes to survive power loss.
-  /// - `'full'`: fsync the temp file before the rename and the directory after it (F_FULLFSYNC on macOS).
-  /// - `'data'`: fsync the file only: never torn, but the rename (or a new file) may be lost on power loss.
-  /// - `'none'`: no fsync: still atomic against a process crash, not against power loss.
+  /// How far the write goes to survive power loss: `'full'`, `'data'` or `'none'` (see
+  /// {@link Durability}; given as its string, so the type is the enum's values).
   /// @default 'full'
-  #[napi(ts_type = "'full' | 'data' | 'none'")]
+  #[napi(ts_type = "`${Durability}`")]
   pub durability: Option<Durability>,
   /// Permission bits of the written file (0 to 0o7777), applied exactly, without the umask.
   /// @default the existing file's mode, else `0o666 & ~umask`

@@ -5,20 +5,28 @@
 //! promise (as napi-rs' `create_deferred` makes) gives each its own libuv async handle, and the
 //! loop visits pending handles in creation order, not in the order they were signalled: a
 //! later call can settle first. So every promise of a JavaScript thread settles through one
-//! queue, a [`Later`], which runs its jobs first in, first out. It exists only while promises
-//! are pending, so an idle process can exit; the next promise makes a new one, and by then
-//! the old one has delivered everything.
+//! [`Queue`], a threadsafe function (first in, first out) made with the thread's first promise
+//! and kept: it holds the event loop open while any promise is pending, and not while none is
+//! (`napi_ref_…`/`napi_unref_…`), so an idle process can exit.
+//!
+//! Safe by construction: [`Pending::settle`] may be called from any thread at any time — after
+//! the environment was torn down too (a worker thread terminated, the process exiting) — and
+//! then simply drops its outcome. The raw threadsafe function lives in one place, a mutex
+//! shared by every pending promise: its finalize callback, which Node calls when the
+//! environment tears down and before it frees the function, takes it out; `settle` calls it
+//! only under that mutex and only while it is there, so it can never reach freed memory.
 
 use std::cell::RefCell;
+use std::ffi::c_void;
 use std::ptr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::{ToNapiValue, Unknown};
-use napi::{sys, Env, Error, Result, Status};
+use napi::{sys, Env, Error, JsValue, Result, Status};
 
 use super::js_error;
-use super::later::Later;
 use super::path::TargetPath;
+use crate::poison::lock;
 use crate::pool;
 
 /// Makes the value a promise resolves with (or the error it rejects with), on the JavaScript
@@ -32,36 +40,43 @@ pub(crate) fn to_value(env: &Env, value: impl ToNapiValue) -> Result<sys::napi_v
 }
 
 /// The settling end of a promise made by [`promise`]. Send it anywhere; [`Pending::settle`]
-/// once. Dropped unsettled (its environment torn down), the promise simply never settles.
+/// once. Dropped unsettled, it rejects (see `Drop`).
 pub(crate) struct Pending {
   /// `None` once settled.
   deferred: Option<Deferred>,
-  later: Later,
+  queue: Arc<Queue>,
 }
 
 struct Deferred(sys::napi_deferred);
 
-// SAFETY: the deferred is only used on the JavaScript thread, by the job `settle` queues there;
-// other threads merely carry the pointer.
+// SAFETY: the deferred is only used on the JavaScript thread, by `deliver`; other threads
+// merely carry the pointer.
 unsafe impl Send for Deferred {}
 
-impl Deferred {
-  /// The pointer, on the JavaScript thread (a method, so closures capture the `Send` whole).
-  fn into_raw(self) -> sys::napi_deferred {
-    self.0
-  }
+/// What the threadsafe function carries to the JavaScript thread: a promise and its outcome.
+type Settling = (Deferred, Outcome);
+
+/// The threadsafe function every promise of one JavaScript thread settles through.
+struct Queue {
+  /// The function while it may be called; `None` once Node finalized it.
+  function: Mutex<Option<Function>>,
+}
+
+struct Function(sys::napi_threadsafe_function);
+
+// SAFETY: a threadsafe function is made to be called from any thread; the pointer is only
+// used under `Queue::function`'s mutex, and only while Node has not finalized it.
+unsafe impl Send for Function {}
+
+/// A JavaScript thread's queue, and how many of its promises are pending.
+struct ThisThread {
+  queue: Arc<Queue>,
+  pending: usize,
 }
 
 thread_local! {
-  /// This JavaScript thread's queue while any of its promises is pending, and how many are.
-  static QUEUE: RefCell<Option<Queue>> = const { RefCell::new(None) };
-}
-
-struct Queue {
-  later: Later,
-  pending: usize,
-  /// Tells this queue from the next one (see `on_end`).
-  generation: u64,
+  /// This JavaScript thread's queue, once it made a promise (until its environment is gone).
+  static THIS_THREAD: RefCell<Option<ThisThread>> = const { RefCell::new(None) };
 }
 
 /// Run `work` on the worker pool; its promise resolves with what it returns, or rejects with
@@ -103,27 +118,24 @@ pub(crate) fn promise(env: &Env) -> Result<(Pending, Unknown<'_>)> {
       "could not create a promise",
     ));
   }
-  let later = QUEUE.with(|queue| -> Result<Later> {
-    let mut queue = queue.borrow_mut();
-    if let Some(queue) = queue.as_mut() {
-      queue.pending += 1;
-      return Ok(queue.later.clone());
+  let queue = THIS_THREAD.with(|this_thread| -> Result<Arc<Queue>> {
+    let mut this_thread = this_thread.borrow_mut();
+    let this_thread = match this_thread.as_mut() {
+      Some(this_thread) => this_thread,
+      None => this_thread.insert(ThisThread {
+        queue: Queue::new(env)?,
+        pending: 0,
+      }),
+    };
+    if this_thread.pending == 0 {
+      this_thread.queue.keep_loop_alive(env, true);
     }
-    static GENERATIONS: AtomicU64 = AtomicU64::new(0);
-    let generation = GENERATIONS.fetch_add(1, Ordering::Relaxed);
-    // Torn down with promises pending (a worker terminated): forget the queue, so that nothing
-    // counts on it; a released one ends the same way, harmlessly, once it is already replaced.
-    let later = Later::new(env, move || forget(generation))?;
-    *queue = Some(Queue {
-      later: later.clone(),
-      pending: 1,
-      generation,
-    });
-    Ok(later)
+    this_thread.pending += 1;
+    Ok(this_thread.queue.clone())
   })?;
   let pending = Pending {
     deferred: Some(Deferred(deferred)),
-    later,
+    queue,
   };
   // SAFETY: a live handle of this env, just made.
   Ok((pending, unsafe {
@@ -136,16 +148,14 @@ impl Pending {
   /// value, or reject with its error. Callable from any thread; settles in call order.
   pub(crate) fn settle(mut self, outcome: Outcome) {
     if let Some(deferred) = self.deferred.take() {
-      self
-        .later
-        .run(Box::new(move |env| deliver(&env, deferred, outcome)));
+      self.queue.send((deferred, outcome));
     }
   }
 }
 
 impl Drop for Pending {
   /// Dropped unsettled — only a bug can do that —: reject rather than leave the promise, and the
-  /// queue that keeps the process alive for it, pending for ever.
+  /// event loop held open for it, pending for ever.
   fn drop(&mut self) {
     if let Some(deferred) = self.deferred.take() {
       let outcome: Outcome = Box::new(|_| {
@@ -153,17 +163,124 @@ impl Drop for Pending {
           "safe-write-json: this call was abandoned before it settled (a bug: please report it)",
         ))
       });
-      self
-        .later
-        .run(Box::new(move |env| deliver(&env, deferred, outcome)));
+      self.queue.send((deferred, outcome));
     }
   }
 }
 
-/// On the JavaScript thread: settle `deferred` with what `outcome` makes.
-fn deliver(env: &Env, deferred: Deferred, outcome: Outcome) {
-  let deferred = deferred.into_raw();
-  let status = match outcome(env) {
+impl Queue {
+  /// The queue of `env`'s thread, holding its event loop open.
+  fn new(env: &Env) -> Result<Arc<Queue>> {
+    let name = env.create_string("safe-write-json")?.raw();
+    let queue = Arc::new(Queue {
+      function: Mutex::new(None),
+    });
+    let finalize_data = Arc::into_raw(queue.clone()).cast_mut().cast::<c_void>();
+    let mut function = ptr::null_mut();
+    // SAFETY: no JavaScript function (`deliver` does the work); one thread count,
+    // never given back (the function lasts as long as its environment); `finalize_data` is a
+    // strong count of `queue`, reclaimed by `finalize`, which Node calls exactly once if the
+    // function was created.
+    let status = unsafe {
+      sys::napi_create_threadsafe_function(
+        env.raw(),
+        ptr::null_mut(),
+        ptr::null_mut(),
+        name,
+        0,
+        1,
+        finalize_data,
+        Some(finalize),
+        ptr::null_mut(),
+        Some(deliver),
+        &mut function,
+      )
+    };
+    if status != sys::Status::napi_ok {
+      // SAFETY: not created, so `finalize` will never run: the count is still ours.
+      drop(unsafe { Arc::from_raw(finalize_data.cast::<Queue>()) });
+      return Err(Error::new(
+        Status::from(status),
+        "could not create a threadsafe function",
+      ));
+    }
+    *lock(&queue.function) = Some(Function(function));
+    Ok(queue)
+  }
+
+  /// Settle in a later turn on the JavaScript thread; if the environment is gone, drop it (on
+  /// this thread) instead.
+  fn send(&self, settling: Settling) {
+    let function = lock(&self.function);
+    let Some(Function(raw)) = function.as_ref() else {
+      return;
+    };
+    let data = Box::into_raw(Box::new(settling)).cast::<c_void>();
+    // SAFETY: `raw` is alive: it is still in the mutex, which `finalize` empties before Node
+    // frees it, and we hold that mutex. `data` is reclaimed by `deliver` (which Node-API
+    // calls, with a null env at teardown, for every item queued).
+    let status = unsafe {
+      sys::napi_call_threadsafe_function(*raw, data, sys::ThreadsafeFunctionCallMode::nonblocking)
+    };
+    drop(function);
+    if status != sys::Status::napi_ok {
+      // Closing (the environment is tearing down): it will not be delivered; reclaim it.
+      // SAFETY: not queued, so still ours.
+      drop(unsafe { Box::from_raw(data.cast::<Settling>()) });
+    }
+  }
+
+  /// Whether the queue holds the event loop open (while promises are pending) or not (idle).
+  /// On the JavaScript thread of `env`.
+  fn keep_loop_alive(&self, env: &Env, alive: bool) {
+    if let Some(Function(raw)) = lock(&self.function).as_ref() {
+      // SAFETY: on the function's own JavaScript thread, where `finalize` also runs, and it is
+      // still in the mutex: not finalized, so alive.
+      let status = unsafe {
+        match alive {
+          true => sys::napi_ref_threadsafe_function(env.raw(), *raw),
+          false => sys::napi_unref_threadsafe_function(env.raw(), *raw),
+        }
+      };
+      debug_assert_eq!(status, sys::Status::napi_ok);
+    }
+  }
+}
+
+/// Node is about to free the function: its environment is going away. What was queued and
+/// not delivered never will be; promises of this thread made later would need a new queue.
+unsafe extern "C" fn finalize(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+  // SAFETY: `data` is the strong count `Queue::new` gave up for this one call.
+  let queue = unsafe { Arc::from_raw(data.cast::<Queue>()) };
+  lock(&queue.function).take();
+  // At teardown the thread-local may already be destroyed: then there is nothing to forget.
+  let _ = THIS_THREAD.try_with(|this_thread| {
+    if let Ok(mut this_thread) = this_thread.try_borrow_mut() {
+      if this_thread
+        .as_ref()
+        .is_some_and(|this_thread| Arc::ptr_eq(&this_thread.queue, &queue))
+      {
+        *this_thread = None;
+      }
+    }
+  });
+}
+
+/// The threadsafe function's call on the JavaScript thread: settle one promise; once none of
+/// this thread is pending, the loop may exit without the queue.
+unsafe extern "C" fn deliver(
+  env: sys::napi_env,
+  _js_callback: sys::napi_value,
+  _context: *mut c_void,
+  data: *mut c_void,
+) {
+  // SAFETY: `data` came from `Box::into_raw` in `Queue::send`, and each item is delivered once.
+  let (Deferred(deferred), outcome) = *unsafe { Box::from_raw(data.cast::<Settling>()) };
+  if env.is_null() {
+    return; // the environment is going away: nothing can run, the promise is dropped
+  }
+  let env = Env::from_raw(env);
+  let status = match outcome(&env) {
     // SAFETY: `deferred` is settled exactly once, here, on its own thread.
     Ok(value) => unsafe { sys::napi_resolve_deferred(env.raw(), deferred, value) },
     Err(error) => {
@@ -176,30 +293,11 @@ fn deliver(env: &Env, deferred: Deferred, outcome: Outcome) {
     }
   };
   debug_assert_eq!(status, sys::Status::napi_ok);
-  settled();
-}
-
-/// One promise of this thread settled: once none is pending, let the queue go.
-fn settled() {
-  QUEUE.with(|queue| {
-    let mut queue = queue.borrow_mut();
-    if let Some(current) = queue.as_mut() {
-      current.pending -= 1;
-      if current.pending == 0 {
-        current.later.release();
-        *queue = None;
-      }
-    }
-  });
-}
-
-/// The queue of `generation` is gone: if it is still this thread's, forget it.
-fn forget(generation: u64) {
-  // At teardown the thread-local may already be destroyed: then there is nothing to forget.
-  let _ = QUEUE.try_with(|queue| {
-    if let Ok(mut queue) = queue.try_borrow_mut() {
-      if queue.as_ref().is_some_and(|q| q.generation == generation) {
-        *queue = None;
+  THIS_THREAD.with(|this_thread| {
+    if let Some(this_thread) = this_thread.borrow_mut().as_mut() {
+      this_thread.pending -= 1;
+      if this_thread.pending == 0 {
+        this_thread.queue.keep_loop_alive(&env, false);
       }
     }
   });

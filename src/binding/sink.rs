@@ -1,18 +1,11 @@
 //! The sink `index.js` and `stringify.js` push a JSON text into, piece by piece: it copies the
-//! pieces out of V8 into the core's [`Sink`], which holds the text until its write takes it:
-//! - pieces of a text too big to hold ([`JsonSink::stream`]) are copied at once and streamed
-//!   to a writer thread that writes them into the temp file as they come, so any size fits in
-//!   bounded memory;
-//! - pieces fed ([`JsonSink::feed`], [`super::feed`]) are copied as they come and sent to a
-//!   write already queued: JavaScript feeds them in later turns of the event loop (awaiting
-//!   [`JsonSink::next`]) — the slices of an `incremental: true` serialization, and the last
-//!   pieces of a big async write's text, whose copy out of JavaScript (V8 flattens each string
-//!   before Node-API can read it) then never lengthens the call's own stall;
-//! - everything else ([`JsonSink::push`]) is copied during the call.
-//!
-//! A Sync write blocks the JavaScript thread, so it first has every text still being fed
-//! finished ([`super::feed::finish_feeds`]): an async write of the same file may be waiting
-//! for one.
+//! pieces out of V8 into the core's [`Sink`], which decides where each goes (held, streamed
+//! into the temp file, or fed to a write already queued) and holds the text until its write
+//! takes it. JavaScript pushes the pieces of a text too big to hold with [`JsonSink::stream`],
+//! those it feeds in later turns (see [`super::feed`]) with [`JsonSink::feed`] — the slices of
+//! an `incremental: true` serialization, and the last pieces of a big async write's text, whose
+//! copy out of JavaScript (V8 flattens each string before Node-API can read it) then never
+//! lengthens the call's own stall — and the rest with [`JsonSink::push`].
 
 use std::time::Duration;
 
@@ -36,7 +29,7 @@ use crate::write::Body;
 pub struct JsonSink {
   target: TargetPath,
   sink: Sink,
-  /// While the text is being fed: the promise a feeder awaits, and the function that finishes.
+  /// While the text is being fed: its function to finish it at once, registered.
   feeding: Option<Feeding>,
   /// When the current slice of an incremental serialization began.
   clock: SliceClock,
@@ -67,8 +60,7 @@ impl JsonSink {
   #[napi(ts_args_type = "texts: string[], meta: number[]")]
   pub fn stream(&mut self, env: &Env, texts: Object, meta: Vec<f64>) -> Result<()> {
     self.sink.spill().map_err(|_| no_text(env))?;
-    let copied = self.copy_now(env, texts, &meta);
-    self.abandon_on_error(copied)
+    self.copy(env, texts, &meta).map(drop)
   }
 
   /// Copy these pieces now and send them to the write, which may already be queued (the text
@@ -84,16 +76,13 @@ impl JsonSink {
     finish: Function<(), ()>,
   ) -> Result<bool> {
     if self.sink.may_feed() {
-      let feeding = Feeding::start(self.clock.clone(), finish)?;
-      self.sink.start_feed(feeding.resume());
-      self.feeding = Some(feeding);
+      self.feeding = Some(Feeding::start(finish)?);
+      self.sink.start_feed();
     }
-    let fed = self.sink.fed().map_err(|_| no_text(env))?;
-    let sent = feed::send(fed, texts, &meta);
-    if sent.is_err() {
-      self.abandon();
+    if !self.sink.is_feeding() {
+      return Err(no_text(env));
     }
-    sent
+    self.copy(env, texts, &meta)
   }
 
   /// Whether the current slice has run for `micros` microseconds or more (a monotonic clock:
@@ -108,27 +97,18 @@ impl JsonSink {
   /// A promise that resolves in a later turn, when the next slice may be fed.
   #[napi(ts_return_type = "Promise<void>")]
   pub fn next<'env>(&mut self, env: &'env Env) -> Result<Unknown<'env>> {
-    match (self.feeding.as_ref(), self.sink.fed()) {
-      (Some(feeding), Ok(fed)) => feeding.next(env, fed),
-      _ => Err(no_text(env)),
-    }
+    let fed = self.sink.fed().map_err(|_| no_text(env))?;
+    feed::next(env, fed, &self.clock)
   }
 
   /// The last pieces, copied now (or, if the text is being fed, sent): the text is complete.
   #[napi(ts_args_type = "texts: string[], meta: number[]")]
   pub fn push(&mut self, env: &Env, texts: Object, meta: Vec<f64>) -> Result<()> {
-    if let Ok(fed) = self.sink.fed() {
-      let sent = feed::send(fed, texts, &meta).map(drop);
-      if sent.is_ok() {
-        self.sink.finish_feed();
-        self.let_go_of_feeding();
-      }
-      return self.abandon_on_error(sent);
-    }
-    self.sink.filling().map_err(|_| no_text(env))?;
-    let copied = self.copy_now(env, texts, &meta);
+    self.sink.open().map_err(|_| no_text(env))?;
+    self.copy(env, texts, &meta)?;
     self.sink.complete();
-    self.abandon_on_error(copied)
+    self.let_go_of_feeding();
+    Ok(())
   }
 
   /// Serialization failed: let the text go, and with it, if it was streaming, the temp file
@@ -157,23 +137,24 @@ impl JsonSink {
     }
   }
 
-  fn abandon_on_error(&mut self, result: Result<()>) -> Result<()> {
-    if result.is_err() {
+  /// Copy the pieces out of V8, now, into the sink (see [`Sink::add`]); `false` if the write
+  /// no longer wants them. If that fails, the text is abandoned.
+  fn copy(&mut self, env: &Env, texts: Object, meta: &[f64]) -> Result<bool> {
+    let mut copy = || {
+      for index in 0..texts.get_array_length()? {
+        let (comma, piece) = read_piece(texts, meta, index)?;
+        let added = self.sink.add(comma, piece);
+        if !added.map_err(|err| js_error::to_js(env, &err, &self.target))? {
+          return Ok(false);
+        }
+      }
+      Ok(true)
+    };
+    let copied = copy();
+    if copied.is_err() {
       self.abandon();
     }
-    result
-  }
-
-  /// Copy the pieces now into the sink: held, or streamed if the text streams.
-  fn copy_now(&mut self, env: &Env, texts: Object, meta: &[f64]) -> Result<()> {
-    for index in 0..texts.get_array_length()? {
-      let (comma, piece) = read_piece(texts, meta, index)?;
-      self
-        .sink
-        .add(comma, piece)
-        .map_err(|err| js_error::to_js(env, &err, &self.target))?;
-    }
-    Ok(())
+    copied
   }
 }
 
