@@ -115,6 +115,12 @@ export declare const enum Durability {
  */
 export declare function findLeftovers(target: TargetPath, options: CleanupOptions): Promise<Leftover[]>
 
+/**
+ * Before an async write: join this run's gate. True if there was none and this made it: the
+ * caller must then call `openTick` in a microtask.
+ */
+export declare function holdTick(): boolean
+
 /** A file `findLeftovers` found. */
 export interface Leftover {
   /** `'temp'` or `'lock'`. */
@@ -128,6 +134,9 @@ export interface Leftover {
  * process and every other one have let go of the file. `enclosing` as for `writeJson`.
  */
 export declare function lockForUpdate(target: TargetPath, options: WriteOptions, finalNewline: boolean, enclosing: number[]): Promise<UpdateLease>
+
+/** The run that made this thread's gate has ended: open it (its writes start) and forget it. */
+export declare function openTick(): void
 
 /**
  * The owner `safeWriteFile` gives the written file (its `chown` option, checked by

@@ -61,6 +61,7 @@ pub mod cleanup;
 pub mod dir_sync;
 pub mod error;
 pub mod failpoint;
+pub mod gate;
 pub mod lock;
 pub mod options;
 mod poison;

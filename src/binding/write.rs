@@ -123,7 +123,12 @@ fn submit<'env>(
   enclosing: &[f64],
 ) -> Result<Unknown<'env>> {
   let (settle, promise) = write_promise(env, target)?;
-  queue::submit(request, lease_ids(enclosing), settle);
+  queue::submit_behind(
+    super::gate::current(),
+    request,
+    lease_ids(enclosing),
+    settle,
+  );
   Ok(promise)
 }
 
