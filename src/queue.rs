@@ -1,6 +1,6 @@
 //! Guarantee 6 within one process: calls that target one file run in call order, whatever
-//! path spelling each used, the last call's data ends in the file, and a burst of writes costs
-//! two disk writes, not one per call.
+//! path spelling each used, the last call's data ends in the file, and a burst of writes made
+//! in one run of JavaScript costs one disk write, not one per call.
 //!
 //! Every call gets a sequence number when it is made. An async call then resolves its path to
 //! the real file (symlinks of the file and of its directories followed) on a worker thread and
