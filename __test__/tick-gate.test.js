@@ -79,12 +79,10 @@ withFailpoints(
   },
 )
 
-withFailpoints(
-  "a worker terminated before its run's microtask: its write still lands (no hold limit)",
-  () => {
-    const dir = tmpDir('swj-gate-terminated')
-    const outcome = runChild(
-      `const [pkg, dir] = process.argv.slice(1)
+withFailpoints("a worker terminated before its run's microtask: its write still lands (no hold limit)", () => {
+  const dir = tmpDir('swj-gate-terminated')
+  const outcome = runChild(
+    `const [pkg, dir] = process.argv.slice(1)
       const { Worker } = require('node:worker_threads')
       const fs = require('node:fs')
       const file = require('node:path').join(dir, 'a.json')
@@ -106,13 +104,14 @@ withFailpoints(
         }
         poll()
       })`,
-      dir,
-      { env: unlimited },
-    )
-    expect(outcome).toEqual({ seen: '{"from":"worker"}' })
-  },
-)
+    dir,
+    { env: unlimited },
+  )
+  expect(outcome).toEqual({ seen: '{"from":"worker"}' })
+})
 
+// jest's modern fake timers replace queueMicrotask (checked with jest 29: a queued microtask
+// does not run): the gate is opened by a promise job instead, which they cannot touch.
 test('copies of the package in two jest realms, with fake timers on, share a run: all settle, the last call wins', async () => {
   jest.useFakeTimers()
   try {

@@ -29,16 +29,20 @@ pub const HOLD_LIMIT: Duration = Duration::from_millis(100);
 /// Holds back the writes of one synchronous run of JavaScript until it opens (once, for good).
 #[derive(Debug)]
 pub struct Gate {
+  /// Opens it and starts what it held (the queue's; given, so that this module needs none).
+  opener: fn(&Gate),
   open: AtomicBool,
   /// Once open: the number of the last call made before it opened.
   through: AtomicU64,
 }
 
 impl Gate {
-  /// A closed gate that opens by itself after [`HOLD_LIMIT`] at the latest (an open one if no
-  /// thread can be had to see to that: then nothing is held back).
-  pub fn new() -> Arc<Gate> {
+  /// A closed gate that `opener` opens (see [`crate::queue::open_gate`]), by itself after
+  /// [`HOLD_LIMIT`] at the latest (an open one if no thread can be had to see to that: then
+  /// nothing is held back).
+  pub fn new(opener: fn(&Gate)) -> Arc<Gate> {
     let gate = Arc::new(Gate {
+      opener,
       open: AtomicBool::new(false),
       through: AtomicU64::new(0),
     });
@@ -65,7 +69,7 @@ impl Gate {
 
   /// Let its writes start once the calls made so far are placed; a second call does nothing.
   pub fn open(&self) {
-    crate::queue::open_gate(self);
+    (self.opener)(self);
   }
 
   /// Open it, under the queue's lock, with `through` the number of the last call made.
@@ -143,7 +147,7 @@ mod tests {
 
   #[test]
   fn a_gate_nobody_opens_opens_by_itself_after_the_hold_limit() {
-    let gate = Gate::new();
+    let gate = Gate::new(|gate| gate.mark_open(0));
     assert!(!gate.is_open());
     let waited = Instant::now();
     while !gate.is_open() {

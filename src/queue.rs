@@ -95,7 +95,7 @@ pub fn submit_behind(
 }
 
 /// Open `gate` (see [`Gate::open`]): its writes start once the calls made so far are placed.
-pub(crate) fn open_gate(gate: &Gate) {
+pub fn open_gate(gate: &Gate) {
   let state = QUEUES.lock();
   if gate.is_open() {
     return;

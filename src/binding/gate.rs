@@ -35,7 +35,7 @@ pub(crate) fn hold_tick(env: Env) -> Result<bool> {
     })?;
     HOOKED.set(true);
   }
-  CURRENT.set(Some(Gate::new()));
+  CURRENT.set(Some(Gate::new(crate::queue::open_gate)));
   Ok(true)
 }
 
