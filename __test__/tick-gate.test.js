@@ -134,6 +134,33 @@ test('copies of the package in two jest realms, with fake timers on, share a run
   }
 })
 
+withFailpoints(
+  'two copies of the package on one thread, with every timer and queueMicrotask faked (never run): a burst settles (no hold limit)',
+  () => {
+    const dir = tmpDir('swj-gate-faked')
+    const outcome = runChild(
+      `const [pkg, dir] = process.argv.slice(1)
+      const fs = require('node:fs')
+      // As jest's modern fake timers leave them until advanced: queued, never run.
+      for (const name of ['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask']) globalThis[name] = () => {}
+      // A fresh copy of the package's JavaScript over the one addon, as jest.isolateModules makes.
+      const load = () => {
+        for (const key of Object.keys(require.cache)) if (key.startsWith(pkg) && !key.endsWith('.node')) delete require.cache[key]
+        return require(pkg)
+      }
+      const copies = [load(), load()]
+      if (copies[0] === copies[1]) throw new Error('one copy')
+      const file = require('node:path').join(dir, 'a.json')
+      const calls = []
+      for (let n = 0; n < 20; n++) calls.push(copies[n % 2].safeWriteJson(file, { n }))
+      Promise.all(calls).then(() => console.log(JSON.stringify({ content: fs.readFileSync(file, 'utf8') })))`,
+      dir,
+      { env: unlimited },
+    )
+    expect(outcome).toEqual({ content: '{"n":19}' })
+  },
+)
+
 /**
  * A child script: a worker makes an async write of `{ from: 'worker' }` and blocks its thread
  * (Atomics.wait) until the main thread has seen it — by polling the file (`poll`), or by an
