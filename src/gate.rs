@@ -11,7 +11,7 @@
 //! hang its writes. So a gate opens at the first of:
 //! - the end of its run (the binding opens it in a microtask, before any `await` resumes);
 //! - the teardown of its JavaScript environment (a worker terminated mid-run);
-//! - [`HOLD_LIMIT`] after it was made, whatever JavaScript does: a thread that blocks after
+//! - [`HOLD_LIMIT`] after it was made (within twice that), whatever JavaScript does: a thread that blocks after
 //!   its call (`Atomics.wait`), a microtask that never runs. The queue also never holds a write
 //!   that another call waits for (see `queue`'s pump): the limit is for what it cannot see.
 
@@ -103,9 +103,8 @@ mod limit {
     drop(watching);
     let (due, wake) = &*DUE;
     let mut gates = lock(due);
-    // Every gate waits the same time, so the list stays in order of due time; the watcher
-    // already sleeps until an earlier one's, unless there was none (a wake-up per gate would
-    // cost a thread switch per write).
+    // Every gate waits the same time, so the list stays in order of due time. The watcher
+    // sleeps for good only while the list is empty.
     gates.push_back((Instant::now() + HOLD_LIMIT, Arc::downgrade(gate)));
     if gates.len() == 1 {
       wake.notify_one();
@@ -113,30 +112,32 @@ mod limit {
     true
   }
 
+  /// Opens the gates past their limit, looking once per [`HOLD_LIMIT`] (so within twice the
+  /// limit) rather than at each gate's due time: a wake-up per gate would cost a thread switch
+  /// per write, and almost every gate has long been opened by its microtask.
   fn open_when_due() {
     let (due, wake) = &*DUE;
     let mut gates = lock(due);
     loop {
+      if gates.is_empty() {
+        gates = crate::poison::wait(wake, gates);
+        continue;
+      }
+      gates = wake
+        .wait_timeout(gates, HOLD_LIMIT)
+        .unwrap_or_else(|e| e.into_inner())
+        .0;
       let now = Instant::now();
-      match gates.front() {
-        None => gates = crate::poison::wait(wake, gates),
-        Some((at, _)) if *at > now => {
-          let pause = *at - now;
-          gates = wake
-            .wait_timeout(gates, pause)
-            .unwrap_or_else(|e| e.into_inner())
-            .0;
-        }
-        Some(_) => {
-          let (_, gate) = gates.pop_front().expect("looked at");
-          drop(gates);
-          if let Some(gate) = gate.upgrade() {
-            // A bug in one pump must not leave every later gate closed.
-            let _ = std::panic::catch_unwind(|| gate.open());
-          }
-          gates = lock(due);
+      let past = gates.partition_point(|(at, _)| *at <= now);
+      let past: Vec<Due> = gates.drain(..past).collect();
+      drop(gates);
+      for gate in past.iter().filter_map(|(_, gate)| gate.upgrade()) {
+        if !gate.is_open() {
+          // A bug in one pump must not leave every later gate closed.
+          let _ = std::panic::catch_unwind(|| gate.open());
         }
       }
+      gates = lock(due);
     }
   }
 }
