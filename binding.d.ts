@@ -102,6 +102,12 @@ export declare const enum Durability {
   None = 'none',
 }
 
+/**
+ * Before an async write: join this run's gate. True if there was none and this made it: the
+ * caller must then call `openTick` in a microtask.
+ */
+export declare function holdTick(): boolean
+
 /** A leftover file, found or removed. */
 export interface Leftover {
   /** `'temp'` or `'lock'`. */
@@ -122,6 +128,9 @@ export declare function leftovers(target: TargetPath, options: CleanupOptions, r
  * process and every other one have let go of the file. `enclosing` as for `writeJson`.
  */
 export declare function lockForUpdate(target: TargetPath, options: WriteOptions, finalNewline: boolean, enclosing: number[]): Promise<UpdateLease>
+
+/** The run that made this thread's gate has ended: open it (its writes start) and forget it. */
+export declare function openTick(): void
 
 /**
  * The owner `safeWriteFile` gives the written file (its `chown` option, checked by

@@ -35,7 +35,7 @@ const enclosing = () => updating.getStore() ?? []
 exports.safeWriteJson = async function safeWriteJson(path, data, options) {
   const target = targetPath(path)
   const { write, indent, replacer, finalNewline, incremental } = jsonOptions(options)
-  const submit = (sink) => binding.writeJson(sink, write, finalNewline, enclosing())
+  const submit = (sink) => (holdTick(), binding.writeJson(sink, write, finalNewline, enclosing()))
   if (incremental) return writeIncrementally(target, data, replacer, indent, submit)
   return writeCopyingLater(target, data, replacer, indent, submit)
 }
@@ -50,6 +50,7 @@ exports.safeWriteJsonSync = function safeWriteJsonSync(path, data, options) {
 exports.safeWriteFile = async function safeWriteFile(path, data, options) {
   const target = targetPath(path)
   const { write, encoding, owner } = fileOptions(options)
+  holdTick()
   return binding.writeFile(target, fileData(data, encoding), write, owner, enclosing())
 }
 
@@ -58,6 +59,15 @@ exports.safeWriteFileSync = function safeWriteFileSync(path, data, options) {
   const { write, encoding, owner } = fileOptions(options)
   binding.writeFileSync(target, fileData(data, encoding), write, owner)
 }
+
+// The tick gate (src/gate.rs): an async write starts once the synchronous run of JavaScript it
+// was made in has ended, so that the writes made after it in that run supersede it first. The
+// run's first write opens it in a promise job (a microtask that fake timers cannot replace).
+function holdTick() {
+  if (binding.holdTick()) then.call(TICK, binding.openTick)
+}
+const TICK = Promise.resolve()
+const { then } = Promise.prototype
 
 // The updater is JavaScript (and may be async), so the read-modify-write is orchestrated here;
 // the lease holds the file locked, in this process and across processes, from read to write.

@@ -62,6 +62,7 @@ pub mod dir_sync;
 pub mod error;
 pub mod failpoint;
 pub mod feed;
+pub mod gate;
 pub mod lock;
 pub mod options;
 mod poison;

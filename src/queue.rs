@@ -1,6 +1,6 @@
 //! Guarantee 6 within one process: calls that target one file run in call order, whatever
-//! path spelling each used, the last call's data ends in the file, and a burst of writes costs
-//! two disk writes, not one per call.
+//! path spelling each used, the last call's data ends in the file, and a burst of writes made
+//! in one run of JavaScript costs one disk write, not one per call.
 //!
 //! Every call gets a sequence number when it is made. An async call then resolves its path to
 //! the real file (symlinks of the file and of its directories followed) on a worker thread and
@@ -21,16 +21,24 @@
 //! Sync write waits for it to let go. Any call made from inside an updater (`enclosing`) for
 //! the file that updater's lease holds fails at once with ELOCKED too: it would wait for itself.
 //!
+//! A write made behind a closed [`Gate`] (the tick gate: one synchronous run of JavaScript)
+//! stays queued until it opens, so the newer writes of the same run supersede it first: a burst
+//! of writes costs one disk write. It is held only while it is its file's one job and carries
+//! only its own run's calls: a write that another call waits for (a lease, a write of another
+//! run or thread queued behind it, or whose promises it carries) never waits for a gate, so no
+//! thread waits for another's run to end.
+//!
 //! No more than [`in_flight_limit`] writes run at once, nor as many updates hold their files
 //! (updates made inside another update's updater aside): the others wait in their queues
 //! instead of failing with EMFILE.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, LazyLock, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
 use crate::error::{Code, Error, Result};
+use crate::gate::Gate;
 use crate::lock::FileLock;
 use crate::options::WriteOptions;
 use crate::poison::{self, lock};
@@ -63,14 +71,37 @@ pub type Enclosing = Vec<u64>;
 /// `settle` runs on a worker thread when the data (or newer data) is in the file, or the write
 /// failed.
 pub fn submit(request: Request, enclosing: Enclosing, settle: Settle) {
+  submit_behind(None, request, enclosing, settle);
+}
+
+/// [`submit`], held back until `gate` (if any) opens, unless another call waits for it (see
+/// [`State::pump`]). A text still being made is never held: it supersedes nothing meanwhile.
+pub fn submit_behind(
+  gate: Option<Arc<Gate>>,
+  request: Request,
+  enclosing: Enclosing,
+  settle: Settle,
+) {
+  let gate = gate.filter(|_| request.body.is_complete());
   enqueue(enclosing, |seq| {
     Job::Write(QueuedWrite {
       seq,
       request,
       settles: vec![settle],
       waiting_since: None,
+      gate,
     })
   });
+}
+
+/// Open `gate` (see [`Gate::open`]): its writes start once the calls made so far are placed.
+pub fn open_gate(gate: &Gate) {
+  let state = QUEUES.lock();
+  if gate.is_open() {
+    return;
+  }
+  gate.mark_open(state.next_seq);
+  start(QUEUES.pump(state));
 }
 
 /// Queue an exclusive hold on the file at `path` for a read-modify-write: when its turn comes,
@@ -684,6 +715,12 @@ impl State {
       if next.seq() > first_unresolved {
         continue; // a call made before it may still join this queue, ahead of it
       }
+      // Held back until its run of JavaScript ends, unless another call waits behind it.
+      if matches!(next, Job::Write(write) if write.is_held(first_unresolved))
+        && file.jobs.len() == 1
+      {
+        continue;
+      }
       match next {
         Job::Write(_) if self.writes_running >= in_flight_limit() => continue,
         Job::Write(_) => self.writes_running += 1,
@@ -881,9 +918,19 @@ struct QueuedWrite {
   settles: Vec<Settle>,
   /// When it started to wait behind a lease, and so got a deadline (see [`deadlines`]).
   waiting_since: Option<Instant>,
+  /// The gate of the run of JavaScript it was made in, if it is held back until that ends.
+  gate: Option<Arc<Gate>>,
 }
 
 impl QueuedWrite {
+  /// Whether its gate holds it back (see [`Gate::holds`]).
+  fn is_held(&self, first_unresolved: u64) -> bool {
+    self
+      .gate
+      .as_ref()
+      .is_some_and(|gate| gate.holds(first_unresolved))
+  }
+
   /// Supersede `older`: its promises settle with this write, which owes them what they asked.
   fn absorb(&mut self, older: QueuedWrite, key: &Path) {
     self.request.options.absorb(&older.request.options);
@@ -898,6 +945,15 @@ impl QueuedWrite {
     let mut settles = older.settles;
     settles.append(&mut self.settles);
     self.settles = settles;
+    // Calls of another run (another thread's, maybe) now wait for this write: it must not wait
+    // for this run's end, which may be waiting for them.
+    let same_run = match (&self.gate, &older.gate) {
+      (Some(newer), Some(older)) => Arc::ptr_eq(newer, older),
+      _ => false,
+    };
+    if !same_run {
+      self.gate = None;
+    }
     // A spilled text holds a temp file and a thread to join: never on the JavaScript thread,
     // where a lease's release may pump.
     let body = older.request.body;

@@ -4,6 +4,7 @@
 
 mod cleanup;
 mod feed;
+mod gate;
 mod js_error;
 mod options;
 mod path;

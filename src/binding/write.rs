@@ -124,7 +124,12 @@ fn submit<'env>(
   enclosing: &[f64],
 ) -> Result<Unknown<'env>> {
   let (settle, promise) = settle::for_target(env, target)?;
-  queue::submit(request, lease_ids(enclosing), Box::new(settle));
+  queue::submit_behind(
+    super::gate::current(),
+    request,
+    lease_ids(enclosing),
+    Box::new(settle),
+  );
   Ok(promise)
 }
 
