@@ -224,7 +224,8 @@ class HeldPieces {
     for (let units = 0; this.ready < texts.length && units < this.budget;) units += texts[this.ready++].length
     if (this.ready < texts.length) return false
     this.done = true
-    this.sink.push(...this.drain())
+    const drained = this.drain()
+    this.sink.push(drained[0], drained[1])
     return true
   }
 
@@ -298,13 +299,13 @@ function feedTheRest(sink, slices, submit) {
     }
     slices.unbound()
     try {
-      while (!slices.run() && (wanted = sink.feed(...slices.drain(), finish)));
+      while (!slices.run() && (wanted = feedDrained(sink, slices, finish)));
     } catch (err) {
       failure = err
       sink.abandon()
     }
   }
-  wanted = sink.feed(...slices.drain(), finish)
+  wanted = feedDrained(sink, slices, finish)
   let written
   try {
     written = submit(sink)
@@ -321,7 +322,7 @@ function feedTheRest(sink, slices, submit) {
         // A Sync write may have finished it meanwhile.
         if (slices.done || failure) break
         if (slices.run()) break
-        wanted = sink.feed(...slices.drain(), finish)
+        wanted = feedDrained(sink, slices, finish)
       }
     } catch (err) {
       failure ??= err
@@ -332,6 +333,16 @@ function feedTheRest(sink, slices, submit) {
     await written.catch(() => {})
     throw failure
   })()
+}
+
+/**
+ * Feed `sink` the pieces `slices` made since the last drain; whether the write still wants the
+ * text. Indexed, never spread: spreading runs `Array.prototype[Symbol.iterator]`, which user
+ * code may have replaced (and could then change what is written after the call returned).
+ */
+function feedDrained(sink, slices, finish) {
+  const drained = slices.drain()
+  return sink.feed(drained[0], drained[1], finish)
 }
 
 function interruptedBySyncWrite() {

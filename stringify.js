@@ -49,7 +49,7 @@ const { isProxy, isBoxedPrimitive } = require('node:util').types
 
 // Captured at load: the caller's realm's own (this module is loaded in it, as index.js is).
 const stringify = JSON.stringify
-const { hasOwn, getPrototypeOf, setPrototypeOf, keys: objectKeys, create } = Object
+const { hasOwn, getPrototypeOf, getOwnPropertyDescriptor, setPrototypeOf, keys: objectKeys, create } = Object
 const { isArray } = Array
 const { max, min, round } = Math
 const { apply } = Reflect
@@ -82,9 +82,6 @@ const tuning = {
 // `incremental: true` walks, besides big containers, every container up to this depth inside
 // small ones (`{ version, messages: [...] }`): a big member can hide only deeper than that.
 const SPINE_DEPTH = 2
-
-// Members walked in a row, each small, after which a heavy container is batched again.
-const SMALL_WALKS = 16
 
 /**
  * Walk `value` if that is worth it and unobservable: push its pieces into `sink` as `texts` and
@@ -205,8 +202,6 @@ class Walker {
     // Pieces pushed and pieces handed over (in `texts` or copied out); the first and the last.
     this.pushed = 0
     this.stored = 0
-    // Characters pushed in all (to tell how much text a member walked in turn made).
-    this.made = 0
     this.first = ''
     this.last = ''
     this.streaming = false
@@ -275,11 +270,14 @@ class Walker {
     if (this.pushed++ === 0) this.first = text
     this.last = text
     this.held += text.length
-    this.made += text.length
     // Incremental walks hand their pieces over between slices instead.
     if (this.feeds) return
     if (this.streaming ? this.held >= tuning.flushChars : this.held * 2 > tuning.spillBytes) {
-      const [texts, meta] = this.drain()
+      // Indexed, not destructured: that would run `Array.prototype[Symbol.iterator]`, which a
+      // getter may have replaced.
+      const drained = this.drain()
+      const texts = drained[0]
+      const meta = drained[1]
       this.sink.stream(texts, meta)
       // Copied: let go of the pieces now. A list V8 has pretenured (allocated in old space,
       // which it may decide for `list()` arrays) is a root to every scavenge until the next
@@ -341,10 +339,10 @@ class Walker {
 
   /**
    * Whether a member (an object, not a Proxy, without `toJSON`: the caller checked) of a
-   * container at `depth` — `thin` if that has fewer than `walkMin` members, `heavy` if one of
-   * its members made a big piece on its own — is to be walked in turn: a big array;
-   * incremental, also a big object, or any container inside a thin one down to `SPINE_DEPTH`,
-   * or inside a heavy one. Not an ancestor (a cycle, for JSON.stringify to report). Deeper
+   * container at `depth` — `thin` if that has fewer than `walkMin` members, `heavy` if its
+   * members made a big piece — is to be walked in turn: a big array; incremental, also a big
+   * object, or any container but a flat one (see `isFlat`) inside a thin one down to
+   * `SPINE_DEPTH`, or inside a heavy one. Not an ancestor (a cycle, for JSON.stringify to report). Deeper
    * pieces are indented by inserting the gap after each newline, which is only unambiguous
    * while the gap holds no newline of its own.
    */
@@ -354,8 +352,10 @@ class Walker {
     if (!array && !this.feeds) return false
     if (this.gap.includes('\n') || this.ancestors.length >= MAX_WALK_DEPTH || this.isAncestor(member)) return false
     const spine = this.feeds && ((thin && depth < SPINE_DEPTH) || heavy)
-    if (array) return member.length >= tuning.walkMin || spine
-    return !isBoxedPrimitive(member) && (spine || objectKeys(member).length >= tuning.walkMin)
+    if (array) return member.length >= tuning.walkMin || (spine && !isFlat(member, null))
+    if (isBoxedPrimitive(member)) return false
+    const keys = objectKeys(member)
+    return keys.length >= tuning.walkMin || (spine && !isFlat(member, keys))
   }
 
   /** Whether `member` is a container being walked (a loop over a list without a prototype). */
@@ -405,7 +405,7 @@ class Walker {
     const unread = space ? `,\n${gap}null` : ',null'
     this.push('[', 0, 0, 0, false)
     let want = this.feeds ? 1 : 16
-    const heft = new Heft(this.feeds)
+    let heavy = false // a member made a big piece: walk the containers that follow
     let first = 0 // index of the slice's first member
     while (first < length) {
       const count = min(want, length - first)
@@ -436,7 +436,7 @@ class Walker {
             // Its `toJSON` must be passed the real index, not the one in the slice.
             if (type === 'bigint' || isProxy(value) || this.hasToJSON(value))
               return at === index ? value : keyed(value, index)
-            if (type === 'object' && this.walks(value, thin, heft.heavy, depth)) {
+            if (type === 'object' && this.walks(value, thin, heavy, depth)) {
               found = index
               member = value
               return undefined
@@ -452,7 +452,7 @@ class Walker {
         if (!endsWithUnread(text, count - written, unread, text.length - trimEnd))
           throw changed('a slice ended unexpectedly')
         this.push(text, 1, trimEnd + cut, depth, first > 0)
-        heft.wrote(text.length - cut)
+        heavy ||= this.isHeavy(text.length - cut)
         want = this.nextWant(want, written, text.length - cut)
       }
       first += written
@@ -461,10 +461,8 @@ class Walker {
         // The members after it were asked for in vain: keep that waste to what was written.
         want = max(1, min(want, 2 * written))
         // Asked again after a pause, in which user code may have given it a `toJSON`.
-        const before = this.made
         if (!this.hasToJSON(member)) yield* this.nested(member, depth + 1, found > 0)
         else this.alone(`${found}`, member, depth, found > 0)
-        heft.walked(this.made - before)
         first = found + 1
         if (this.due()) yield
       }
@@ -481,6 +479,14 @@ class Walker {
   nextWant(want, count, chars) {
     const fit = round((tuning.pieceChars * count) / max(chars, 1))
     return max(1, min(4096, this.feeds ? want * 4 : 4096, fit))
+  }
+
+  /**
+   * Whether members stringified in one piece that made `chars` characters mark their container
+   * heavy (incremental): the containers among the members that follow are then walked too.
+   */
+  isHeavy(chars) {
+    return this.feeds && chars > 4 * tuning.pieceChars
   }
 
   /** A member that must be stringified under its real key: alone, in a holder of its own. */
@@ -520,7 +526,7 @@ class Walker {
     this.push('{', 0, 0, 0, false)
     let any = false // a member has been written (so the next one needs a comma)
     let want = this.feeds ? 1 : 16
-    const heft = new Heft(this.feeds)
+    let heavy = false // a member made a big piece: walk the containers that follow
     let first = 0 // index in `keys` of the batch's first member
     while (first < keys.length) {
       const count = min(want, keys.length - first)
@@ -550,7 +556,7 @@ class Walker {
           if (typeof value === 'object' && value !== null) {
             // User code may have run since the last member: nothing learnt before still holds.
             this.proto = undefined
-            if (!isProxy(value) && !this.hasToJSON(value) && this.walks(value, thin, heft.heavy, depth)) {
+            if (!isProxy(value) && !this.hasToJSON(value) && this.walks(value, thin, heavy, depth)) {
               found = next - 1
               member = value
               return undefined
@@ -566,7 +572,7 @@ class Walker {
         any = true
       }
       if (written > 0) {
-        heft.wrote(text.length)
+        heavy ||= this.isHeavy(text.length)
         want = this.nextWant(want, written, text.length)
       }
       first += written
@@ -589,9 +595,7 @@ class Walker {
           const name = stringify(key) + (space ? ': ' : ':')
           if (space) this.push('\n', 0, 0, depth + 1, any)
           this.push(name, 0, 0, 0, any && !space)
-          const before = this.made
           yield* this.walk(member, this.kindOf(member), depth + 1)
-          heft.walked(this.made - before)
           any = true
         }
         first = found + 1
@@ -603,35 +607,20 @@ class Walker {
 }
 
 /**
- * Incremental: whether a container is `heavy` — its members made a big piece — so
- * that the containers among the members that follow are walked in turn (one of them may hide a
- * big member deeper than the spine, which one JSON.stringify call of a batch would stall on).
- * Walking every small member alone is slow (a 1 MiB string followed by 100,000 small objects took
- * 20 times as long as without `incremental`), so it wears off: after `SMALL_WALKS` members in a
- * row that each made less than a piece, members are batched again (and a big one in a batch makes
- * the container heavy once more).
+ * Whether `container` (an array, or an object with its `keys`) holds nothing but primitives, as
+ * own data properties: its text is its members' own, none can hide a big one, and walking it
+ * gains nothing. (Incremental walks every container inside a heavy one: 100,000 small objects
+ * after a 1 MiB string took 20 times as long walked one by one.) Looks at descriptors, so no
+ * getter runs; an accessor, or a hole, is not flat.
  */
-class Heft {
-  constructor(feeds) {
-    this.feeds = feeds
-    this.heavy = false
-    this.small = 0 // members walked in a row since the last big one, each less than a piece
+function isFlat(container, keys) {
+  const count = keys === null ? container.length : keys.length
+  for (let i = 0; i < count; i++) {
+    const descriptor = getOwnPropertyDescriptor(container, keys === null ? i : keys[i])
+    if (descriptor === undefined || !hasOwn(descriptor, 'value') || !writesWithoutUserCode(descriptor.value))
+      return false
   }
-
-  /** Members stringified in one piece made `chars` characters. */
-  wrote(chars) {
-    if (this.feeds && chars > 4 * tuning.pieceChars) {
-      this.heavy = true
-      this.small = 0
-    }
-  }
-
-  /** A member walked in turn made `chars` characters. */
-  walked(chars) {
-    if (!this.heavy) return
-    if (chars >= tuning.pieceChars) this.small = 0
-    else if (++this.small >= SMALL_WALKS) this.heavy = false
-  }
+  return true
 }
 
 /**

@@ -76,8 +76,8 @@ const values = {
     Object.fromEntries(many(150, (i) => [`key ${i} "quoted" é`, i % 5 ? { i } : undefined])),
     { list: many(200, (i) => ({ i, s: 'x'.repeat(i % 50) })) },
   ),
-  // Incremental: the big string makes the container heavy (its containers walked alone), the run
-  // of small ones after it wears that off, the big member after them makes it heavy again.
+  // Incremental: the big string makes the container heavy (its containers walked in turn), but
+  // not the flat ones (only primitives inside), which are batched; the nested ones are walked.
   'a big member, a run of small ones, a big one again': [
     'h'.repeat(140000),
     ...many(600, (i) => ({ i, tags: [i, { t: 'x' }] })),

@@ -107,8 +107,13 @@ impl Task for Turn {
 /// the rest at once (an error there is its own call's: it rejects with it).
 pub(crate) fn finish_feeds(env: &Env) -> Result<()> {
   let all = FEEDING.with(|feeding| std::mem::take(&mut *feeding.borrow_mut()));
+  // Every one, even after a failure: a text left unfinished could hold up the Sync write.
+  let mut first_error = Ok(());
   for finish in all.iter().filter_map(Weak::upgrade) {
-    finish.borrow_back(env)?.call(())?;
+    let called = finish.borrow_back(env).and_then(|finish| finish.call(()));
+    if first_error.is_ok() {
+      first_error = called;
+    }
   }
-  Ok(())
+  first_error
 }
