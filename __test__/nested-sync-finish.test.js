@@ -1,13 +1,9 @@
-// Review probe (reviewB): a Sync write first has every text still being fed on its thread
-// finished (src/binding/feed.rs, finish_feeds), because an async write it waits for may be
-// waiting for those pieces. finish_feeds takes the whole registry at once, so a Sync write made
-// by user code that one of those finishes runs (a getter) finds it empty: if that Sync write
-// targets a file whose async write is on the disk waiting for a fed text not yet finished, the
-// thread waits for itself, for ever (guarantee 13).
-//
-// Marked `test.failing` while the defect stands, so CI stays green: once fixed (e.g. finish_feeds
-// takes one entry at a time, so a nested call finishes the rest), jest reports it and it must
-// become a plain `test`.
+// A Sync write first has every text still being fed on its thread finished (src/binding/feed.rs,
+// finish_feeds), because an async write it waits for may be waiting for those pieces. A Sync
+// write made by user code that one of those finishes runs (a getter) must find the rest still
+// registered: if it targets a file whose async write is on the disk waiting for a fed text not
+// yet finished, and that text were not finished first, the thread would wait for itself, for
+// ever (guarantee 13). Found by review (reviewB); the child runs under a watchdog.
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
@@ -32,7 +28,7 @@ function runChild(script) {
   return JSON.parse(child.stdout)
 }
 
-test.failing(
+test(
   'a Sync write made by a getter that a Sync write runs to finish a fed text, aimed at the file of another fed write, returns',
   () => {
     const outcome = runChild(
