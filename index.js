@@ -68,6 +68,9 @@ function holdTick() {
 }
 const TICK = Promise.resolve()
 const { then } = Promise.prototype
+// `then` looks up the species of promises through `constructor`: an own, fixed `undefined`
+// means the realm's own Promise, whatever user code later puts on Promise.prototype.
+Object.defineProperty(TICK, 'constructor', { value: undefined })
 
 // The updater is JavaScript (and may be async), so the read-modify-write is orchestrated here;
 // the lease holds the file locked, in this process and across processes, from read to write.

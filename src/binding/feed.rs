@@ -106,10 +106,22 @@ impl Task for Turn {
 /// Finish, now, every text still being fed on this thread: each one's JavaScript serializes
 /// the rest at once (an error there is its own call's: it rejects with it).
 pub(crate) fn finish_feeds(env: &Env) -> Result<()> {
-  let all = FEEDING.with(|feeding| std::mem::take(&mut *feeding.borrow_mut()));
+  // One at a time, oldest first, each taken out before it runs: a Sync write that its
+  // JavaScript makes (a getter) finds the rest still registered, and finishes them first.
+  let next = || {
+    FEEDING.with(|feeding| {
+      let mut feeding = feeding.borrow_mut();
+      while !feeding.is_empty() {
+        if let Some(finish) = feeding.remove(0).upgrade() {
+          return Some(finish);
+        }
+      }
+      None
+    })
+  };
   // Every one, even after a failure: a text left unfinished could hold up the Sync write.
   let mut first_error = Ok(());
-  for finish in all.iter().filter_map(Weak::upgrade) {
+  while let Some(finish) = next() {
     let called = finish.borrow_back(env).and_then(|finish| finish.call(()));
     if first_error.is_ok() {
       first_error = called;
