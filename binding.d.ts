@@ -103,8 +103,8 @@ export declare const enum Durability {
 }
 
 /**
- * Before an async write: join this run's gate. True if there was none and this made it: the
- * caller must then call `openTick` in a microtask.
+ * Before an async write: join this run's gate. True if there was none still closed and this
+ * made one: the caller must then call `openTick` in a microtask.
  */
 export declare function holdTick(): boolean
 

@@ -20,19 +20,23 @@ thread_local! {
   static HOOKED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Before an async write: join this run's gate. True if there was none and this made it: the
-/// caller must then call `openTick` in a microtask.
+/// Before an async write: join this run's gate. True if there was none still closed and this
+/// made one: the caller must then call `openTick` in a microtask.
 #[napi(js_name = "holdTick")]
 pub(crate) fn hold_tick(env: Env) -> Result<bool> {
-  if CURRENT.with_borrow(Option::is_some) {
+  // A gate already open (its microtask never ran: the watcher opened it) is not joined.
+  if CURRENT.with_borrow(|gate| gate.as_ref().is_some_and(|gate| !gate.is_open())) {
     return Ok(false);
   }
   if !HOOKED.get() {
     // A worker terminated before its microtask ran: its writes must still start.
-    env.add_env_cleanup_hook((), |()| {
+    let hooked = env.add_env_cleanup_hook((), |()| {
       HOOKED.set(false);
       open_tick();
-    })?;
+    });
+    if hooked.is_err() {
+      return Ok(false); // no gate: the write starts at once
+    }
     HOOKED.set(true);
   }
   CURRENT.set(Some(Gate::new(crate::queue::open_gate)));
