@@ -4,7 +4,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const util = require('node:util')
-const { execFileSync } = require('node:child_process')
+const { execFileSync, spawnSync } = require('node:child_process')
 
 const TEMP_NAME = /^\..+\.[A-Za-z0-9]{8}\.tmp$/
 
@@ -136,7 +136,26 @@ function fillInodes(dir) {
   }
 }
 
+/**
+ * Run `node -e script ...args` in a child process (under `strace` with these flags, if given),
+ * killed after `timeout` ms: a hang fails, naming the time. It must exit 0 with nothing on
+ * stderr; returns its stdout, parsed as JSON.
+ */
+function runNodeScript(script, args, { env = {}, strace = null, timeout = 30000 } = {}) {
+  const node = [process.execPath, '-e', script, ...args]
+  const [command, ...rest] = strace ? ['strace', ...strace, ...node] : node
+  const child = spawnSync(command, rest, { encoding: 'utf8', timeout, env: { ...process.env, ...env } })
+  if (child.error?.code === 'ETIMEDOUT') throw new Error(`hung (killed after ${timeout} ms)\n${child.stderr}`)
+  expect({ status: child.status, signal: child.signal, stderr: child.stderr }).toEqual({
+    status: 0,
+    signal: null,
+    stderr: '',
+  })
+  return JSON.parse(child.stdout)
+}
+
 module.exports = {
+  runNodeScript,
   tmpDir,
   leftovers,
   snapshot,

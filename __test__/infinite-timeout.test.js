@@ -4,23 +4,12 @@
 // other files with it. Run in a child process under a watchdog: a hang fails, a crash is seen.
 const fs = require('node:fs')
 const path = require('node:path')
-const { spawnSync } = require('node:child_process')
-const { tmpDir } = require('./helpers')
+const { tmpDir, runNodeScript } = require('./helpers')
 
 const WATCHDOG_MS = 30000
 
 function runChild(script, dir) {
-  const child = spawnSync(process.execPath, ['-e', script, path.join(__dirname, '..', 'index.js'), dir], {
-    timeout: WATCHDOG_MS,
-    encoding: 'utf8',
-  })
-  if (child.error?.code === 'ETIMEDOUT') throw new Error(`hung (killed after ${WATCHDOG_MS} ms)\n${child.stderr}`)
-  expect({ status: child.status, signal: child.signal, stderr: child.stderr }).toEqual({
-    status: 0,
-    signal: null,
-    stderr: '',
-  })
-  return JSON.parse(child.stdout)
+  return runNodeScript(script, [path.join(__dirname, '..', 'index.js'), dir], { timeout: WATCHDOG_MS })
 }
 
 test('lockTimeoutMs: Infinity on an update with no contention resolves', () => {

@@ -7,7 +7,7 @@
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { spawnSync } = require('node:child_process')
+const { runNodeScript } = require('./helpers')
 
 const ROOT = path.resolve(__dirname, '..')
 const WATCHDOG_MS = 20000
@@ -19,13 +19,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
 
 /** Run `script` (argv: the package, `dir`) in a child node; a hang fails. */
 function runChild(script) {
-  const child = spawnSync(process.execPath, ['-e', script, ROOT, dir], {
-    encoding: 'utf8',
-    timeout: WATCHDOG_MS,
-  })
-  if (child.error?.code === 'ETIMEDOUT') throw new Error(`hung (killed after ${WATCHDOG_MS} ms)`)
-  expect({ status: child.status, stderr: child.stderr }).toEqual({ status: 0, stderr: '' })
-  return JSON.parse(child.stdout)
+  return runNodeScript(script, [ROOT, dir], { timeout: WATCHDOG_MS })
 }
 
 test(

@@ -7,7 +7,7 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
-const { tmpDir } = require('./helpers')
+const { tmpDir, runNodeScript } = require('./helpers')
 const { FAILPOINTS_ADDON } = require('./torture-helpers')
 
 const ROOT = path.resolve(__dirname, '..')
@@ -22,20 +22,7 @@ const withFailpoints = fs.existsSync(FAILPOINTS_ADDON) ? test : test.skip
 
 /** Run `script` (argv: the package, `dir`) in a child node; its stdout parsed. A hang fails. */
 function runChild(script, dir, { env = {}, strace = null } = {}) {
-  const node = [process.execPath, '-e', script, ROOT, dir]
-  const [command, ...args] = strace ? ['strace', ...strace, ...node] : node
-  const child = spawnSync(command, args, {
-    encoding: 'utf8',
-    timeout: WATCHDOG_MS,
-    env: { ...process.env, ...env },
-  })
-  if (child.error?.code === 'ETIMEDOUT') throw new Error(`hung (killed after ${WATCHDOG_MS} ms)\n${child.stderr}`)
-  expect({ status: child.status, signal: child.signal, stderr: child.stderr }).toEqual({
-    status: 0,
-    signal: null,
-    stderr: '',
-  })
-  return JSON.parse(child.stdout)
+  return runNodeScript(script, [ROOT, dir], { env, strace, timeout: WATCHDOG_MS })
 }
 
 const unlimited = { NAPI_RS_NATIVE_LIBRARY_PATH: FAILPOINTS_ADDON, FAILPOINTS: 'gate.unlimited=return' }
