@@ -26,9 +26,9 @@
 // its walk follows at once, as in place. JSON.stringify passes an array member's `toJSON` its
 // index in the slice, so a member that may have one (or a Proxy, or a BigInt) is given through a
 // stand-in whose `toJSON` calls the member's own with its real index. The Proxy costs one trap
-// per member: a slice of objects through it takes about as long as a plain one (V8 takes its
-// slow path for the holder only, not for the members), far less than a JSON.stringify call per
-// member would.
+// per member, a call from C++ into JavaScript of about a microsecond (a 1 MB history of 966
+// messages: 4.0 ms walked against 3.2 ms stringified whole), far less than a JSON.stringify call
+// per member would.
 //
 // The walk stays unobservable only while nothing it relies on changes under it, and user code
 // (getters, `toJSON`) runs in the middle of it. So the functions it calls are the ones captured
@@ -342,9 +342,9 @@ class Walker {
    * container at `depth` — `thin` if that has fewer than `walkMin` members, `heavy` if its
    * members made a big piece — is to be walked in turn: a big array; incremental, also a big
    * object, or any container but a flat one (see `isFlat`) inside a thin one down to
-   * `SPINE_DEPTH`, or inside a heavy one. Not an ancestor (a cycle, for JSON.stringify to report). Deeper
-   * pieces are indented by inserting the gap after each newline, which is only unambiguous
-   * while the gap holds no newline of its own.
+   * `SPINE_DEPTH`, or inside a heavy one. Not an ancestor (a cycle, for JSON.stringify to
+   * report). Deeper pieces are indented by inserting the gap after each newline, which is only
+   * unambiguous while the gap holds no newline of its own.
    */
   walks(member, thin, heavy, depth) {
     // Asked of every member read: the common answer (an object, not incremental) first.
