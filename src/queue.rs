@@ -954,10 +954,16 @@ impl QueuedWrite {
     if !same_run {
       self.gate = None;
     }
-    // A spilled text holds a temp file and a thread to join: never on the JavaScript thread,
-    // where a lease's release may pump.
-    let body = older.request.body;
-    spawn(move || drop(body));
+    match older.request.body {
+      // Discarding a spilled text blocks on nothing (its writer removes the temp file; the next
+      // write to land joins it, see `spill::reap`), and done here it is registered before the
+      // write that superseded it can land: done later on the pool, that write could settle
+      // with the temp file still there.
+      body @ Body::Filled(_) => drop(body),
+      // Other texts may be big to free: not on this thread, which may be the JavaScript one
+      // (a lease's release may pump).
+      body => spawn(move || drop(body)),
+    }
   }
 }
 
