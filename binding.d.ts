@@ -103,8 +103,8 @@ export declare const enum Durability {
 }
 
 /**
- * Before an async write: join this run's gate. True if there was none still closed and this
- * made one: the caller must then call `openTick` in a microtask.
+ * Before an async write: join this run's gate. True if this made it: the caller must then
+ * call `openTick` in a microtask.
  */
 export declare function holdTick(): boolean
 
@@ -129,7 +129,7 @@ export declare function leftovers(target: TargetPath, options: CleanupOptions, r
  */
 export declare function lockForUpdate(target: TargetPath, options: WriteOptions, finalNewline: boolean, enclosing: number[]): Promise<UpdateLease>
 
-/** The run that made this thread's gate has ended: open it (its writes start) and forget it. */
+/** The run that made this thread's gate has ended: open it. */
 export declare function openTick(): void
 
 /**
@@ -155,23 +155,13 @@ export interface TargetPath {
 }
 
 /**
- * Write a string (as UTF-8) or a `Uint8Array` to `target`'s path, from the worker pool;
- * `owner`: `safeWriteFile`'s `chown` (an option of that writer only, so it crosses as its own
- * argument), or `null` for the default.
+ * Write `data` to `target`'s path. `finalNewline` (the JSON writers' option) and `owner`
+ * (`safeWriteFile`'s `chown`, `null` for the default) cross as their own arguments: options
+ * of one kind of writer only. `enclosing`: the ids of the `updateJson` leases whose updaters
+ * this call runs inside, innermost last; `null` for a Sync write, made on this thread (returns
+ * once written). An async write is queued on the worker pool and returns its promise.
  */
-export declare function writeFile(target: TargetPath, data: string | Uint8Array, options: WriteOptions, owner: Owner | null, enclosing: number[]): Promise<void>
-
-/** `writeFile` on this thread: returns once written. */
-export declare function writeFileSync(target: TargetPath, data: string | Uint8Array, options: WriteOptions, owner: Owner | null): void
-
-/**
- * Write the JSON text pushed into `sink` to its target, from the worker pool; `enclosing`:
- * the ids of the `updateJson` leases whose updaters this call runs inside, innermost last.
- */
-export declare function writeJson(sink: JsonSink, options: WriteOptions, finalNewline: boolean, enclosing: number[]): Promise<void>
-
-/** `writeJson` on this thread: returns once written. */
-export declare function writeJsonSync(sink: JsonSink, options: WriteOptions, finalNewline: boolean): void
+export declare function write(target: TargetPath, data: JsonSink | string | Uint8Array, options: WriteOptions, finalNewline: boolean, owner: Owner | null, enclosing: number[] | null): Promise<void> | undefined
 
 /** Options every writer accepts. */
 export interface WriteOptions {

@@ -35,7 +35,7 @@ const enclosing = () => updating.getStore() ?? []
 exports.safeWriteJson = async function safeWriteJson(path, data, options) {
   const target = targetPath(path)
   const { write, indent, replacer, finalNewline, incremental } = jsonOptions(options)
-  const submit = (sink) => (holdTick(), binding.writeJson(sink, write, finalNewline, enclosing()))
+  const submit = (sink) => (holdTick(), binding.write(target, sink, write, finalNewline, null, enclosing()))
   if (incremental) return writeIncrementally(target, data, replacer, indent, submit)
   return writeCopyingLater(target, data, replacer, indent, submit)
 }
@@ -44,20 +44,20 @@ exports.safeWriteJsonSync = function safeWriteJsonSync(path, data, options) {
   const target = targetPath(path)
   const { write, indent, replacer, finalNewline, incremental } = jsonOptions(options)
   if (incremental) throw invalidArgValue('options.incremental', 'is only supported by the async functions', true)
-  binding.writeJsonSync(serialize(new JsonSink(target), data, replacer, indent), write, finalNewline)
+  binding.write(target, serialize(new JsonSink(target), data, replacer, indent), write, finalNewline, null, null)
 }
 
 exports.safeWriteFile = async function safeWriteFile(path, data, options) {
   const target = targetPath(path)
   const { write, encoding, owner } = fileOptions(options)
   holdTick()
-  return binding.writeFile(target, fileData(data, encoding), write, owner, enclosing())
+  return binding.write(target, fileData(data, encoding), write, false, owner, enclosing())
 }
 
 exports.safeWriteFileSync = function safeWriteFileSync(path, data, options) {
   const target = targetPath(path)
   const { write, encoding, owner } = fileOptions(options)
-  binding.writeFileSync(target, fileData(data, encoding), write, owner)
+  binding.write(target, fileData(data, encoding), write, false, owner, null)
 }
 
 // The tick gate (src/gate.rs): an async write starts once the synchronous run of JavaScript it

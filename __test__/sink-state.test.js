@@ -12,44 +12,48 @@ function setUp(name) {
   const dir = tmpDir('swj-sink')
   const file = path.join(dir, name)
   fs.writeFileSync(file, OLD)
-  return { dir, file, sink: new binding.JsonSink({ given: file, absolute: file }, false) }
+  const target = { given: file, absolute: file }
+  const sink = new binding.JsonSink(target)
+  // The binding's Sync JSON write (no owner, no enclosing leases: on this thread).
+  const writeSync = () => binding.write(target, sink, {}, false, null, null)
+  return { dir, file, sink, writeSync }
 }
 
 const invalidState = expect.objectContaining({ code: 'ERR_INVALID_STATE' })
 
 test('a sink with nothing pushed writes nothing', () => {
-  const { dir, file, sink } = setUp('a.json')
-  expect(() => binding.writeJsonSync(sink, {}, false)).toThrow(invalidState)
+  const { dir, file, writeSync } = setUp('a.json')
+  expect(() => writeSync()).toThrow(invalidState)
   expect(fs.readFileSync(file, 'utf8')).toBe(OLD)
   expect(leftovers(dir)).toEqual([])
 })
 
 test('a sink is written once: the second write is refused', () => {
-  const { dir, file, sink } = setUp('b.json')
+  const { dir, file, sink, writeSync } = setUp('b.json')
   sink.push(['[1,2,3]'], [0, 0, 0, 0])
-  binding.writeJsonSync(sink, {}, false)
+  writeSync()
   expect(fs.readFileSync(file, 'utf8')).toBe('[1,2,3]')
-  expect(() => binding.writeJsonSync(sink, {}, false)).toThrow(invalidState)
+  expect(() => writeSync()).toThrow(invalidState)
   expect(fs.readFileSync(file, 'utf8')).toBe('[1,2,3]')
   expect(leftovers(dir)).toEqual([])
 })
 
 test('an abandoned sink takes nothing more, and is never written', () => {
-  const { dir, file, sink } = setUp('c.json')
+  const { dir, file, sink, writeSync } = setUp('c.json')
   sink.begin('')
   sink.stream(['[', '1'], [0, 0, 0, 0, 0, 0, 0, 0])
   sink.abandon()
   sink.abandon()
   expect(() => sink.push([',2]'], [0, 0, 0, 0])).toThrow(invalidState)
-  expect(() => binding.writeJsonSync(sink, {}, false)).toThrow(invalidState)
+  expect(() => writeSync()).toThrow(invalidState)
   expect(fs.readFileSync(file, 'utf8')).toBe(OLD)
   expect(leftovers(dir)).toEqual([])
 })
 
 test('a push of no pieces is no text: nothing is written', () => {
-  const { dir, file, sink } = setUp('d.json')
+  const { dir, file, sink, writeSync } = setUp('d.json')
   sink.push([], [])
-  expect(() => binding.writeJsonSync(sink, {}, false)).toThrow(invalidState)
+  expect(() => writeSync()).toThrow(invalidState)
   expect(fs.readFileSync(file, 'utf8')).toBe(OLD)
   expect(leftovers(dir)).toEqual([])
 })

@@ -39,6 +39,16 @@ pub enum Orphan {
   Lock,
 }
 
+impl Orphan {
+  /// `'temp'` or `'lock'`, as `cleanupTempFiles` and the CLI name it.
+  pub fn name(self) -> &'static str {
+    match self {
+      Orphan::Temp => "temp",
+      Orphan::Lock => "lock",
+    }
+  }
+}
+
 /// Whether the entry `name` with metadata `meta` (of the entry itself, links not followed) is
 /// a leftover of this package, `now` being the time of the scan.
 ///

@@ -15,6 +15,7 @@
 //!   its call (`Atomics.wait`), a microtask that never runs. The queue also never holds a write
 //!   that another call waits for (see `queue`'s pump): the limit is for what it cannot see.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex, Weak};
@@ -77,6 +78,37 @@ impl Gate {
     self.through.store(through, Ordering::SeqCst);
     self.open.store(true, Ordering::SeqCst);
   }
+}
+
+thread_local! {
+  /// This JavaScript thread's current gate: that of the run of JavaScript now going on, from its
+  /// first write to the microtask that opens it. Copies of the package in several realms of one
+  /// thread (jest) share it: whichever made it opens it.
+  static CURRENT: RefCell<Option<Arc<Gate>>> = const { RefCell::new(None) };
+}
+
+/// Before an async write: join the current run's gate. True if there was none still closed and
+/// this made one (that `opener` opens): the caller must then [`open_current`] at the run's end.
+pub fn hold(opener: fn(&Gate)) -> bool {
+  // A gate already open (its microtask never ran: the watcher opened it) is not joined.
+  if CURRENT.with_borrow(|gate| gate.as_ref().is_some_and(|gate| !gate.is_open())) {
+    return false;
+  }
+  CURRENT.set(Some(Gate::new(opener)));
+  true
+}
+
+/// The run that made this thread's gate has ended: open it (its writes start) and forget it.
+pub fn open_current() {
+  // At teardown the thread-local may already be gone; its gate then opens at its hold limit.
+  if let Ok(Some(gate)) = CURRENT.try_with(RefCell::take) {
+    gate.open();
+  }
+}
+
+/// The gate an async write made now on this thread joins, if any.
+pub(crate) fn current() -> Option<Arc<Gate>> {
+  CURRENT.with_borrow(Option::clone)
 }
 
 /// The gates not yet past [`HOLD_LIMIT`], oldest first, and the thread that opens them then.

@@ -69,20 +69,11 @@ pub type Enclosing = Vec<u64>;
 
 /// Queue `request` behind the calls made before it for the same file and return at once.
 /// `settle` runs on a worker thread when the data (or newer data) is in the file, or the write
-/// failed.
+/// failed. Held back until this thread's current gate (if any, see [`crate::gate::hold`])
+/// opens, unless another call waits for it (see [`State::pump`]). A text still being made is
+/// never held: it supersedes nothing meanwhile.
 pub fn submit(request: Request, enclosing: Enclosing, settle: Settle) {
-  submit_behind(None, request, enclosing, settle);
-}
-
-/// [`submit`], held back until `gate` (if any) opens, unless another call waits for it (see
-/// [`State::pump`]). A text still being made is never held: it supersedes nothing meanwhile.
-pub fn submit_behind(
-  gate: Option<Arc<Gate>>,
-  request: Request,
-  enclosing: Enclosing,
-  settle: Settle,
-) {
-  let gate = gate.filter(|_| request.body.is_complete());
+  let gate = crate::gate::current().filter(|_| request.body.is_complete());
   enqueue(enclosing, |seq| {
     Job::Write(QueuedWrite {
       seq,

@@ -221,6 +221,13 @@ impl Piece {
     Piece { units, extra_depth }
   }
 
+  /// [`Piece::new`] of `units` without their first `start` and last `end` units.
+  pub fn trimmed(mut units: Vec<u16>, start: usize, end: usize, extra_depth: usize) -> Piece {
+    units.truncate(units.len().saturating_sub(end));
+    units.drain(..start.min(units.len()));
+    Piece::new(units, extra_depth)
+  }
+
   /// A lone `,` (between walked pieces).
   pub(crate) fn comma() -> Piece {
     Piece {

@@ -33,11 +33,7 @@ pub(crate) fn leftovers(
       false => cleanup::find(target.absolute(), &options)?,
     };
     let leftover = |(path, kind): &(PathBuf, Orphan)| Leftover {
-      kind: match kind {
-        Orphan::Lock => "lock",
-        Orphan::Temp => "temp",
-      }
-      .into(),
+      kind: kind.name().into(),
       path: target.shown(path),
     };
     Ok(found.iter().map(leftover).collect::<Vec<_>>())

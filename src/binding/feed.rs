@@ -1,23 +1,19 @@
-//! The native half of a text fed in later turns: the text of a write that JavaScript
-//! serializes in slices (`incremental: true`), or whose pieces it copies out in slices (a big
-//! async write), over several turns of the event loop, while its write is already queued.
+//! The native half of a text fed in later turns, while its write is already queued: that of an
+//! `incremental: true` serialization, or the last pieces of a big async write's text (V8
+//! flattens each string before Node-API can read it: copied later, that never lengthens the
+//! call's own stall). Each slice's pieces are copied at once and sent through the core's
+//! [`Feed`] (see [`super::sink::JsonSink::feed`]); dropped unfinished, its write fails with
+//! ECANCELED.
 //!
-//! - Each slice's pieces are copied at once and sent to the write through the core sink's
-//!   [`Feed`] (see [`super::sink::JsonSink::feed`]).
-//! - Between slices JavaScript awaits [`next`]: a promise settled in a later turn of
-//!   the event loop by an empty Node-API async work (libuv's thread pool: fake timers cannot
-//!   hold it back), or — while the write has more than [`crate::text::Flow::LIMIT`] to catch
-//!   up with — through the thread's settle queue once the write has caught up ([`Feed::wait`]), so the
-//!   pieces held stay bounded. Not the settle queue for every turn: a threadsafe function runs up to
-//!   1000 queued calls (and the microtasks after each) in one go, and a slice queues the next
-//!   call from such a microtask, so every slice would run in one turn and the loop would never
-//!   get a turn in between. An async work's completion, queued during another's, is seen only
-//!   by the next poll of the loop. The slice budget is measured by a [`SliceClock`].
-//! - A Sync write blocks the JavaScript thread, and may wait for the write this text feeds: so
-//!   it first has every text still being fed finished at once ([`finish_feeds`]), through the
-//!   function JavaScript registered for that.
-//! - Dropped unfinished (serialization threw, or the sink was abandoned), its write fails with
-//!   ECANCELED and removes its temp file (see [`Feed`]).
+//! Between slices JavaScript awaits [`next`]: resolved in a later turn by an empty Node-API
+//! async work (fake timers cannot hold it back), or — while the write is more than
+//! [`crate::text::Flow::LIMIT`] behind — through the settle queue once it has caught up, so the
+//! pieces held stay bounded. Not the settle queue every time: a threadsafe function runs up to
+//! 1000 queued calls (and their microtasks) in one go, so every slice would run in one turn; an
+//! async work's completion queued during another's is seen only by the loop's next poll.
+//!
+//! A Sync write blocks this thread and may wait for a write a text feeds: it first has every
+//! text still being fed finished at once ([`finish_feeds`]), by the function JavaScript gave.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -25,7 +21,7 @@ use std::rc::{Rc, Weak};
 use napi::bindgen_prelude::{Function, FunctionRef, Unknown};
 use napi::{Env, JsValue, Result, Task};
 
-use super::settle::{self, to_value, Outcome};
+use super::settle::{self, to_value};
 use crate::feed::{Feed, SliceClock};
 
 /// The function JavaScript gave to finish its serialization at once (for a Sync write).
@@ -62,28 +58,20 @@ impl Feeding {
 /// timed by `clock`): at once if the write keeps up, else once it has caught up (or let the
 /// text go).
 pub(crate) fn next<'env>(env: &'env Env, feed: &Feed, clock: &SliceClock) -> Result<Unknown<'env>> {
+  let clock = clock.clone();
   if !feed.is_behind() {
-    return later_turn(env, clock.clone());
+    let promise = env.spawn(Turn(clock))?.promise_object();
+    // SAFETY: a live handle of this env, just made.
+    return Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), promise.raw()) });
   }
   let (pending, promise) = settle::promise(env)?;
-  let clock = clock.clone();
-  feed.wait(move || pending.settle(begin_slice(clock)));
-  Ok(promise)
-}
-
-/// The outcome of a `next` promise: the slice begins as it resolves.
-fn begin_slice(clock: SliceClock) -> Outcome {
-  Box::new(move |env| {
+  // The slice begins as the promise resolves, on the JavaScript thread.
+  let begin_slice = move |env: &Env| {
     clock.restart();
     to_value(env, ())
-  })
-}
-
-/// A promise that resolves in a later turn of the event loop, as the next slice begins.
-fn later_turn(env: &Env, clock: SliceClock) -> Result<Unknown<'_>> {
-  let promise = env.spawn(Turn(clock))?.promise_object();
-  // SAFETY: a live handle of this env, just made.
-  Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), promise.raw()) })
+  };
+  feed.wait(move || pending.settle(Box::new(begin_slice)));
+  Ok(promise)
 }
 
 /// An async work that does nothing on the thread pool: its completion is a later turn.

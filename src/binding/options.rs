@@ -77,11 +77,10 @@ pub struct CleanupOptions {
 }
 
 impl WriteOptions {
-  /// The core's options: these, the defaults where unset, and `finalNewline` (an option of the
-  /// JSON writers only, so it crosses as its own argument).
-  pub(crate) fn into_core(self, final_newline: bool) -> CoreWriteOptions {
-    let js = self;
-    let default = CoreWriteOptions::default();
+  /// The core's options: these, the defaults where unset, `finalNewline` and `owner` (options
+  /// of one kind of writer only, so they cross as their own arguments).
+  pub(crate) fn into_core(self, final_newline: bool, owner: Option<Owner>) -> CoreWriteOptions {
+    let (js, default) = (self, CoreWriteOptions::default());
     CoreWriteOptions {
       durability: js
         .durability
@@ -91,7 +90,7 @@ impl WriteOptions {
           Durability::None => options::Durability::None,
         }),
       mode: js.mode.or(default.mode),
-      owner: default.owner,
+      owner: owner.map(Into::into).or(default.owner),
       lock: js.lock.unwrap_or(default.lock),
       lock_timeout: js
         .lock_timeout_ms

@@ -2,7 +2,7 @@
 //! string and its four numbers), and any string as UTF-16.
 
 use napi::bindgen_prelude::{JsObjectValue, Object};
-use napi::{sys, Error, JsString, JsValue, Result, Status};
+use napi::{check_status, sys, JsString, JsValue, Result};
 
 use crate::text::Piece;
 
@@ -15,10 +15,8 @@ pub(crate) fn read_piece(texts: Object, meta: &[f64], index: u32) -> Result<(boo
       .map_or(0, |&n| n as usize)
   };
   let (trim_start, trim_end, depth, comma) = (number(0), number(1), number(2), number(3) != 0);
-  let mut units = to_utf16(texts.get_element::<JsString>(index)?)?;
-  units.truncate(units.len().saturating_sub(trim_end));
-  units.drain(..trim_start.min(units.len()));
-  Ok((comma, Piece::new(units, depth)))
+  let units = to_utf16(texts.get_element::<JsString>(index)?)?;
+  Ok((comma, Piece::trimmed(units, trim_start, trim_end, depth)))
 }
 
 /// A string's UTF-16 code units, copied once (napi-rs' `JsStringUtf16` copies them twice).
@@ -33,9 +31,7 @@ pub(crate) fn to_utf16(string: JsString) -> Result<Vec<u16>> {
   let status = unsafe {
     sys::napi_get_value_string_utf16(env, value, units.as_mut_ptr(), length + 1, &mut copied)
   };
-  if status != sys::Status::napi_ok {
-    return Err(Error::new(Status::from(status), "could not copy a string"));
-  }
+  check_status!(status, "could not copy a string")?;
   // SAFETY: Node-API initialised `copied` (≤ length) units.
   unsafe { units.set_len(copied) };
   Ok(units)

@@ -22,12 +22,11 @@ use std::ptr;
 use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::{ToNapiValue, Unknown};
-use napi::{sys, Env, Error, JsValue, Result, Status};
+use napi::{check_status, sys, Env, Error, JsValue, Result, Status};
 
 use super::js_error;
 use super::path::TargetPath;
 use crate::poison::lock;
-use crate::pool;
 
 /// Makes the value a promise resolves with (or the error it rejects with), on the JavaScript
 /// thread.
@@ -87,7 +86,7 @@ pub(crate) fn on_pool<T: ToNapiValue + Send + 'static>(
   work: impl FnOnce(&TargetPath) -> crate::Result<T> + Send + 'static,
 ) -> Result<Unknown<'_>> {
   let (settle, promise) = for_target(env, target.clone())?;
-  pool::spawn(move || settle(work(&target)));
+  crate::pool::spawn(move || settle(work(&target)));
   Ok(promise)
 }
 
@@ -112,14 +111,8 @@ pub(crate) fn promise(env: &Env) -> Result<(Pending, Unknown<'_>)> {
   let (mut deferred, mut promise) = (ptr::null_mut(), ptr::null_mut());
   // SAFETY: `env` is the live environment of this call; valid out-pointers.
   let status = unsafe { sys::napi_create_promise(env.raw(), &mut deferred, &mut promise) };
-  if status != sys::Status::napi_ok {
-    return Err(Error::new(
-      Status::from(status),
-      "could not create a promise",
-    ));
-  }
-  let queue = THIS_THREAD.with(|this_thread| -> Result<Arc<Queue>> {
-    let mut this_thread = this_thread.borrow_mut();
+  check_status!(status, "could not create a promise")?;
+  let queue = THIS_THREAD.with_borrow_mut(|this_thread| -> Result<Arc<Queue>> {
     let this_thread = match this_thread.as_mut() {
       Some(this_thread) => this_thread,
       None => this_thread.insert(ThisThread {

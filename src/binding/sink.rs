@@ -1,11 +1,8 @@
-//! The sink `index.js` and `stringify.js` push a JSON text into, piece by piece: it copies the
-//! pieces out of V8 into the core's [`Sink`], which decides where each goes (held, streamed
-//! into the temp file, or fed to a write already queued) and holds the text until its write
-//! takes it. JavaScript pushes the pieces of a text too big to hold with [`JsonSink::stream`],
-//! those it feeds in later turns (see [`super::feed`]) with [`JsonSink::feed`] — the slices of
-//! an `incremental: true` serialization, and the last pieces of a big async write's text, whose
-//! copy out of JavaScript (V8 flattens each string before Node-API can read it) then never
-//! lengthens the call's own stall — and the rest with [`JsonSink::push`].
+//! The sink `index.js` and `stringify.js` push a JSON text into: it copies the pieces out of V8
+//! into the core's [`Sink`], which decides where each goes (held, streamed into the temp file,
+//! or fed to a write already queued). A text too big to hold is pushed with
+//! [`JsonSink::stream`]; one fed in later turns (see [`super::feed`]) with [`JsonSink::feed`];
+//! the rest, and the last pieces, with [`JsonSink::push`].
 
 use std::time::Duration;
 
@@ -122,11 +119,11 @@ impl JsonSink {
 }
 
 impl JsonSink {
-  /// The target and the text pushed (complete, or being fed), for its write.
-  pub(crate) fn take(&mut self, env: &Env) -> Result<(TargetPath, Body)> {
+  /// The text pushed (complete, or being fed), for its write.
+  pub(crate) fn take(&mut self, env: &Env) -> Result<Body> {
     let body = self.sink.take().map_err(|_| no_text(env))?;
     self.let_go_of_feeding();
-    Ok((self.target.clone(), body))
+    Ok(body)
   }
 
   /// Once the text is no longer being fed, let go of the function JavaScript registered to

@@ -39,7 +39,7 @@ pub(crate) fn lock_for_update(
   };
   queue::lease(
     path,
-    options.into_core(final_newline),
+    options.into_core(final_newline, None),
     lease_ids(&enclosing),
     Box::new(move |held| settle(held.map(lease))),
   );
@@ -77,7 +77,7 @@ impl UpdateLease {
   /// promise settles when the write is done.
   #[napi(ts_return_type = "Promise<void>")]
   pub fn commit<'env>(&mut self, env: &'env Env, sink: &mut JsonSink) -> Result<Unknown<'env>> {
-    let (_, body) = sink.take(env)?;
+    let body = sink.take(env)?;
     let Some(lease) = self.lease.take() else {
       let message = "This lease was already committed or released";
       return Err(js_error::coded(env, "ERR_INVALID_STATE", message));
