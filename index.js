@@ -83,7 +83,7 @@ exports.updateJson = async function updateJson(path, updater, options) {
   try {
     const file = lease.file()
     const current = file === null ? fallback : parse(file)
-    next = await updating.run([...enclosing(), lease.id], () => updater(current))
+    next = await updating.run(withLease(enclosing(), lease.id), () => updater(current))
     if (next === undefined) {
       await lease.release()
       return undefined
@@ -113,6 +113,14 @@ exports.updateJson = async function updateJson(path, updater, options) {
   }
   await committed
   return next
+}
+
+/** `ids`, then `id`: copied by index, not spread (user code may replace the array iterator). */
+function withLease(ids, id) {
+  const all = []
+  for (let i = 0; i < ids.length; i++) all[i] = ids[i]
+  all[ids.length] = id
+  return all
 }
 
 exports.safeReadJson = async function safeReadJson(path, options) {

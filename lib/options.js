@@ -12,6 +12,11 @@ const READ_KEYS = ['default', 'reviver', 'recover']
 const CLEANUP_KEYS = ['olderThanMs']
 // What safeWriteFile takes besides WRITE_KEYS: the call forms of write-file-atomic and atomically.
 const FILE_KEYS = ['encoding', 'chown', 'fsync']
+// Every key each writer takes. Lists are joined here, at load, and walked by index below: user
+// code may replace Array.prototype[Symbol.iterator] later (a spread or a for-of would use it).
+const FILE_WRITER_KEYS = [...WRITE_KEYS, ...FILE_KEYS]
+const JSON_WRITER_KEYS = [...WRITE_KEYS, ...JSON_KEYS]
+const UPDATE_KEYS = [...JSON_WRITER_KEYS, 'default']
 const DURABILITIES = ['full', 'data', 'none']
 const MAX_MODE = 0o7777
 // The largest uid or gid `fs.chown` accepts.
@@ -26,7 +31,7 @@ function jsonOptions(value) {
   if (value === undefined || value === null)
     return { write: {}, indent: undefined, replacer: undefined, finalNewline: false, incremental: false }
   if (isIndent(value)) return { write: {}, indent: value, replacer: undefined, finalNewline: false, incremental: false }
-  if (typeof value === 'object' && !isArray(value)) return jsonFields(value, [])
+  if (typeof value === 'object' && !isArray(value)) return jsonFields(value, JSON_WRITER_KEYS)
   throw invalidArgType('options', 'of type number, string or object', value)
 }
 
@@ -36,7 +41,7 @@ function jsonOptions(value) {
  */
 function updateOptions(value) {
   const object = optionsObject(value)
-  const options = object ? jsonFields(object, ['default']) : jsonOptions(undefined)
+  const options = object ? jsonFields(object, UPDATE_KEYS) : jsonOptions(undefined)
   if (options.write.lock === false) {
     throw invalidArgValue(
       'options.lock',
@@ -58,10 +63,10 @@ function fileOptions(value) {
   if (typeof value === 'string') return { write: {}, encoding: encodingOf('encoding', value), owner: null }
   if (value === undefined || value === null) return { write: {}, encoding: 'utf8', owner: null }
   if (typeof value !== 'object' || isArray(value)) throw invalidArgType('options', 'of type string or object', value)
-  rejectUnknownKeys(value, [...WRITE_KEYS, ...FILE_KEYS])
+  rejectUnknownKeys(value, FILE_WRITER_KEYS)
   // Each field read once, here; the checks below look at this copy.
   const given = {}
-  forEachSet(value, [...WRITE_KEYS, ...FILE_KEYS], (key, field) => {
+  forEachSet(value, FILE_WRITER_KEYS, (key, field) => {
     given[key] = field
   })
   const { encoding, chown, fsync } = given
@@ -166,9 +171,9 @@ function cleanupOptions(value) {
   return options
 }
 
-/** The JSON writers' options object, with `extra` keys allowed that index.js reads itself. */
-function jsonFields(object, extra) {
-  rejectUnknownKeys(object, [...WRITE_KEYS, ...JSON_KEYS, ...extra])
+/** The JSON writers' options object, `known` its keys (with any that index.js reads itself). */
+function jsonFields(object, known) {
+  rejectUnknownKeys(object, known)
   const options = {
     write: writeFields(object),
     indent: undefined,
@@ -220,7 +225,9 @@ function writeFields(object) {
  * is `undefined` counts as absent (code that forwards its own options, `{ fsync: opts.fsync }`).
  */
 function rejectUnknownKeys(object, known) {
-  for (const key of Object.keys(object)) {
+  const keys = Object.keys(object)
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]
     if (known.includes(key)) continue
     const value = object[key]
     if (value !== undefined) {
@@ -231,7 +238,8 @@ function rejectUnknownKeys(object, known) {
 
 /** `each(key, value)` for the `keys` of `object` whose value is not `undefined`; each read once. */
 function forEachSet(object, keys, each) {
-  for (const key of keys) {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]
     const field = object[key]
     if (field !== undefined) each(key, field)
   }

@@ -45,8 +45,7 @@ impl Feeding {
   /// needs this thread.
   pub(crate) fn start(finish: Function<(), ()>) -> Result<Feeding> {
     let finish = Rc::new(finish.create_ref()?);
-    FEEDING.with(|feeding| {
-      let mut feeding = feeding.borrow_mut();
+    FEEDING.with_borrow_mut(|feeding| {
       feeding.retain(|fed| fed.strong_count() > 0);
       feeding.push(Rc::downgrade(&finish));
     });
@@ -97,8 +96,7 @@ pub(crate) fn finish_feeds(env: &Env) -> Result<()> {
   // One at a time, oldest first, each taken out before it runs: a Sync write that its
   // JavaScript makes (a getter) finds the rest still registered, and finishes them first.
   let next = || {
-    FEEDING.with(|feeding| {
-      let mut feeding = feeding.borrow_mut();
+    FEEDING.with_borrow_mut(|feeding| {
       while !feeding.is_empty() {
         if let Some(finish) = feeding.remove(0).upgrade() {
           return Some(finish);

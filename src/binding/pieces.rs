@@ -9,11 +9,8 @@ use crate::text::Piece;
 /// Text `index` of `texts`, copied out with its four numbers of `meta`: whether a comma
 /// precedes it, and the piece.
 pub(crate) fn read_piece(texts: Object, meta: &[f64], index: u32) -> Result<(bool, Piece)> {
-  let number = |k: u32| {
-    meta
-      .get((index * 4 + k) as usize)
-      .map_or(0, |&n| n as usize)
-  };
+  let at = index as usize * 4;
+  let number = |k: usize| meta.get(at + k).map_or(0, |&n| n as usize);
   let (trim_start, trim_end, depth, comma) = (number(0), number(1), number(2), number(3) != 0);
   let units = to_utf16(texts.get_element::<JsString>(index)?)?;
   Ok((comma, Piece::trimmed(units, trim_start, trim_end, depth)))

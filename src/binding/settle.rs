@@ -56,6 +56,7 @@ unsafe impl Send for Deferred {}
 type Settling = (Deferred, Outcome);
 
 /// The threadsafe function every promise of one JavaScript thread settles through.
+#[derive(Default)]
 struct Queue {
   /// The function while it may be called; `None` once Node finalized it.
   function: Mutex<Option<Function>>,
@@ -131,9 +132,8 @@ pub(crate) fn promise(env: &Env) -> Result<(Pending, Unknown<'_>)> {
     queue,
   };
   // SAFETY: a live handle of this env, just made.
-  Ok((pending, unsafe {
-    Unknown::from_raw_unchecked(env.raw(), promise)
-  }))
+  let promise = unsafe { Unknown::from_raw_unchecked(env.raw(), promise) };
+  Ok((pending, promise))
 }
 
 impl Pending {
@@ -165,9 +165,7 @@ impl Queue {
   /// The queue of `env`'s thread, holding its event loop open.
   fn new(env: &Env) -> Result<Arc<Queue>> {
     let name = env.create_string("safe-write-json")?.raw();
-    let queue = Arc::new(Queue {
-      function: Mutex::new(None),
-    });
+    let queue = Arc::new(Queue::default());
     let finalize_data = Arc::into_raw(queue.clone()).cast_mut().cast::<c_void>();
     let mut function = ptr::null_mut();
     // SAFETY: no JavaScript function (`deliver` does the work); one thread count,

@@ -86,9 +86,8 @@ impl JsonSink {
   /// fake timers do not touch it).
   #[napi]
   pub fn due(&self, micros: f64) -> bool {
-    self
-      .clock
-      .spent(Duration::from_secs_f64(micros.max(0.0) / 1e6))
+    let budget = Duration::from_secs_f64(micros.max(0.0) / 1e6);
+    self.clock.spent(budget)
   }
 
   /// A promise that resolves in a later turn, when the next slice may be fed.

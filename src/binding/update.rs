@@ -66,11 +66,8 @@ impl UpdateLease {
   pub fn file(&mut self) -> Option<JsonFile> {
     let lease = self.lease.as_mut()?;
     let text = lease.content.take()?;
-    Some(JsonFile::new(
-      text,
-      lease.target.path.clone(),
-      self.target.clone(),
-    ))
+    let (path, target) = (lease.target.path.clone(), self.target.clone());
+    Some(JsonFile::new(text, path, target))
   }
 
   /// Write the JSON text pushed into `sink` under the held locks, then release them. The
