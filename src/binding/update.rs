@@ -18,7 +18,7 @@ use crate::pool;
 use crate::queue::{self, Lease};
 
 /// Lock `target`'s path for a read-modify-write and read it: resolves with a lease once this
-/// process and every other one have let go of the file. `enclosing` as for `writeJson`.
+/// process and every other one have let go of the file. `enclosing` as for `write`.
 #[napi(
   js_name = "lockForUpdate",
   ts_args_type = "target: TargetPath, options: WriteOptions, finalNewline: boolean, enclosing: number[]",
