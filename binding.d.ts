@@ -125,7 +125,7 @@ export declare function leftovers(target: TargetPath, options: CleanupOptions, r
 
 /**
  * Lock `target`'s path for a read-modify-write and read it: resolves with a lease once this
- * process and every other one have let go of the file. `enclosing` as for `writeJson`.
+ * process and every other one have let go of the file. `enclosing` as for `write`.
  */
 export declare function lockForUpdate(target: TargetPath, options: WriteOptions, finalNewline: boolean, enclosing: number[]): Promise<UpdateLease>
 
