@@ -50,20 +50,11 @@ pub(crate) struct WriteOptions {
 /// The owner `safeWriteFile` gives the written file (its `chown` option, checked by
 /// `lib/options.js`): an id left out (`-1` there) stays the writer's.
 #[napi(object)]
-pub struct Owner {
+pub(crate) struct Owner {
   /// The user id.
   pub uid: Option<u32>,
   /// The group id.
   pub gid: Option<u32>,
-}
-
-impl From<Owner> for CoreOwner {
-  fn from(js: Owner) -> Self {
-    CoreOwner {
-      uid: js.uid,
-      gid: js.gid,
-    }
-  }
 }
 
 /// Options of `cleanupTempFiles`.
@@ -90,7 +81,9 @@ impl WriteOptions {
           Durability::None => options::Durability::None,
         }),
       mode: js.mode.or(default.mode),
-      owner: owner.map(Into::into).or(default.owner),
+      owner: owner
+        .map(|Owner { uid, gid }| CoreOwner { uid, gid })
+        .or(default.owner),
       lock: js.lock.unwrap_or(default.lock),
       lock_timeout: js
         .lock_timeout_ms

@@ -225,14 +225,13 @@ impl Queue {
   /// On the JavaScript thread of `env`.
   fn keep_loop_alive(&self, env: &Env, alive: bool) {
     if let Some(Function(raw)) = lock(&self.function).as_ref() {
+      let change = match alive {
+        true => sys::napi_ref_threadsafe_function,
+        false => sys::napi_unref_threadsafe_function,
+      };
       // SAFETY: on the function's own JavaScript thread, where `finalize` also runs, and it is
       // still in the mutex: not finalized, so alive.
-      let status = unsafe {
-        match alive {
-          true => sys::napi_ref_threadsafe_function(env.raw(), *raw),
-          false => sys::napi_unref_threadsafe_function(env.raw(), *raw),
-        }
-      };
+      let status = unsafe { change(env.raw(), *raw) };
       debug_assert_eq!(status, sys::Status::napi_ok);
     }
   }
@@ -274,18 +273,24 @@ unsafe extern "C" fn deliver(
   let status = match outcome(&env) {
     // SAFETY: `deferred` is settled exactly once, here, on its own thread.
     Ok(value) => unsafe { sys::napi_resolve_deferred(env.raw(), deferred, value) },
-    Err(error) => {
-      // SAFETY: converts the error napi-rs carries into a live value of this env.
-      match unsafe { ToNapiValue::to_napi_value(env.raw(), error) } {
-        // SAFETY: as above.
-        Ok(reason) => unsafe { sys::napi_reject_deferred(env.raw(), deferred, reason) },
-        Err(_) => sys::Status::napi_generic_failure,
-      }
-    }
+    // SAFETY: converts the error napi-rs carries into a live value of this env.
+    Err(error) => match unsafe { ToNapiValue::to_napi_value(env.raw(), error) } {
+      // SAFETY: as above.
+      Ok(reason) => unsafe { sys::napi_reject_deferred(env.raw(), deferred, reason) },
+      Err(_) => sys::Status::napi_pending_exception,
+    },
   };
-  debug_assert_eq!(status, sys::Status::napi_ok);
-  THIS_THREAD.with(|this_thread| {
-    if let Some(this_thread) = this_thread.borrow_mut().as_mut() {
+  // Making the value threw in user code (a setter on `Error.prototype`, say): with that
+  // exception pending the promise cannot settle, so it rejects with the exception instead.
+  if status == sys::Status::napi_pending_exception {
+    let mut thrown = ptr::null_mut();
+    // SAFETY: as above; taking the exception lets the rejection run.
+    unsafe { sys::napi_get_and_clear_last_exception(env.raw(), &mut thrown) };
+    // SAFETY: as above; the deferred was not settled (its settling failed).
+    unsafe { sys::napi_reject_deferred(env.raw(), deferred, thrown) };
+  }
+  THIS_THREAD.with_borrow_mut(|this_thread| {
+    if let Some(this_thread) = this_thread.as_mut() {
       this_thread.pending -= 1;
       if this_thread.pending == 0 {
         this_thread.queue.keep_loop_alive(&env, false);

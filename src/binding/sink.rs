@@ -156,9 +156,7 @@ impl JsonSink {
 
 /// The error of a sink used out of order (only possible by calling the binding directly).
 fn no_text(env: &Env) -> Error {
-  js_error::coded(
-    env,
-    "ERR_INVALID_STATE",
-    "this JSON sink has no complete text to give (nothing pushed, already written, or abandoned)",
-  )
+  js_error::coded(env, "ERR_INVALID_STATE", NO_TEXT)
 }
+const NO_TEXT: &str =
+  "this JSON sink has no complete text to give (nothing pushed, already written, or abandoned)";
