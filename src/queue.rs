@@ -193,17 +193,28 @@ pub fn write_now(mut request: Request) -> Result<()> {
   result
 }
 
+/// Texts of at most this many bytes are freed where they are let go: that costs less than a
+/// pool task (a spawn and a thread's wake-up), one per superseded call in a burst.
+const FREE_HERE_BYTES: usize = 64 << 10;
+
 /// Let the texts of superseded writes go. A spilled text here: that blocks on nothing (its
 /// writer removes the temp file; the next write to land joins it, see `spill::reap`), and done
 /// before the write that superseded it lands, it is joined by that write: done later on the
-/// pool, that write could settle with the temp file still there. Other texts may be big to
-/// free: not on this thread, which may be the JavaScript one (a Sync write; a lease's release
-/// may pump).
+/// pool, that write could settle with the temp file still there. A small text here too. Bigger
+/// ones (and streamed ones, of unknown size) may take long to free: not on this thread, which
+/// may be the JavaScript one (a Sync write; a lease's release may pump).
 fn discard(bodies: impl IntoIterator<Item = Body>) {
   let mut big = Vec::new();
   for body in bodies {
     match body {
       body @ Body::Filled(_) => drop(body),
+      Body::Text(text)
+        if text
+          .held_bytes()
+          .is_some_and(|held| held <= FREE_HERE_BYTES) =>
+      {
+        drop(text)
+      }
       body => big.push(body),
     }
   }
