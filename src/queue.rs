@@ -179,23 +179,48 @@ pub fn write_now(mut request: Request) -> Result<()> {
   file.holder = Holder::Sync;
   drop(state);
 
+  let (settles, bodies): (Vec<_>, Vec<_>) = superseded
+    .into_iter()
+    .map(|write| (write.settles, write.request.body))
+    .unzip();
+  // Before it lands, so that it joins the writers of the spilled ones (see `discard`).
+  discard(bodies);
   let result = land(request);
-  finish_superseded(superseded, &result);
+  for settle in settles.into_iter().flatten() {
+    settle(result.clone());
+  }
   start(QUEUES.release(&key, Holder::Sync));
   result
 }
 
-/// Settle the writes a Sync write superseded with its outcome, and let their texts go.
-fn finish_superseded(superseded: Vec<QueuedWrite>, result: &Result<()>) {
-  let (settles, dropped): (Vec<_>, Vec<_>) = superseded
-    .into_iter()
-    .map(|write| (write.settles, write.request))
-    .unzip();
-  for settle in settles.into_iter().flatten() {
-    settle(result.clone());
+/// Texts of at most this many bytes are freed where they are let go: that costs less than a
+/// pool task (a spawn and a thread's wake-up), one per superseded call in a burst.
+const FREE_HERE_BYTES: usize = 64 << 10;
+
+/// Let the texts of superseded writes go. A spilled text here: that blocks on nothing (its
+/// writer removes the temp file; the next write to land joins it, see `spill::reap`), and done
+/// before the write that superseded it lands, it is joined by that write: done later on the
+/// pool, that write could settle with the temp file still there. A small text here too. Bigger
+/// ones (and streamed ones, of unknown size) may take long to free: not on this thread, which
+/// may be the JavaScript one (a Sync write; a lease's release may pump).
+fn discard(bodies: impl IntoIterator<Item = Body>) {
+  let mut big = Vec::new();
+  for body in bodies {
+    match body {
+      body @ Body::Filled(_) => drop(body),
+      Body::Text(text)
+        if text
+          .held_bytes()
+          .is_some_and(|held| held <= FREE_HERE_BYTES) =>
+      {
+        drop(text)
+      }
+      body => big.push(body),
+    }
   }
-  // Superseded texts may hold big temp files and threads: let them go off this thread.
-  spawn(move || drop(dropped));
+  if !big.is_empty() {
+    spawn(move || drop(big));
+  }
 }
 
 /// A file held for one read-modify-write: its content when it was locked, and the locks.
@@ -945,16 +970,8 @@ impl QueuedWrite {
     if !same_run {
       self.gate = None;
     }
-    match older.request.body {
-      // Discarding a spilled text blocks on nothing (its writer removes the temp file; the next
-      // write to land joins it, see `spill::reap`), and done here it is registered before the
-      // write that superseded it can land: done later on the pool, that write could settle
-      // with the temp file still there.
-      body @ Body::Filled(_) => drop(body),
-      // Other texts may be big to free: not on this thread, which may be the JavaScript one
-      // (a lease's release may pump).
-      body => spawn(move || drop(body)),
-    }
+    // Here, before this write can land (see `discard`).
+    discard([older.request.body]);
   }
 }
 

@@ -395,6 +395,17 @@ impl Text {
     }
   }
 
+  /// Bytes it holds in memory (two per UTF-16 code unit), where that is known: not for a
+  /// streamed text, whose pieces are still on their way.
+  pub fn held_bytes(&self) -> Option<usize> {
+    match self {
+      Text::Bytes(bytes) => Some(bytes.len()),
+      Text::Utf16(units) => Some(units.len() * 2),
+      Text::Pieces(pieces) => Some(pieces.pieces.iter().map(Piece::size).sum()),
+      Text::Streamed(_) => None,
+    }
+  }
+
   /// Whether writing it failed because it was abandoned before it was complete (its sender
   /// went away): no I/O failed, the text will never exist.
   pub fn was_abandoned(&self) -> bool {
