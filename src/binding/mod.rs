@@ -15,11 +15,11 @@ mod sink;
 mod update;
 mod write;
 
-/// The addon built with `--features failpoints` (for the jest fault tests) reads `FAILPOINTS`
-/// once, as the library loads: a child process started with `FAILPOINTS='temp.fsync=return(EIO)'`
-/// fails there. Runs before any export can be called. Not compiled into the normal build.
-#[cfg(feature = "failpoints")]
+/// As the library loads, before any export can be called: keep it loaded (`sys::keep_loaded`);
+/// the failpoints build (jest fault tests) reads `FAILPOINTS` once (`temp.fsync=return(EIO)`).
 #[napi_derive::module_init]
-fn init_failpoints() {
+fn init() {
+  crate::sys::keep_loaded();
+  #[cfg(feature = "failpoints")]
   crate::failpoint::setup();
 }

@@ -14,6 +14,54 @@ mod windows;
 #[cfg(windows)]
 pub(crate) use self::windows::*;
 
+/// Keeps this library loaded until the process exits, once it has loaded. Node closes an addon
+/// when the last environment that loaded it goes away (a terminated worker thread that alone
+/// required the package), but the package's own threads (the pool, the gate watcher, spill
+/// writers) outlive any environment and run the library's code: unloaded under them, the
+/// process crashes. Best effort: where the loader refuses, the library is merely not pinned.
+pub(crate) fn keep_loaded() {
+  #[cfg(windows)]
+  {
+    use windows_sys::Win32::System::LibraryLoader::{
+      GetModuleHandleExW, GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, GET_MODULE_HANDLE_EX_FLAG_PIN,
+    };
+    let mut module = std::ptr::null_mut();
+    // SAFETY: with `FROM_ADDRESS` the name argument is an address inside the module wanted (this
+    // function's own), never read as a string; `module` is a live out-parameter. With `PIN` the
+    // loader keeps the module until the process exits: the handle needs no release.
+    unsafe {
+      GetModuleHandleExW(
+        GET_MODULE_HANDLE_EX_FLAG_PIN | GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
+        keep_loaded as *const u16,
+        &mut module,
+      )
+    };
+  }
+  #[cfg(unix)]
+  {
+    let mut info = std::mem::MaybeUninit::<libc::Dl_info>::zeroed();
+    // SAFETY: the address is this function's, inside the library; `info` is a live out-parameter
+    // of the right type, filled when `dladdr` returns non-zero.
+    if unsafe { libc::dladdr(keep_loaded as *const libc::c_void, info.as_mut_ptr()) } == 0 {
+      return;
+    }
+    // SAFETY: `dladdr` succeeded, so `info` is filled (zeroed fields where it found nothing).
+    let path = unsafe { info.assume_init() }.dli_fname;
+    if path.is_null() {
+      return;
+    }
+    // SAFETY: `path` is the loader's NUL-terminated name of this library, alive while it is
+    // loaded (it is: this code runs). `RTLD_NOLOAD` loads nothing, it finds the library already
+    // there and marks it `RTLD_NODELETE`: never unloaded. The handle is kept, never closed.
+    unsafe {
+      libc::dlopen(
+        path,
+        libc::RTLD_NOW | libc::RTLD_NOLOAD | libc::RTLD_NODELETE,
+      )
+    };
+  }
+}
+
 /// Elsewhere than on Windows a path is passed to the system as it is (see `windows::verbatim`).
 #[cfg(not(windows))]
 pub(crate) fn verbatim(path: &std::path::Path) -> std::path::PathBuf {
