@@ -73,9 +73,6 @@ withFailpoints("a worker terminated before its run's microtask: its write still 
       const { Worker } = require('node:worker_threads')
       const fs = require('node:fs')
       const file = require('node:path').join(dir, 'a.json')
-      // Loaded here too: on Windows an addon that only a terminated worker loaded is unloaded
-      // with the package's threads still in it (a crash older than the gate).
-      require(pkg)
       // The worker writes, says so, and blocks for good: its run never ends, the microtask that
       // opens its gate never runs. It is terminated there.
       const worker = new Worker(
