@@ -57,7 +57,30 @@ pub struct OlderBackup {
 struct Staged {
   // Removed before the lock is released (fields drop in order).
   path: tempfile::TempPath,
-  _held: Option<File>,
+  // `None` once let go for a rename that replaces another name of this file, where the OS
+  // cannot replace a file held open (see [`Staged::let_go`]).
+  held: Option<File>,
+}
+
+impl Staged {
+  /// Close the file before a rename replaces another name of it (the older backup is a link of
+  /// `<name>.bak`, which the staged backup replaces), where the OS refuses to replace a file held
+  /// open (`sys::CLOSE_BEFORE_RENAME`). For good: it may be the target's file too (a `.bak` that
+  /// another writer linked to it), which the write's own rename replaces. From then on a cleanup
+  /// may take it; a failed write then cannot put it back.
+  fn let_go(&mut self) {
+    if sys::CLOSE_BEFORE_RENAME {
+      self.held = None;
+    }
+  }
+
+  /// Whether `path` names this very file (a link of it).
+  fn is_at(&self, path: &Path) -> bool {
+    self
+      .held
+      .as_ref()
+      .is_some_and(|file| sys::is_same_file(file, path).unwrap_or(false))
+  }
 }
 
 impl OlderBackup {
@@ -104,10 +127,24 @@ pub fn keep_previous(
     return Ok(set_aside);
   }
   let staged = stage(target, &name, &target.path, previous, durability)?;
+  if staged.is_at(&set_aside.backup) {
+    // The same, seen on the held link (Windows metadata has no file index): the staged link is
+    // removed, sparing a rename over another name of the very file held open, which Windows'
+    // rule against replacing an open file may refuse.
+    return Ok(set_aside);
+  }
   if let Some(older) = &older {
     set_aside.older = Some(stage(target, &name, &set_aside.backup, older, durability)?);
   }
   failpoint!("backup.rename", "rename", &target.path);
+  // Failpoint `backup.renaming` (`sleep`): the staged backup about to be renamed, for cleanups
+  // to try.
+  fail::fail_point!("backup.renaming");
+  if let Some(older) = &mut set_aside.older {
+    older.let_go();
+  }
+  // The staged backup stays held across its own rename; closed once it is `<name>.bak`, before
+  // the write's rename replaces the target, another name of the same file.
   rename_over(staged, &set_aside.backup)
     .map_err(|(err, _)| err)
     .at("rename", &target.path)?;
@@ -154,8 +191,7 @@ fn link(dir: &Path, name: &OsStr, name_max: usize, source: &Path) -> io::Result<
     if temp::hold(&file, &path)? {
       return Ok(Staged {
         path,
-        // Closed before its rename where the OS cannot rename (over) an open file.
-        _held: (!sys::CLOSE_BEFORE_RENAME).then_some(file),
+        held: Some(file),
       });
     }
     // A cleanup removed it before it was held; the name is not ours any more.
@@ -202,14 +238,14 @@ fn copy(
   let (file, path) = staged.into_parts();
   Ok(Staged {
     path,
-    // Closed before its rename where the OS cannot rename an open file.
-    _held: (!sys::CLOSE_BEFORE_RENAME).then_some(file),
+    held: Some(file),
   })
 }
 
-/// Rename `staged` over `to`. If `to` already was the same file, the rename did nothing: the
-/// staged name is removed (by its guard) instead of being left behind. On failure, the error and
-/// the staged file, still there.
+/// Rename `staged` over `to`, held (open, shared for delete on Windows) until the rename is done,
+/// so that no cleanup can take it in between; closed after. If `to` already was the same file,
+/// the rename did nothing: the staged name is removed (by its guard) instead of being left
+/// behind. On failure, the error and the staged file, still there and held.
 fn rename_over(staged: Staged, to: &Path) -> std::result::Result<(), (io::Error, Staged)> {
   // No flush of its own: the write's final rename, later, makes this one durable with it (one
   // directory fsync on Unix; on NTFS, one commit of the journal that records both).

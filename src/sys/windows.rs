@@ -441,10 +441,13 @@ pub(crate) fn make_removable(path: &Path) {
   }
 }
 
-/// A staged backup is closed before its rename: it is a second name of the target or of the
-/// old `.bak`, and MoveFileExW (the fallback where the POSIX rename is refused) cannot replace
-/// a file that is open, even shared. (Cleanup could claim it in between: only on Windows, only
-/// for `backup: true`.) The temp file itself, which no rename replaces, stays held.
+/// A file of ours is closed before a rename replaces another name of it: MoveFileExW (the
+/// fallback where the POSIX rename is refused) cannot replace a file that is open, even shared
+/// (Wine refuses it by inode, so a hard link open elsewhere counts). That is the older backup, a
+/// link of the `.bak` that the staged backup replaces, for the instant of that rename (a cleanup
+/// could claim it then: only on Windows, only for `backup: true` over an existing `.bak`). A
+/// file being renamed may stay open, shared for delete: the temp file and the staged backup stay
+/// held across their own renames.
 pub(crate) const CLOSE_BEFORE_RENAME: bool = true;
 
 /// FlushFileBuffers: on Windows it already flushes through the drive cache.
