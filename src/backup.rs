@@ -58,22 +58,11 @@ struct Staged {
   // Removed before the lock is released (fields drop in order).
   path: tempfile::TempPath,
   // `None` once let go for a rename that replaces another name of this file, where the OS
-  // cannot replace a file held open (see [`Staged::let_go`]).
+  // cannot replace a file held open (see `sys::rename_letting_go`).
   held: Option<File>,
 }
 
 impl Staged {
-  /// Close the file before a rename replaces another name of it (the older backup is a link of
-  /// `<name>.bak`, which the staged backup replaces), where the OS refuses to replace a file held
-  /// open (`sys::CLOSE_BEFORE_RENAME`). For good: it may be the target's file too (a `.bak` that
-  /// another writer linked to it), which the write's own rename replaces. From then on a cleanup
-  /// may take it; a failed write then cannot put it back.
-  fn let_go(&mut self) {
-    if sys::CLOSE_BEFORE_RENAME {
-      self.held = None;
-    }
-  }
-
   /// Whether `path` names this very file (a link of it).
   fn is_at(&self, path: &Path) -> bool {
     self
@@ -95,7 +84,7 @@ impl Drop for OlderBackup {
     // The write failed after the backup was switched: put the older one back. Best effort, the
     // write's own error is reported; a failure here leaves the older backup at its temp name.
     if let Some(older) = self.older.take() {
-      if let Err((_, older)) = rename_over(older, &self.backup) {
+      if let Err((_, older)) = rename_over(older, &self.backup, || {}) {
         let _ = older.path.keep();
       }
     }
@@ -140,12 +129,19 @@ pub fn keep_previous(
   // Failpoint `backup.renaming` (`sleep`): the staged backup about to be renamed, for cleanups
   // to try.
   fail::fail_point!("backup.renaming");
-  if let Some(older) = &mut set_aside.older {
-    older.let_go();
-  }
   // The staged backup stays held across its own rename; closed once it is `<name>.bak`, before
-  // the write's rename replaces the target, another name of the same file.
-  rename_over(staged, &set_aside.backup)
+  // the write's rename replaces the target, another name of the same file. The older backup, a
+  // link of the `.bak` it replaces, is let go where the OS cannot replace a file held open (the
+  // Windows fallback), for good: it may be the target's file too (a `.bak` another writer linked
+  // to it), which the write's rename replaces. From then on a cleanup may take it; a failed
+  // write then cannot put it back.
+  let older = &mut set_aside.older;
+  let let_go = || {
+    if let Some(older) = older {
+      older.held = None;
+    }
+  };
+  rename_over(staged, &set_aside.backup, let_go)
     .map_err(|(err, _)| err)
     .at("rename", &target.path)?;
   Ok(set_aside)
@@ -245,12 +241,18 @@ fn copy(
 /// Rename `staged` over `to`, held (open, shared for delete on Windows) until the rename is done,
 /// so that no cleanup can take it in between; closed after. If `to` already was the same file,
 /// the rename did nothing: the staged name is removed (by its guard) instead of being left
-/// behind. On failure, the error and the staged file, still there and held.
-fn rename_over(staged: Staged, to: &Path) -> std::result::Result<(), (io::Error, Staged)> {
+/// behind. On failure, the error and the staged file, still there and held. `let_go` closes
+/// another file of ours that `to` may name, where only that lets the rename replace it (see
+/// `sys::rename_letting_go`).
+fn rename_over(
+  staged: Staged,
+  to: &Path,
+  let_go: impl FnOnce(),
+) -> std::result::Result<(), (io::Error, Staged)> {
   // No flush of its own: the write's final rename, later, makes this one durable with it (one
   // directory fsync on Unix; on NTFS, one commit of the journal that records both).
   if let Err(RenameError::Failed(err) | RenameError::Unflushed(err)) =
-    sys::rename(&staged.path, to, false, None)
+    sys::rename_letting_go(&staged.path, to, let_go)
   {
     return Err((err, staged));
   }

@@ -441,15 +441,6 @@ pub(crate) fn make_removable(path: &Path) {
   }
 }
 
-/// A file of ours is closed before a rename replaces another name of it: MoveFileExW (the
-/// fallback where the POSIX rename is refused) cannot replace a file that is open, even shared
-/// (Wine refuses it by inode, so a hard link open elsewhere counts). That is the older backup, a
-/// link of the `.bak` that the staged backup replaces, for the instant of that rename (a cleanup
-/// could claim it then: only on Windows, only for `backup: true` over an existing `.bak`). A
-/// file being renamed may stay open, shared for delete: the temp file and the staged backup stay
-/// held across their own renames.
-pub(crate) const CLOSE_BEFORE_RENAME: bool = true;
-
 /// FlushFileBuffers: on Windows it already flushes through the drive cache.
 pub(crate) fn sync_full(file: &File) -> io::Result<()> {
   file.sync_all()
@@ -531,6 +522,30 @@ pub(crate) fn rename(
   flush: bool,
   injected: Option<io::Error>,
 ) -> Result<(), RenameError> {
+  rename_with(from, to, flush, injected, || {})
+}
+
+/// [`rename`] (not flushed) of a file that another file of ours, held open, may share the
+/// target's name with (the older backup is a link of the `.bak` that the staged backup
+/// replaces): `let_go` closes that file just before the fallback, since MoveFileExW cannot
+/// replace a file held open, even shared (Wine refuses it by inode, so a link open elsewhere
+/// counts). The POSIX rename replaces it held, and `from` itself may stay open across either.
+pub(crate) fn rename_letting_go(
+  from: &Path,
+  to: &Path,
+  let_go: impl FnOnce(),
+) -> Result<(), RenameError> {
+  rename_with(from, to, false, None, let_go)
+}
+
+/// [`rename`], calling `let_go` before the fallback.
+fn rename_with(
+  from: &Path,
+  to: &Path,
+  flush: bool,
+  injected: Option<io::Error>,
+  let_go: impl FnOnce(),
+) -> Result<(), RenameError> {
   // A read-only temp file (the target's mode kept) refuses the write access a flush needs:
   // MoveFileExW's write-through does it then.
   if let Ok(file) = open_for_rename(from, flush) {
@@ -543,6 +558,7 @@ pub(crate) fn rename(
       Err(_) => {}
     }
   }
+  let_go();
   move_file(from, to, flush, injected)
 }
 
