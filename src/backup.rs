@@ -17,7 +17,8 @@
 //! The target itself is never renamed away: it keeps its old content until the write's own
 //! rename. A hard link shares the old file's inode, so the backup has its mode and owner and
 //! costs no copy. Every staged name is held as temp files are (see [`crate::temp`]), so a
-//! cleanup never removes it mid-write, and is opened without following symlinks.
+//! cleanup never removes it mid-write — but for the older backup where Windows falls back to
+//! MoveFileExW (see `sys::rename_letting_go`) — and is opened without following symlinks.
 //!
 //! `rename` onto a name that is already the same inode does nothing and leaves the source name
 //! (POSIX): two writers (or a failed write before) can make `.bak` a link to the target, so every
