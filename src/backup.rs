@@ -116,15 +116,18 @@ pub fn keep_previous(
     // `.bak` already is the previous version (another writer, or a failed write, made it).
     return Ok(set_aside);
   }
-  let staged = stage(target, &name, &target.path, previous, durability)?;
-  if staged.is_at(&set_aside.backup) {
-    // The same, seen on the held link (Windows metadata has no file index): the staged link is
-    // removed, sparing a rename over another name of the very file held open, which Windows'
-    // rule against replacing an open file may refuse.
-    return Ok(set_aside);
-  }
   if let Some(older) = &older {
     set_aside.older = Some(stage(target, &name, &set_aside.backup, older, durability)?);
+  }
+  // Staged last, just before its rename: on Windows a link of the target held open keeps other
+  // writers (`lock: false`) from replacing the target through MoveFileExW meanwhile.
+  let staged = stage(target, &name, &target.path, previous, durability)?;
+  if staged.is_at(&set_aside.backup) {
+    // The same, seen on the held link (Windows metadata has no file index): both staged links
+    // are removed, sparing a rename over another name of the very file held open, which
+    // Windows' rule against replacing an open file may refuse.
+    drop(set_aside.older.take());
+    return Ok(set_aside);
   }
   failpoint!("backup.rename", "rename", &target.path);
   // Failpoint `backup.renaming` (`sleep`): the staged backup about to be renamed, for cleanups
