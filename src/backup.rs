@@ -17,7 +17,8 @@
 //! The target itself is never renamed away: it keeps its old content until the write's own
 //! rename. A hard link shares the old file's inode, so the backup has its mode and owner and
 //! costs no copy. Every staged name is held as temp files are (see [`crate::temp`]), so a
-//! cleanup never removes it mid-write, and is opened without following symlinks.
+//! cleanup never removes it mid-write — but for the older backup where Windows falls back to
+//! MoveFileExW (see `sys::rename_letting_go`) — and is opened without following symlinks.
 //!
 //! `rename` onto a name that is already the same inode does nothing and leaves the source name
 //! (POSIX): two writers (or a failed write before) can make `.bak` a link to the target, so every
@@ -57,7 +58,19 @@ pub struct OlderBackup {
 struct Staged {
   // Removed before the lock is released (fields drop in order).
   path: tempfile::TempPath,
-  _held: Option<File>,
+  // `None` once let go for a rename that replaces another name of this file, where the OS
+  // cannot replace a file held open (see `sys::rename_letting_go`).
+  held: Option<File>,
+}
+
+impl Staged {
+  /// Whether `path` names this very file (a link of it).
+  fn is_at(&self, path: &Path) -> bool {
+    self
+      .held
+      .as_ref()
+      .is_some_and(|file| sys::is_same_file(file, path).unwrap_or(false))
+  }
 }
 
 impl OlderBackup {
@@ -72,7 +85,7 @@ impl Drop for OlderBackup {
     // The write failed after the backup was switched: put the older one back. Best effort, the
     // write's own error is reported; a failure here leaves the older backup at its temp name.
     if let Some(older) = self.older.take() {
-      if let Err((_, older)) = rename_over(older, &self.backup) {
+      if let Err((_, older)) = rename_over(older, &self.backup, || {}) {
         let _ = older.path.keep();
       }
     }
@@ -103,12 +116,36 @@ pub fn keep_previous(
     // `.bak` already is the previous version (another writer, or a failed write, made it).
     return Ok(set_aside);
   }
-  let staged = stage(target, &name, &target.path, previous, durability)?;
   if let Some(older) = &older {
     set_aside.older = Some(stage(target, &name, &set_aside.backup, older, durability)?);
   }
+  // Staged last, just before its rename: on Windows a link of the target held open keeps other
+  // writers (`lock: false`) from replacing the target through MoveFileExW meanwhile.
+  let staged = stage(target, &name, &target.path, previous, durability)?;
+  if staged.is_at(&set_aside.backup) {
+    // The same, seen on the held link (Windows metadata has no file index): both staged links
+    // are removed, sparing a rename over another name of the very file held open, which
+    // Windows' rule against replacing an open file may refuse.
+    drop(set_aside.older.take());
+    return Ok(set_aside);
+  }
   failpoint!("backup.rename", "rename", &target.path);
-  rename_over(staged, &set_aside.backup)
+  // Failpoint `backup.renaming` (`sleep`): the staged backup about to be renamed, for cleanups
+  // to try.
+  fail::fail_point!("backup.renaming");
+  // The staged backup stays held across its own rename; closed once it is `<name>.bak`, before
+  // the write's rename replaces the target, another name of the same file. The older backup, a
+  // link of the `.bak` it replaces, is let go where the OS cannot replace a file held open (the
+  // Windows fallback), for good: it may be the target's file too (a `.bak` another writer linked
+  // to it), which the write's rename replaces. From then on a cleanup may take it; a failed
+  // write then cannot put it back.
+  let older = &mut set_aside.older;
+  let let_go = || {
+    if let Some(older) = older {
+      older.held = None;
+    }
+  };
+  rename_over(staged, &set_aside.backup, let_go)
     .map_err(|(err, _)| err)
     .at("rename", &target.path)?;
   Ok(set_aside)
@@ -154,8 +191,7 @@ fn link(dir: &Path, name: &OsStr, name_max: usize, source: &Path) -> io::Result<
     if temp::hold(&file, &path)? {
       return Ok(Staged {
         path,
-        // Closed before its rename where the OS cannot rename (over) an open file.
-        _held: (!sys::CLOSE_BEFORE_RENAME).then_some(file),
+        held: Some(file),
       });
     }
     // A cleanup removed it before it was held; the name is not ours any more.
@@ -202,19 +238,25 @@ fn copy(
   let (file, path) = staged.into_parts();
   Ok(Staged {
     path,
-    // Closed before its rename where the OS cannot rename an open file.
-    _held: (!sys::CLOSE_BEFORE_RENAME).then_some(file),
+    held: Some(file),
   })
 }
 
-/// Rename `staged` over `to`. If `to` already was the same file, the rename did nothing: the
-/// staged name is removed (by its guard) instead of being left behind. On failure, the error and
-/// the staged file, still there.
-fn rename_over(staged: Staged, to: &Path) -> std::result::Result<(), (io::Error, Staged)> {
+/// Rename `staged` over `to`, held (open, shared for delete on Windows) until the rename is done,
+/// so that no cleanup can take it in between; closed after. If `to` already was the same file,
+/// the rename did nothing: the staged name is removed (by its guard) instead of being left
+/// behind. On failure, the error and the staged file, still there and held. `let_go` closes
+/// another file of ours that `to` may name, where only that lets the rename replace it (see
+/// `sys::rename_letting_go`).
+fn rename_over(
+  staged: Staged,
+  to: &Path,
+  let_go: impl FnOnce(),
+) -> std::result::Result<(), (io::Error, Staged)> {
   // No flush of its own: the write's final rename, later, makes this one durable with it (one
   // directory fsync on Unix; on NTFS, one commit of the journal that records both).
   if let Err(RenameError::Failed(err) | RenameError::Unflushed(err)) =
-    sys::rename(&staged.path, to, false, None)
+    sys::rename_letting_go(&staged.path, to, let_go)
   {
     return Err((err, staged));
   }

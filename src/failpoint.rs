@@ -11,7 +11,8 @@
 //! its path names), `target.mkdir`, `target.made` (after a mkdir, before its parent's fsync),
 //! `dir.fsync` (every directory fsync), `target.stat`, `temp.create`, `temp.write` (each chunk),
 //! `temp.truncate`, `temp.verify`, `temp.chmod`, `temp.chown` (when an owner is to be set), `temp.fsync`, `backup.link`, `backup.copy`,
-//! `backup.rename`, `commit.rename`, `commit.renaming` (a pause point: the writer about to rename), `commit.flush` (Windows, `'full'`: the flush after the rename
+//! `backup.rename`, `backup.renaming` (a pause point: the staged backup about to be renamed),
+//! `commit.rename`, `commit.renaming` (a pause point: the writer about to rename), `commit.flush` (Windows, `'full'`: the flush after the rename
 //! fails), `commit.fsync-dir`, `lock.release`; an update settled but its file not yet handed on:
 //! `lease.handoff`; a discarded streamed text: `spill.discard`; a piece of a text copied in later turns,
 //! counted but not yet handed to the write: `text.send`; reading:

@@ -233,9 +233,6 @@ pub(crate) fn same_inode(a: &Metadata, b: &Metadata) -> bool {
 /// A file is removable whatever its mode (the directory decides): nothing to do.
 pub(crate) fn make_removable(_path: &Path) {}
 
-/// Unix renames over an open file: a staged backup stays open (and held) across its rename.
-pub(crate) const CLOSE_BEFORE_RENAME: bool = false;
-
 /// fsync that reaches the platter: F_FULLFSYNC on macOS, where plain fsync stops at the drive's
 /// cache; plain fsync elsewhere. Both sync the inode with the data (its size, and the mode and
 /// owner set just before), which fdatasync may leave behind.
@@ -359,6 +356,15 @@ pub(crate) fn rename(
   _injected: Option<io::Error>,
 ) -> Result<(), super::RenameError> {
   fs::rename(from, to).map_err(super::RenameError::Failed)
+}
+
+/// [`rename`]: Unix replaces a file held open, so nothing is let go (see the Windows twin).
+pub(crate) fn rename_letting_go(
+  from: &Path,
+  to: &Path,
+  _let_go: impl FnOnce(),
+) -> Result<(), super::RenameError> {
+  rename(from, to, false, None)
 }
 
 /// The longest file name the directory's file system accepts, in bytes (eCryptfs: 143).

@@ -441,12 +441,6 @@ pub(crate) fn make_removable(path: &Path) {
   }
 }
 
-/// A staged backup is closed before its rename: it is a second name of the target or of the
-/// old `.bak`, and MoveFileExW (the fallback where the POSIX rename is refused) cannot replace
-/// a file that is open, even shared. (Cleanup could claim it in between: only on Windows, only
-/// for `backup: true`.) The temp file itself, which no rename replaces, stays held.
-pub(crate) const CLOSE_BEFORE_RENAME: bool = true;
-
 /// FlushFileBuffers: on Windows it already flushes through the drive cache.
 pub(crate) fn sync_full(file: &File) -> io::Result<()> {
   file.sync_all()
@@ -528,6 +522,30 @@ pub(crate) fn rename(
   flush: bool,
   injected: Option<io::Error>,
 ) -> Result<(), RenameError> {
+  rename_with(from, to, flush, injected, || {})
+}
+
+/// [`rename`] (not flushed) of a file that another file of ours, held open, may share the
+/// target's name with (the older backup is a link of the `.bak` that the staged backup
+/// replaces): `let_go` closes that file just before the fallback, since MoveFileExW cannot
+/// replace a file held open, even shared (Wine refuses it by inode, so a link open elsewhere
+/// counts). The POSIX rename replaces it held, and `from` itself may stay open across either.
+pub(crate) fn rename_letting_go(
+  from: &Path,
+  to: &Path,
+  let_go: impl FnOnce(),
+) -> Result<(), RenameError> {
+  rename_with(from, to, false, None, let_go)
+}
+
+/// [`rename`], calling `let_go` before the fallback.
+fn rename_with(
+  from: &Path,
+  to: &Path,
+  flush: bool,
+  injected: Option<io::Error>,
+  let_go: impl FnOnce(),
+) -> Result<(), RenameError> {
   // A read-only temp file (the target's mode kept) refuses the write access a flush needs:
   // MoveFileExW's write-through does it then.
   if let Ok(file) = open_for_rename(from, flush) {
@@ -540,6 +558,7 @@ pub(crate) fn rename(
       Err(_) => {}
     }
   }
+  let_go();
   move_file(from, to, flush, injected)
 }
 
