@@ -1,0 +1,43 @@
+// Review probe (review-c): lib/options.js walks its key lists by index so that a replaced
+// Array.prototype[Symbol.iterator] changes nothing (options-iterator.test.js), but it still
+// looks keys up with `known.includes(key)` and `DURABILITIES.includes(field)`, and lib/path.js
+// checks for NUL with `given.includes('\0')`: user code that replaces
+// Array.prototype.includes / String.prototype.includes makes a typo pass silently, a bad
+// durability reach the binding (a napi-rs `InvalidArg` Error, not ERR_INVALID_ARG_VALUE), and a
+// path with a NUL byte fail as `UNKNOWN` instead of ERR_INVALID_ARG_VALUE. Fails today.
+const path = require('node:path')
+const { safeWriteJson } = require('..')
+const { tmpDir } = require('./helpers')
+
+const dir = tmpDir('swj-options-includes')
+
+/** Runs `call` with `proto.includes` replaced by one that answers `answer`, then puts it back. */
+async function withIncludes(proto, answer, call) {
+  const original = proto.includes
+  proto.includes = () => answer
+  try {
+    return await call()
+  } finally {
+    proto.includes = original
+  }
+}
+
+const invalidValue = expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' })
+
+test('an unknown key is rejected with Array.prototype.includes replaced', async () => {
+  await expect(
+    withIncludes(Array.prototype, true, () => safeWriteJson(path.join(dir, 'a.json'), 1, { indnet: 2 })),
+  ).rejects.toEqual(invalidValue)
+})
+
+test('a bad durability is ERR_INVALID_ARG_VALUE with Array.prototype.includes replaced', async () => {
+  await expect(
+    withIncludes(Array.prototype, true, () => safeWriteJson(path.join(dir, 'b.json'), 1, { durability: 'ful' })),
+  ).rejects.toEqual(invalidValue)
+})
+
+test('a path with a NUL byte is ERR_INVALID_ARG_VALUE with String.prototype.includes replaced', async () => {
+  await expect(
+    withIncludes(String.prototype, false, () => safeWriteJson(path.join(dir, 'c\0.json'), 1)),
+  ).rejects.toEqual(invalidValue)
+})
