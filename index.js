@@ -21,6 +21,7 @@ const { AsyncLocalStorage } = require('node:async_hooks')
 const { targetPath } = require('./lib/path.js')
 const { jsonOptions, updateOptions, fileOptions, readOptions, cleanupOptions } = require('./lib/options.js')
 const { invalidArgType, invalidArgValue } = require('./lib/arguments.js')
+const { regExpExec } = require('./lib/intrinsics.js')
 const { walkInto, stringify } = require('./stringify.js')
 
 const binding = loadBinding()
@@ -380,7 +381,7 @@ function fileData(data, encoding) {
 }
 const { isUint8Array, isArrayBufferView } = require('node:util').types
 // UTF-8 is written from the string itself, without a Buffer in between.
-const isUtf8 = (encoding) => encoding === 'utf8' || /^utf-?8$/i.test(encoding)
+const isUtf8 = (encoding) => encoding === 'utf8' || regExpExec(/^utf-?8$/i, encoding) !== null
 
 /**
  * Read the target file (or its backup) and parse it with this realm's JSON.parse: `{ ok: true,

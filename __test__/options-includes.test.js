@@ -1,10 +1,11 @@
-// Review probe (review-c): lib/options.js walks its key lists by index so that a replaced
-// Array.prototype[Symbol.iterator] changes nothing (options-iterator.test.js), but it still
-// looks keys up with `known.includes(key)` and `DURABILITIES.includes(field)`, and lib/path.js
-// checks for NUL with `given.includes('\0')`: user code that replaces
-// Array.prototype.includes / String.prototype.includes makes a typo pass silently, a bad
-// durability reach the binding (a napi-rs `InvalidArg` Error, not ERR_INVALID_ARG_VALUE), and a
-// path with a NUL byte fail as `UNKNOWN` instead of ERR_INVALID_ARG_VALUE. Fails today.
+// Found by review (review-c): lib/options.js walked its key lists by index so that a replaced
+// Array.prototype[Symbol.iterator] changed nothing (options-iterator.test.js), but it still looked
+// keys up with `known.includes(key)` and `DURABILITIES.includes(field)`, and lib/path.js checked
+// for NUL with `given.includes('\0')`: user code that replaced Array.prototype.includes /
+// String.prototype.includes made a typo pass silently, a bad durability reach the binding (a
+// napi-rs `InvalidArg` Error, not ERR_INVALID_ARG_VALUE), and a path with a NUL byte fail as
+// `UNKNOWN` instead of ERR_INVALID_ARG_VALUE (3 of 3 failed). The checks now use the methods
+// captured at load (lib/intrinsics.js).
 const path = require('node:path')
 const { safeWriteJson } = require('..')
 const { tmpDir } = require('./helpers')

@@ -79,6 +79,7 @@ describe('what npm pack puts in the packages', () => {
         'index.d.ts',
         'index.js',
         'lib/arguments.js',
+        'lib/intrinsics.js',
         'lib/options.js',
         'lib/path.js',
         'package.json',

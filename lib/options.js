@@ -5,6 +5,7 @@
 
 const { isProxy, isNumberObject, isStringObject } = require('node:util').types
 const { invalidArgType, invalidArgValue, outOfRange } = require('./arguments.js')
+const { arrayIncludes, regExpExec } = require('./intrinsics.js')
 
 const WRITE_KEYS = ['durability', 'mode', 'lock', 'lockTimeoutMs', 'backup']
 const JSON_KEYS = ['indent', 'replacer', 'finalNewline', 'prettyPrint', 'incremental']
@@ -96,7 +97,7 @@ function encodingOf(name, value) {
 
 /** `mode` as an octal string, as `fs` parses it ('0644', '644'), in our range. */
 function octalMode(text) {
-  if (!/^[0-7]+$/.test(text))
+  if (regExpExec(/^[0-7]+$/, text) === null)
     throw invalidArgValue('options.mode', 'must be a 32-bit unsigned integer or an octal string', text)
   const mode = parseInt(text, 8)
   if (mode > MAX_MODE) throw outOfRange('options.mode', 'an integer >= 0 && <= 4095', mode)
@@ -204,7 +205,7 @@ function writeFields(object) {
   forEachSet(object, WRITE_KEYS, (key, field) => {
     if (key === 'durability') {
       if (typeof field !== 'string') throw invalidArgType('options.durability', 'of type string', field)
-      if (!DURABILITIES.includes(field))
+      if (!arrayIncludes(DURABILITIES, field))
         throw invalidArgValue('options.durability', "must be one of: 'full', 'data', 'none'", field)
       options.durability = field
     } else if (key === 'mode') {
@@ -228,7 +229,7 @@ function rejectUnknownKeys(object, known) {
   const keys = Object.keys(object)
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]
-    if (known.includes(key)) continue
+    if (arrayIncludes(known, key)) continue
     const value = object[key]
     if (value !== undefined) {
       throw invalidArgValue(`options.${key}`, `is not a supported option (supported: ${known.join(', ')})`, value)

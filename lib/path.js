@@ -6,6 +6,7 @@
 const { resolve } = require('node:path')
 const { fileURLToPath } = require('node:url')
 const { invalidArgType, invalidArgValue, coded } = require('./arguments.js')
+const { stringIncludes } = require('./intrinsics.js')
 
 const PATH_TYPE = 'of type string or an instance of URL'
 
@@ -16,7 +17,7 @@ function targetPath(value) {
   else if (isUrl(value)) given = urlToPath(value)
   else throw invalidArgType('path', PATH_TYPE, value)
   if (given === '') throw invalidArgValue('path', 'must be a non-empty string', value)
-  if (given.includes('\0'))
+  if (stringIncludes(given, '\0'))
     throw invalidArgValue('path', 'must be a string, Uint8Array, or URL without null bytes', given)
   return { given, absolute: resolve(given) }
 }
