@@ -155,13 +155,14 @@ export interface TargetPath {
 }
 
 /**
- * Write `data` to `target`'s path. `finalNewline` (the JSON writers' option) and `owner`
- * (`safeWriteFile`'s `chown`, `null` for the default) cross as their own arguments: options
- * of one kind of writer only. `enclosing`: the ids of the `updateJson` leases whose updaters
- * this call runs inside, innermost last; `null` for a Sync write, made on this thread (returns
- * once written). An async write is queued on the worker pool and returns its promise.
+ * Write `data` to `target`'s path (a sink's own target, which its text may already be streaming
+ * beside, wins). `finalNewline` (the JSON writers' option) and `owner` (`safeWriteFile`'s
+ * `chown`, `null` for the default) cross as their own arguments: options of one kind of writer
+ * only. `enclosing`: the ids of the `updateJson` leases whose updaters this call runs inside,
+ * innermost last; `null` for a Sync write, made on this thread (returns `null` once written).
+ * An async write is queued on the worker pool and returns its promise.
  */
-export declare function write(target: TargetPath, data: JsonSink | string | Uint8Array, options: WriteOptions, finalNewline: boolean, owner: Owner | null, enclosing: number[] | null): Promise<void> | undefined
+export declare function write(target: TargetPath, data: JsonSink | string | Uint8Array, options: WriteOptions, finalNewline: boolean, owner: Owner | null, enclosing: number[] | null): Promise<void> | null
 
 /** Options every writer accepts. */
 export interface WriteOptions {

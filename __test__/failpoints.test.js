@@ -50,6 +50,9 @@ const steps = [
   ['sync', 'temp.write', 'write', 'old'],
   ['sync', 'commit.rename', 'rename', 'old'],
   ['backup', 'backup.link', 'link', 'old'],
+  // The second link (the target's, after the older .bak's) fails: the older one's staged link is
+  // only removed, never "put back" over the .bak it never left.
+  ['backup', 'backup.link', 'link', 'old', { skip: 1 }],
   ['backup', 'backup.rename', 'rename', 'old'],
   ['backup', 'backup.copy', 'copyfile', 'old', { extra: 'backup.link=1*return(EXDEV)' }],
   ['spill', 'target.mkdir', 'mkdir', 'none', { sub: true, env: SPILL_ENV }],
@@ -108,14 +111,15 @@ beforeAll(async () => {
   const all = await pool(
     cases.map((c) => async () => {
       const where = setUp(c)
-      const spec = [c.extra, `${c.point}=1*return(${c.code})`].filter(Boolean).join(';')
+      const fail = `${c.skip ? `${c.skip}*off->` : ''}1*return(${c.code})`
+      const spec = [c.extra, `${c.point}=${fail}`].filter(Boolean).join(';')
       return { where, report: await runFault(c.op, spec, { ...where, env: c.env }) }
     }),
   )
   all.forEach((result, i) => reports.set(cases[i], result))
 }, 120000)
 
-const label = (c) => `${c.op}: ${c.point} fails with ${c.code}`
+const label = (c) => `${c.op}: ${c.point} fails with ${c.code}${c.skip ? ` (call ${c.skip + 1})` : ''}`
 test.each(cases.map((c) => [label(c), c]))('%s', (_label, c) => {
   const { value, error } = reports.get(c)
   if (error) throw error

@@ -57,3 +57,15 @@ test('a push of no pieces is no text: nothing is written', () => {
   expect(fs.readFileSync(file, 'utf8')).toBe(OLD)
   expect(leftovers(dir)).toEqual([])
 })
+
+// The sink carries its target (a big text may already be streaming into a temp file beside it):
+// given another target with it, the write still goes to the sink's own, never across directories.
+test('a sink is written to its own target, whatever target comes with it', () => {
+  const { dir, file, sink } = setUp('e.json')
+  const elsewhere = path.join(tmpDir('swj-sink-elsewhere'), 'other.json')
+  sink.push(['"mine"'], [0, 0, 0, 0])
+  binding.write({ given: elsewhere, absolute: elsewhere }, sink, {}, false, null, null)
+  expect(fs.readFileSync(file, 'utf8')).toBe('"mine"')
+  expect(fs.existsSync(elsewhere)).toBe(false)
+  expect(leftovers(dir)).toEqual([])
+})

@@ -51,6 +51,8 @@ const LINK_ATTEMPTS: usize = 16;
 pub struct OlderBackup {
   older: Option<Staged>,
   backup: PathBuf,
+  /// Whether `<name>.bak` was replaced by the new backup: only then is there anything to undo.
+  switched: bool,
 }
 
 /// A file of ours at a temp name, held while it exists; dropped, it is removed.
@@ -84,7 +86,8 @@ impl Drop for OlderBackup {
   fn drop(&mut self) {
     // The write failed after the backup was switched: put the older one back. Best effort, the
     // write's own error is reported; a failure here leaves the older backup at its temp name.
-    if let Some(older) = self.older.take() {
+    // (Not switched, `.bak` is still the older one: its staged link is only removed.)
+    if let Some(older) = self.older.take().filter(|_| self.switched) {
       if let Err((_, older)) = rename_over(older, &self.backup, || {}) {
         let _ = older.path.keep();
       }
@@ -108,6 +111,7 @@ pub fn keep_previous(
   let mut set_aside = OlderBackup {
     older: None,
     backup,
+    switched: false,
   };
   if older
     .as_ref()
@@ -148,6 +152,7 @@ pub fn keep_previous(
   rename_over(staged, &set_aside.backup, let_go)
     .map_err(|(err, _)| err)
     .at("rename", &target.path)?;
+  set_aside.switched = true;
   Ok(set_aside)
 }
 

@@ -286,7 +286,8 @@ unsafe extern "C" fn deliver(
     let mut thrown = ptr::null_mut();
     // SAFETY: as above; taking the exception lets the rejection run.
     unsafe { sys::napi_get_and_clear_last_exception(env.raw(), &mut thrown) };
-    // SAFETY: as above; the deferred was not settled (its settling failed).
+    // SAFETY: as above; not settled: Node-API refuses with `napi_pending_exception` before it
+    // touches (and frees) the deferred.
     unsafe { sys::napi_reject_deferred(env.raw(), deferred, thrown) };
   }
   THIS_THREAD.with_borrow_mut(|this_thread| {

@@ -118,11 +118,11 @@ impl JsonSink {
 }
 
 impl JsonSink {
-  /// The text pushed (complete, or being fed), for its write.
-  pub(crate) fn take(&mut self, env: &Env) -> Result<Body> {
+  /// The target and the text pushed (complete, or being fed), for its write.
+  pub(crate) fn take(&mut self, env: &Env) -> Result<(TargetPath, Body)> {
     let body = self.sink.take().map_err(|_| no_text(env))?;
     self.let_go_of_feeding();
-    Ok(body)
+    Ok((self.target.clone(), body))
   }
 
   /// Once the text is no longer being fed, let go of the function JavaScript registered to

@@ -74,7 +74,7 @@ impl UpdateLease {
   /// promise settles when the write is done.
   #[napi(ts_return_type = "Promise<void>")]
   pub fn commit<'env>(&mut self, env: &'env Env, sink: &mut JsonSink) -> Result<Unknown<'env>> {
-    let body = sink.take(env)?;
+    let (_, body) = sink.take(env)?;
     let Some(lease) = self.lease.take() else {
       let message = "This lease was already committed or released";
       return Err(js_error::coded(env, "ERR_INVALID_STATE", message));

@@ -3,7 +3,7 @@
 //! `Request` to the core: an async write to the worker pool, a Sync one to `write_now` on this
 //! thread. Same core, same bytes.
 
-use napi::bindgen_prelude::{ClassInstance, Either3, Uint8ArraySlice, Unknown};
+use napi::bindgen_prelude::{ClassInstance, Either, Either3, Null, Uint8ArraySlice, Unknown};
 use napi::{Env, JsString, Result};
 use napi_derive::napi;
 
@@ -22,14 +22,15 @@ use crate::write::Body;
 /// (as is).
 type Data<'a> = Either3<ClassInstance<'a, JsonSink>, JsString<'a>, Uint8ArraySlice<'a>>;
 
-/// Write `data` to `target`'s path. `finalNewline` (the JSON writers' option) and `owner`
-/// (`safeWriteFile`'s `chown`, `null` for the default) cross as their own arguments: options
-/// of one kind of writer only. `enclosing`: the ids of the `updateJson` leases whose updaters
-/// this call runs inside, innermost last; `null` for a Sync write, made on this thread (returns
-/// once written). An async write is queued on the worker pool and returns its promise.
+/// Write `data` to `target`'s path (a sink's own target, which its text may already be streaming
+/// beside, wins). `finalNewline` (the JSON writers' option) and `owner` (`safeWriteFile`'s
+/// `chown`, `null` for the default) cross as their own arguments: options of one kind of writer
+/// only. `enclosing`: the ids of the `updateJson` leases whose updaters this call runs inside,
+/// innermost last; `null` for a Sync write, made on this thread (returns `null` once written).
+/// An async write is queued on the worker pool and returns its promise.
 #[napi(
   ts_args_type = "target: TargetPath, data: JsonSink | string | Uint8Array, options: WriteOptions, finalNewline: boolean, owner: Owner | null, enclosing: number[] | null",
-  ts_return_type = "Promise<void> | undefined"
+  ts_return_type = "Promise<void> | null"
 )]
 pub(crate) fn write<'env>(
   env: &'env Env,
@@ -38,19 +39,19 @@ pub(crate) fn write<'env>(
   options: WriteOptions,
   final_newline: bool,
   owner: Option<Owner>,
-  enclosing: Option<Vec<f64>>,
+  enclosing: Either<Vec<f64>, Null>,
 ) -> Result<Option<Unknown<'env>>> {
-  let body = match data {
+  let (target, body) = match data {
     Either3::A(mut sink) => sink.take(env)?,
-    Either3::B(string) => Body::Text(Text::Utf16(pieces::to_utf16(string)?)),
-    Either3::C(bytes) => Body::Text(Text::Bytes(bytes.to_vec())),
+    Either3::B(string) => (target, Body::Text(Text::Utf16(pieces::to_utf16(string)?))),
+    Either3::C(bytes) => (target, Body::Text(Text::Bytes(bytes.to_vec()))),
   };
   let request = Request {
     path: target.absolute().to_path_buf(),
     body,
     options: options.into_core(final_newline, owner),
   };
-  let Some(enclosing) = enclosing else {
+  let Either::A(enclosing) = enclosing else {
     // A Sync write. Any async write still waiting for its text to be copied out of JavaScript
     // needs this thread to do that; finish those copies first, or a write of the same file that
     // this one waits for could never end.
