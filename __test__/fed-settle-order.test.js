@@ -1,0 +1,83 @@
+// Guarantee 6 for a write whose text is copied out of JavaScript in later turns (a big text that
+// is not walked, or `incremental: true`): its promise settles in call order with the other calls
+// of its file. It used to settle only once the loop feeding its text woke from `sink.next()`,
+// which resolves from the libuv pool: with that pool busy (any app's fs, dns, crypto or zlib
+// work), a later write of the same file settled first. Found by the model test under Wine
+// (seed 907701651): async small, big, small, then a Sync write, one run; the big one settled
+// after the last small one.
+//
+// The pool is made busy for real, in a child process (its pool sized 1 before it starts): its
+// only thread blocks opening a FIFO (Unix) or reading a named pipe (Windows) until the child
+// lets it go, once the last write of the file has settled.
+const { runNodeScript } = require('./helpers')
+
+const CHILD = String.raw`
+const fs = require('node:fs')
+const net = require('node:net')
+const os = require('node:os')
+const path = require('node:path')
+const { execFileSync } = require('node:child_process')
+const swj = require(process.cwd())
+const [withSync] = process.argv.slice(1)
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swj-fed-order-'))
+const file = path.join(dir, 'a.json')
+
+// Occupy the pool's one thread until the returned function is called.
+function blockPool(then) {
+  if (process.platform !== 'win32') {
+    const fifo = path.join(dir, 'fifo')
+    execFileSync('mkfifo', [fifo])
+    // Blocks until a writer opens it; O_RDWR opens without waiting for a reader.
+    fs.open(fifo, 'r', (err, fd) => err || fs.close(fd, () => {}))
+    return then(() => fs.closeSync(fs.openSync(fifo, fs.constants.O_RDWR)))
+  }
+  const pipe = '\\\\.\\pipe\\swj-fed-order-' + process.pid
+  let client
+  const server = net.createServer((socket) => (client = socket)).listen(pipe, () => {
+    fs.open(pipe, 'r+', (err, fd) => {
+      if (err) throw err
+      // A synchronous handle: ReadFile blocks the pool thread until the server writes.
+      fs.read(fd, Buffer.alloc(1), 0, 1, null, () => fs.close(fd, () => server.close()))
+      then(() => client.end('x'))
+    })
+  })
+}
+
+blockPool((unblock) => {
+  const order = []
+  // Not walked (two members), and past 64K characters: copied in later turns.
+  const big = { c: 1, text: 'x'.repeat(100000) }
+  const written = [
+    swj.safeWriteJson(file, { c: 0 }).then(() => order.push(0)),
+    swj.safeWriteJson(file, big).then(() => order.push(1)),
+    swj.safeWriteJson(file, { c: 2 }).then(() => {
+      order.push(2)
+      unblock()
+    }),
+  ]
+  if (withSync === 'sync') swj.safeWriteJsonSync(file, { c: 3 })
+  Promise.all(written).then(() => {
+    const last = JSON.parse(fs.readFileSync(file, 'utf8')).c
+    fs.rmSync(dir, { recursive: true, force: true })
+    console.log(JSON.stringify({ order, last }))
+  })
+})
+`
+
+const run = (how) => runNodeScript(CHILD, [how], { env: { UV_THREADPOOL_SIZE: '1' } })
+
+// KNOWN DEFECT, not yet fixed on this branch: the promise is made in index.js (feedTheRest, an
+// async wrapper that returns the write's promise only after its feeding loop's next wake-up),
+// which this branch does not own. The fix (the call settles from the write's own promise; the
+// loop goes on detached) is in the report of branch model-order: with it, make these `test`.
+const knownDefect = test.failing
+
+describe('a write whose text is copied in later turns settles in call order while the libuv pool is busy', () => {
+  knownDefect('async small, big, small of one file', () => {
+    expect(run('async')).toEqual({ order: [0, 1, 2], last: 2 })
+  })
+
+  knownDefect('async small, big, small, then a Sync write of the file, in one run', () => {
+    expect(run('sync')).toEqual({ order: [0, 1, 2], last: 3 })
+  })
+})
