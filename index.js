@@ -327,7 +327,7 @@ function feedTheRest(sink, slices, submit) {
   }
   // Handled below, once the text is made (or abandoned).
   written.catch(() => {})
-  return (async () => {
+  ;(async () => {
     try {
       while (wanted && !slices.done && !failure) {
         await sink.next()
@@ -340,11 +340,19 @@ function feedTheRest(sink, slices, submit) {
       failure ??= err
     }
     if (failure !== null || !wanted) sink.abandon()
-    if (failure === null) return written
-    // Its write fails (ECANCELED) once its temp file is gone: only then is nothing left.
-    await written.catch(() => {})
-    throw failure
   })()
+  // The call settles as its write does (through the settle queue, in call order with the other
+  // calls of its file), not when the loop above next wakes: `sink.next()` resolves from the
+  // libuv pool, which may come after a later call of the file has settled. A serialization
+  // error abandons the text, and the write then fails (ECANCELED): the call rejects with it.
+  return written.then(
+    () => {
+      if (failure !== null) throw failure
+    },
+    (err) => {
+      throw failure ?? err
+    },
+  )
 }
 
 /**

@@ -4,7 +4,9 @@
 // which resolves from the libuv pool: with that pool busy (any app's fs, dns, crypto or zlib
 // work), a later write of the same file settled first. Found by the model test under Wine
 // (seed 907701651): async small, big, small, then a Sync write, one run; the big one settled
-// after the last small one.
+// after the last small one (both cases failed with order [0, 2, 1], on Linux and under Wine). The
+// call now settles from its write's own promise, the feeding loop going on detached (index.js,
+// feedTheRest).
 //
 // The pool is made busy for real, in a child process (its pool sized 1 before it starts): its
 // only thread blocks opening a FIFO (Unix) or reading a named pipe (Windows) until the child
@@ -66,18 +68,12 @@ blockPool((unblock) => {
 
 const run = (how) => runNodeScript(CHILD, [how], { env: { UV_THREADPOOL_SIZE: '1' } })
 
-// KNOWN DEFECT, not yet fixed on this branch: the promise is made in index.js (feedTheRest, an
-// async wrapper that returns the write's promise only after its feeding loop's next wake-up),
-// which this branch does not own. The fix (the call settles from the write's own promise; the
-// loop goes on detached) is in the report of branch model-order: with it, make these `test`.
-const knownDefect = test.failing
-
 describe('a write whose text is copied in later turns settles in call order while the libuv pool is busy', () => {
-  knownDefect('async small, big, small of one file', () => {
+  test('async small, big, small of one file', () => {
     expect(run('async')).toEqual({ order: [0, 1, 2], last: 2 })
   })
 
-  knownDefect('async small, big, small, then a Sync write of the file, in one run', () => {
+  test('async small, big, small, then a Sync write of the file, in one run', () => {
     expect(run('sync')).toEqual({ order: [0, 1, 2], last: 3 })
   })
 })
