@@ -70,8 +70,8 @@ export declare class UpdateLease {
   /** The file as it was when locked, read and decoded (once); `null` if it did not exist. */
   file(): JsonFile | null
   /**
-   * Write the JSON text pushed into `sink` under the held locks, then release them. The
-   * promise settles when the write is done.
+   * Write the JSON text pushed into `sink` to the leased file (whatever the sink's own target)
+   * under the held locks, then release them. The promise settles when the write is done.
    */
   commit(sink: JsonSink): Promise<void>
   /**

@@ -21,7 +21,7 @@ const { AsyncLocalStorage } = require('node:async_hooks')
 const { targetPath } = require('./lib/path.js')
 const { jsonOptions, updateOptions, fileOptions, readOptions, cleanupOptions } = require('./lib/options.js')
 const { invalidArgType, invalidArgValue } = require('./lib/arguments.js')
-const { regExpExec } = require('./lib/intrinsics.js')
+const { regExpExec, defineProperty } = require('./lib/intrinsics.js')
 const { walkInto, stringify } = require('./stringify.js')
 
 const binding = loadBinding()
@@ -71,7 +71,7 @@ const TICK = Promise.resolve()
 const { then } = Promise.prototype
 // `then` looks up the species of promises through `constructor`: an own, fixed `undefined`
 // means the realm's own Promise, whatever user code later puts on Promise.prototype.
-Object.defineProperty(TICK, 'constructor', { value: undefined })
+defineProperty(TICK, 'constructor', { value: undefined })
 
 // The updater is JavaScript (and may be async), so the read-modify-write is orchestrated here;
 // the lease holds the file locked, in this process and across processes, from read to write.
@@ -300,9 +300,10 @@ async function writeIncrementally(target, data, replacer, indent, submit) {
 function feedTheRest(sink, slices, submit) {
   let failure = null // what the serialization threw
   let wanted
+  let over = false // its write settled: it wants no more of the text
   // A Sync write needs this thread, and may wait for this write: make the rest of the text now.
   const finish = () => {
-    if (slices.done || failure || !wanted) return
+    if (slices.done || failure || !wanted || over) return
     if (slices.running) {
       // A Sync write made by user code the walk runs (a getter): the rest cannot be made now.
       failure = interruptedBySyncWrite()
@@ -319,40 +320,46 @@ function feedTheRest(sink, slices, submit) {
   }
   wanted = feedDrained(sink, slices, finish)
   let written
+  let call
   try {
     written = submit(sink)
+    // The call settles as its write does (through the settle queue, in call order with the other
+    // calls of its file), not when the loop below next wakes: `sink.next()` resolves from the
+    // libuv pool, which may come after a later call of the file has settled. A serialization
+    // error abandons the text, and the write then fails (ECANCELED): the call rejects with it.
+    // The realm's own Promise for the derived promise, whatever user code puts on
+    // Promise.prototype (as for TICK): nothing after submit may throw, or the write waits forever.
+    defineProperty(written, 'constructor', { value: undefined })
+    call = then.call(
+      written,
+      () => {
+        over = true
+        if (failure !== null) throw failure
+      },
+      (err) => {
+        over = true
+        throw failure ?? err
+      },
+    )
   } catch (err) {
     sink.abandon()
     throw err
   }
-  // Handled below, once the text is made (or abandoned).
-  written.catch(() => {})
   ;(async () => {
     try {
       while (wanted && !slices.done && !failure) {
         await sink.next()
-        // A Sync write may have finished it meanwhile.
-        if (slices.done || failure) break
+        // A Sync write may have finished it meanwhile; a settled call runs no more user code.
+        if (slices.done || failure || over) break
         if (slices.run()) break
         wanted = feedDrained(sink, slices, finish)
       }
     } catch (err) {
       failure ??= err
     }
-    if (failure !== null || !wanted) sink.abandon()
+    if (failure !== null || !wanted || (over && !slices.done)) sink.abandon()
   })()
-  // The call settles as its write does (through the settle queue, in call order with the other
-  // calls of its file), not when the loop above next wakes: `sink.next()` resolves from the
-  // libuv pool, which may come after a later call of the file has settled. A serialization
-  // error abandons the text, and the write then fails (ECANCELED): the call rejects with it.
-  return written.then(
-    () => {
-      if (failure !== null) throw failure
-    },
-    (err) => {
-      throw failure ?? err
-    },
-  )
+  return call
 }
 
 /**

@@ -45,7 +45,37 @@ function blockPool(then) {
   })
 }
 
-blockPool((unblock) => {
+// A superseded incremental write settles with the write that superseded it, while its feeding
+// loop is parked on the busy pool: once the pool lets go, no more of its data is read (no getter
+// runs after the call settled: the caller may be changing the data by then).
+if (withSync === 'superseded') {
+  blockPool((unblock) => {
+    let settled = false
+    let after = 0
+    const big = Array.from({ length: 200000 }, (_, i) => ({ i }))
+    for (let i = 1000; i < big.length; i += 1000) {
+      Object.defineProperty(big[i], 'g', {
+        enumerable: true,
+        get() {
+          if (settled) after++
+          return 1
+        },
+      })
+    }
+    const first = swj.safeWriteJson(file, { c: 0 })
+    const a = swj.safeWriteJson(file, big, { incremental: true }).then(() => (settled = true))
+    const b = swj.safeWriteJson(file, { c: 2 })
+    Promise.all([first, a, b]).then(() => {
+      unblock()
+      setTimeout(() => {
+        const last = JSON.parse(fs.readFileSync(file, 'utf8')).c
+        const left = fs.readdirSync(dir).filter((name) => name !== 'a.json' && name !== 'fifo')
+        fs.rmSync(dir, { recursive: true, force: true })
+        console.log(JSON.stringify({ after, last, left }))
+      }, 500)
+    })
+  })
+} else blockPool((unblock) => {
   const order = []
   // Not walked (two members), and past 64K characters: copied in later turns.
   const big = { c: 1, text: 'x'.repeat(100000) }
@@ -75,5 +105,9 @@ describe('a write whose text is copied in later turns settles in call order whil
 
   test('async small, big, small, then a Sync write of the file, in one run', () => {
     expect(run('sync')).toEqual({ order: [0, 1, 2], last: 3 })
+  })
+
+  test('a superseded incremental write reads no more of its data once it has settled', () => {
+    expect(run('superseded')).toEqual({ after: 0, last: 2, left: [] })
   })
 })

@@ -42,3 +42,38 @@ test('a path with a NUL byte is ERR_INVALID_ARG_VALUE with String.prototype.incl
     withIncludes(String.prototype, false, () => safeWriteJson(path.join(dir, 'c\0.json'), 1)),
   ).rejects.toEqual(invalidValue)
 })
+
+// The same for the other built-ins the checks decide with (review-d): Object.keys (unknown keys)
+// and Number.isInteger (mode, owner ids), replaced by user code after the package loaded.
+// Only while the call is made (its options are checked before it returns): jest itself uses them.
+function withReplaced(owner, name, replacement, call) {
+  const original = owner[name]
+  owner[name] = replacement
+  try {
+    return call()
+  } finally {
+    owner[name] = original
+  }
+}
+
+test('an unknown key is rejected with Object.keys replaced', async () => {
+  await expect(
+    withReplaced(
+      Object,
+      'keys',
+      () => [],
+      () => safeWriteJson(path.join(dir, 'd.json'), 1, { durabilty: 'none' }),
+    ),
+  ).rejects.toEqual(invalidValue)
+})
+
+test('a fractional mode is ERR_OUT_OF_RANGE with Number.isInteger replaced', async () => {
+  await expect(
+    withReplaced(
+      Number,
+      'isInteger',
+      () => true,
+      () => safeWriteJson(path.join(dir, 'e.json'), 1, { mode: 420.5 }),
+    ),
+  ).rejects.toEqual(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }))
+})

@@ -11,4 +11,7 @@ module.exports = {
   stringIncludes: uncurry(String.prototype.includes),
   // `exec`, not `test`: `test` looks `exec` up on the regular expression at each call.
   regExpExec: uncurry(RegExp.prototype.exec),
+  objectKeys: Object.keys,
+  numberIsInteger: Number.isInteger,
+  defineProperty: Object.defineProperty,
 }

@@ -5,7 +5,7 @@
 
 const { isProxy, isNumberObject, isStringObject } = require('node:util').types
 const { invalidArgType, invalidArgValue, outOfRange } = require('./arguments.js')
-const { arrayIncludes, regExpExec } = require('./intrinsics.js')
+const { arrayIncludes, regExpExec, objectKeys, numberIsInteger } = require('./intrinsics.js')
 
 const WRITE_KEYS = ['durability', 'mode', 'lock', 'lockTimeoutMs', 'backup']
 const JSON_KEYS = ['indent', 'replacer', 'finalNewline', 'prettyPrint', 'incremental']
@@ -137,7 +137,7 @@ function ownerOf(chown) {
 /** A uid or gid as `fs.chown` checks it; -1 (leave it) crosses as `undefined`. */
 function ownerId(name, value) {
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value)
-  if (!Number.isInteger(value)) throw outOfRange(name, 'an integer', value)
+  if (!numberIsInteger(value)) throw outOfRange(name, 'an integer', value)
   if (value < -1 || value > MAX_ID) throw outOfRange(name, `>= -1 && <= ${MAX_ID}`, value)
   return value === -1 ? undefined : value
 }
@@ -210,7 +210,7 @@ function writeFields(object) {
       options.durability = field
     } else if (key === 'mode') {
       if (typeof field !== 'number') throw invalidArgType('options.mode', 'of type number', field)
-      if (!Number.isInteger(field) || field < 0 || field > MAX_MODE)
+      if (!numberIsInteger(field) || field < 0 || field > MAX_MODE)
         throw outOfRange('options.mode', 'an integer >= 0 && <= 4095', field)
       options.mode = field
     } else if (key === 'lockTimeoutMs') {
@@ -226,7 +226,7 @@ function writeFields(object) {
  * is `undefined` counts as absent (code that forwards its own options, `{ fsync: opts.fsync }`).
  */
 function rejectUnknownKeys(object, known) {
-  const keys = Object.keys(object)
+  const keys = objectKeys(object)
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]
     if (arrayIncludes(known, key)) continue

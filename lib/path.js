@@ -35,7 +35,7 @@ function isUrl(value) {
  */
 function urlToPath(url) {
   // An object with `href` and `protocol` but a part that is not a string is no URL after all.
-  if (!['protocol', 'hostname', 'pathname'].every((name) => typeof url[name] === 'string'))
+  if (typeof url.protocol !== 'string' || typeof url.hostname !== 'string' || typeof url.pathname !== 'string')
     throw invalidArgType('path', PATH_TYPE, url)
   try {
     return fileURLToPath(url)

@@ -70,8 +70,8 @@ impl UpdateLease {
     Some(JsonFile::new(text, path, target))
   }
 
-  /// Write the JSON text pushed into `sink` under the held locks, then release them. The
-  /// promise settles when the write is done.
+  /// Write the JSON text pushed into `sink` to the leased file (whatever the sink's own target)
+  /// under the held locks, then release them. The promise settles when the write is done.
   #[napi(ts_return_type = "Promise<void>")]
   pub fn commit<'env>(&mut self, env: &'env Env, sink: &mut JsonSink) -> Result<Unknown<'env>> {
     let (_, body) = sink.take(env)?;
