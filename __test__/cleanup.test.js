@@ -201,6 +201,22 @@ async function writeWhileCleaning(file, call, failpoints, watched) {
   return { status: await exited, stdout, stderr, seen, removed }
 }
 
+/**
+ * What a `writeWhileCleaning` run must show: the write succeeded with `{ v: 2 }`, cleanups ran
+ * while the watched file was there (the case was reached), took nothing, and left nothing.
+ */
+function expectWrittenWhileCleaning(run, file) {
+  expect({ status: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual({
+    status: 0,
+    stdout: 'written\n',
+    stderr: '',
+  })
+  expect(run.seen).toBeGreaterThan(0)
+  expect(run.removed).toEqual([])
+  expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ v: 2 })
+  expect(leftovers(dir)).toEqual([])
+}
+
 withFailpoints.each([
   ['safeWriteJsonSync', "safeWriteJsonSync(file, { v: 2 }, { backup: true }); console.log('written')"],
   ['safeWriteJson', "safeWriteJson(file, { v: 2 }).then(() => console.log('written'))"],
@@ -209,16 +225,9 @@ withFailpoints.each([
   async (_, call) => {
     const file = path.join(dir, 'state.json')
     fs.writeFileSync(file, '{"v":1}')
+    // Watched: the temp file.
     const run = await writeWhileCleaning(file, call, 'commit.renaming=sleep(1500)', /\.tmp$/)
-    expect({ status: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual({
-      status: 0,
-      stdout: 'written\n',
-      stderr: '',
-    })
-    expect(run.seen).toBeGreaterThan(0) // the case is reached: cleanups ran while the temp file was there
-    expect(run.removed).toEqual([])
-    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ v: 2 })
-    expect(leftovers(dir)).toEqual([])
+    expectWrittenWhileCleaning(run, file)
   },
   60000,
 )
@@ -237,17 +246,10 @@ withFailpoints.each([
   async (_, call) => {
     const file = path.join(dir, 'state.json')
     fs.writeFileSync(file, '{"v":1}')
+    // Watched: the staged link.
     const run = await writeWhileCleaning(file, call, 'backup.renaming=sleep(1500)', /^\.state\.json\.bak\..+\.tmp$/)
-    expect({ status: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual({
-      status: 0,
-      stdout: 'written\n',
-      stderr: '',
-    })
-    expect(run.seen).toBeGreaterThan(0) // the case is reached: cleanups ran while the staged link was there
-    expect(run.removed).toEqual([])
-    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ v: 2 })
+    expectWrittenWhileCleaning(run, file)
     expect(JSON.parse(fs.readFileSync(`${file}.bak`, 'utf8'))).toEqual({ v: 1 })
-    expect(leftovers(dir)).toEqual([])
   },
   60000,
 )
